@@ -26,6 +26,8 @@ export interface ContainerSpec {
   /** Runtime name, unique on the node. */
   name: string;
   image: string;
+  /** Maps to `--pull always|missing|never`; undefined = IfNotPresent. */
+  pullPolicy?: PullPolicy;
   /** Replaces the image entrypoint (Kubernetes `command`). */
   command?: string[];
   /** Replaces the image cmd (Kubernetes `args`). */

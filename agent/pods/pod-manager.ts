@@ -1,0 +1,351 @@
+// The kubelet core: holds the node's desired pod set (saved on disk for autonomy), runs
+// one PodWorker per pod, relists the runtime to notice container exits, batches status
+// updates, and relays logs/exec requests.
+import type pino from 'pino';
+import type { Pod } from '../../protocol/kube/types.js';
+import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, PodUsage, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import { Backoff } from './backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import { DesiredStore } from './desired-store.js';
+import { ImagePuller } from './image-puller.js';
+import { LABEL, podIdentity } from './labels.js';
+import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
+import { RequestRelay } from './requests.js';
+
+export type { PodUsage };
+
+export interface PodManagerOptions {
+  nodeName: string;
+  dataDir: string;
+  runtime: ContainerRuntime;
+  log: pino.Logger;
+  /** Batched (every statusBatchMs) by the manager. */
+  onStatus(updates: PodStatusUpdate[]): void;
+  onEvent(e: NodeEvent): void;
+  hostIP(): string | undefined;
+  /** Pod network name for the runtime (per-node pod CIDR network), optional. */
+  network?: string;
+  /** The API server as pods reach it (KUBERNETES_SERVICE_HOST/PORT); default: from the service-account apiServer URL. */
+  kubernetesService?: { host: string; port: number };
+  /** Crash and image-pull back-off: first delay (default 10 s), cap (5 min), reset after running this long (10 min). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  backoffResetMs?: number;
+  /** Every pod is re-synced this often (default 10 s). */
+  resyncMs?: number;
+  /** The runtime is relisted this often to notice exits (default 2 s). */
+  relistMs?: number;
+  /** Status updates are gathered this long before onStatus (default 100 ms). */
+  statusBatchMs?: number;
+  clock?: Clock;
+}
+
+/** Thrown by setDesired for a payload that is not a desired pod set; nothing is changed. */
+export class DesiredSetError extends Error {}
+
+function validateDesired(p: DesiredPodsPayload): void {
+  if (!p || typeof p !== 'object') throw new DesiredSetError('desired pod set must be an object');
+  if (typeof p.generation !== 'number' || !Number.isFinite(p.generation)) throw new DesiredSetError('desired pod set: generation must be a number');
+  if (!Array.isArray(p.pods)) throw new DesiredSetError('desired pod set: pods must be an array');
+  const seen = new Set<string>();
+  p.pods.forEach((dp, i) => {
+    const pod = dp?.pod as Pod | undefined;
+    const where = `desired pod set: pods[${i}]`;
+    if (!pod?.metadata?.uid) throw new DesiredSetError(`${where}: metadata.uid is required`);
+    if (!pod.metadata.name) throw new DesiredSetError(`${where}: metadata.name is required`);
+    if (!Array.isArray(pod.spec?.containers) || pod.spec.containers.length === 0) throw new DesiredSetError(`${where}: spec.containers must not be empty`);
+    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+      if (!c?.name || !c.image) throw new DesiredSetError(`${where}: every container needs a name and an image`);
+    }
+    if (seen.has(pod.metadata.uid)) throw new DesiredSetError(`${where}: duplicate uid ${pod.metadata.uid}`);
+    seen.add(pod.metadata.uid);
+    if (typeof dp.configMaps !== 'object' || typeof dp.secrets !== 'object') throw new DesiredSetError(`${where}: configMaps and secrets are required`);
+  });
+}
+
+export class PodManager {
+  private readonly store: DesiredStore;
+  private readonly clock: Clock;
+  private readonly crashBackoff: Backoff;
+  private readonly puller: ImagePuller;
+  private readonly relay: RequestRelay;
+  private readonly workers = new Map<string, PodWorker>();
+  /** Pods reported gone that the controller still lists (deletion not yet finished on its side). */
+  private readonly gone = new Set<string>();
+  private desired?: DesiredPodsPayload;
+  private generation = -Infinity;
+  /** True once a set arrived from the controller in this process (not only from disk). */
+  private live = false;
+  private started = false;
+  private stopped = false;
+  private applying: Promise<void> = Promise.resolve();
+  private pendingStatus = new Map<string, PodStatusUpdate>();
+  private statusTimer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
+  private relistTimer?: NodeJS.Timeout;
+  private relisting?: Promise<void>;
+  private fingerprints = new Map<string, string>();
+
+  constructor(private readonly opts: PodManagerOptions) {
+    this.store = new DesiredStore(opts.dataDir);
+    this.clock = opts.clock ?? systemClock;
+    const backoff = { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 };
+    this.crashBackoff = new Backoff(backoff, this.clock);
+    this.puller = new ImagePuller(opts.runtime, new Backoff(backoff, this.clock), this.clock);
+    this.relay = new RequestRelay(opts.runtime, { find: (uid, ns, name) => this.findWorker(uid, ns, name) }, opts.log);
+  }
+
+  /** Loads the desired set saved in dataDir (if any) and reconciles at once. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    let saved: DesiredPodsPayload | undefined;
+    try {
+      saved = await this.store.load();
+    } catch (err) {
+      this.opts.log.error({ err, file: this.store.file }, 'saved desired pod set unreadable; waiting for the controller');
+    }
+    if (saved && saved.generation >= this.generation) {
+      try {
+        validateDesired(saved);
+        this.desired = saved;
+        this.generation = saved.generation;
+        this.apply(saved);
+      } catch (err) {
+        this.opts.log.error({ err }, 'saved desired pod set invalid; waiting for the controller');
+      }
+    }
+    const resyncMs = this.opts.resyncMs ?? 10_000;
+    this.resyncTimer = setInterval(() => this.resync(), resyncMs);
+    this.resyncTimer.unref();
+    this.scheduleRelist(0);
+  }
+
+  /** New desired set from the controller: persisted before it is acted on; older generations are ignored. */
+  setDesired(p: DesiredPodsPayload): Promise<void> {
+    try {
+      validateDesired(p);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const run = this.applying.then(async () => {
+      if (this.stopped) return;
+      if (p.generation < this.generation) {
+        this.opts.log.info({ generation: p.generation, current: this.generation }, 'older desired pod set ignored');
+        return;
+      }
+      await this.store.save(p);
+      this.desired = p;
+      this.generation = p.generation;
+      this.live = true;
+      this.apply(p);
+      void this.collectOrphanSandboxes();
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the loops; containers keep running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.relistTimer);
+    this.relay.cancelAll();
+    await this.applying;
+    await this.relisting;
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.flushStatus();
+    clearTimeout(this.statusTimer);
+  }
+
+  handleRequest(req: RequestPayload, reply: (chunk: ResponseChunk) => void): void {
+    this.relay.handle(req, reply);
+  }
+
+  /** Per-pod real usage for metrics. */
+  async usage(): Promise<PodUsage[]> {
+    const running = (await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName })).filter((c) => c.state === 'running');
+    const stats = await this.opts.runtime.stats(running.map((c) => c.id));
+    const byPod = new Map<string, PodUsage>();
+    for (const c of running) {
+      const uid = c.labels[LABEL.podUid];
+      const s = stats.get(c.id);
+      if (!uid || !s || !this.workers.has(uid)) continue;
+      let u = byPod.get(uid);
+      if (!u) {
+        u = { uid, namespace: c.labels[LABEL.podNamespace] ?? 'default', name: c.labels[LABEL.podName] ?? '', containers: [] };
+        byPod.set(uid, u);
+      }
+      u.containers.push({ name: c.labels[LABEL.container] ?? c.name, cpuCores: s.cpuCores, memoryBytes: s.memoryBytes });
+    }
+    return [...byPod.values()];
+  }
+
+  /** Re-sends the current status of every pod (after a reconnect). */
+  resendAllStatus(): void {
+    for (const w of this.workers.values()) w.resendStatus();
+    for (const uid of this.gone) {
+      const dp = this.desired?.pods.find((p) => p.pod.metadata.uid === uid);
+      if (dp) this.queueStatus({ ...podIdentity(dp.pod), gone: true });
+    }
+  }
+
+  /** The generation of the desired set in force (for tests and diagnostics). */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  // ---- desired set -------------------------------------------------------------
+
+  private apply(p: DesiredPodsPayload): void {
+    const wanted = new Map<string, DesiredPod>();
+    for (const dp of p.pods) wanted.set(dp.pod.metadata.uid!, dp);
+    for (const uid of [...this.gone]) if (!wanted.has(uid)) this.gone.delete(uid);
+    for (const [uid, dp] of wanted) {
+      if (this.gone.has(uid)) continue;
+      let w = this.workers.get(uid);
+      if (!w) {
+        w = this.newWorker(dp);
+        this.workers.set(uid, w);
+        w.trigger();
+      } else {
+        w.update(dp); // passes again only when the pod changed
+      }
+      if (dp.pod.metadata.deletionTimestamp) w.terminate(gracePeriodOf(dp.pod));
+    }
+    for (const [uid, w] of this.workers) {
+      if (!wanted.has(uid)) w.terminate(gracePeriodOf(w.desired?.pod));
+    }
+  }
+
+  private newWorker(dp: DesiredPod | undefined, orphan?: { uid: string; name: string; namespace: string }): PodWorker {
+    const o = this.opts;
+    return new PodWorker({
+      nodeName: o.nodeName,
+      dataDir: o.dataDir,
+      runtime: o.runtime,
+      log: o.log,
+      clock: this.clock,
+      ...(o.network ? { network: o.network } : {}),
+      hostIP: () => o.hostIP(),
+      crashBackoff: this.crashBackoff,
+      puller: this.puller,
+      backoffResetMs: o.backoffResetMs ?? 600_000,
+      generation: () => this.generation,
+      dns: () => this.desired?.dns,
+      ...(o.kubernetesService ? { kubernetesService: o.kubernetesService } : {}),
+      emitStatus: (u) => this.queueStatus(u),
+      emitEvent: (e) => { try { o.onEvent(e); } catch (err) { o.log.error({ err }, 'onEvent failed'); } },
+      onGone: (w) => {
+        if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
+        this.fingerprints.delete(w.uid);
+        if (this.desired?.pods.some((p) => p.pod.metadata.uid === w.uid)) this.gone.add(w.uid);
+      },
+    }, dp, orphan);
+  }
+
+  private findWorker(uid: string, namespace: string, name: string): PodWorker | undefined {
+    if (uid) return this.workers.get(uid);
+    for (const w of this.workers.values()) if (w.id.namespace === namespace && w.id.name === name && !w.isTerminating) return w;
+    return undefined;
+  }
+
+  // ---- status batching ----------------------------------------------------------
+
+  private queueStatus(u: PodStatusUpdate): void {
+    this.pendingStatus.set(u.uid, u);
+    if (this.statusTimer || this.stopped) return;
+    this.statusTimer = setTimeout(() => { this.statusTimer = undefined; this.flushStatus(); }, this.opts.statusBatchMs ?? 100);
+  }
+
+  private flushStatus(): void {
+    if (this.pendingStatus.size === 0) return;
+    const updates = [...this.pendingStatus.values()];
+    this.pendingStatus = new Map();
+    try {
+      this.opts.onStatus(updates);
+    } catch (err) {
+      this.opts.log.error({ err }, 'onStatus failed');
+    }
+  }
+
+  // ---- relist: notice exits, adopt and collect orphans ------------------------
+
+  private resync(): void {
+    if (this.stopped) return;
+    for (const w of this.workers.values()) w.trigger();
+  }
+
+  private scheduleRelist(ms: number): void {
+    if (this.stopped) return;
+    this.relistTimer = setTimeout(() => {
+      this.relisting = this.relist()
+        .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
+        .finally(() => { this.relisting = undefined; this.scheduleRelist(this.opts.relistMs ?? 2000); });
+    }, ms);
+    this.relistTimer.unref();
+  }
+
+  private async relist(): Promise<void> {
+    const all = await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
+    if (this.stopped) return;
+    const byPod = new Map<string, RuntimeContainer[]>();
+    for (const c of all) {
+      const uid = c.labels[LABEL.podUid];
+      if (!uid) continue;
+      let list = byPod.get(uid);
+      if (!list) byPod.set(uid, (list = []));
+      list.push(c);
+    }
+    const next = new Map<string, string>();
+    for (const [uid, list] of byPod) {
+      const fp = list.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
+      next.set(uid, fp);
+      const w = this.workers.get(uid);
+      if (w) {
+        if (this.fingerprints.get(uid) !== fp) w.trigger();
+      } else {
+        this.collectOrphan(uid, list);
+      }
+    }
+    for (const [uid, w] of this.workers) if (!next.has(uid) && this.fingerprints.has(uid)) w.trigger();
+    this.fingerprints = next;
+  }
+
+  /** Sandboxes left without a desired pod (containers are handled by relist). */
+  private async collectOrphanSandboxes(): Promise<void> {
+    try {
+      const boxes = await this.opts.runtime.listSandboxes({ [LABEL.node]: this.opts.nodeName });
+      for (const b of boxes) {
+        const uid = b.labels[LABEL.podUid];
+        if (!uid || this.workers.has(uid) || this.stopped) continue;
+        if (this.desired?.pods.some((p) => p.pod.metadata.uid === uid)) continue;
+        const createdBy = Number(b.labels[LABEL.desiredGeneration] ?? 0);
+        if (!this.live && !(createdBy < this.generation)) continue;
+        const left = await this.opts.runtime.list({ [LABEL.podUid]: uid });
+        if (left.length === 0) await this.opts.runtime.removeSandbox(b.id);
+      }
+    } catch (err) {
+      this.opts.log.warn({ err }, 'sandbox cleanup failed');
+    }
+  }
+
+  /**
+   * Containers of a pod the desired set does not hold. They are removed only when an
+   * explicit set says so: one received from the controller since start, or a saved set
+   * newer than the one that created them. While offline the saved set is the truth.
+   */
+  private collectOrphan(uid: string, list: RuntimeContainer[]): void {
+    if (this.desired?.pods.some((p) => p.pod.metadata.uid === uid)) return; // a gone pod still listed
+    const createdBy = Math.max(...list.map((c) => Number(c.labels[LABEL.desiredGeneration] ?? 0)));
+    if (!this.live && !(createdBy < this.generation)) return;
+    const first = list[0]!;
+    const id = { uid, name: first.labels[LABEL.podName] ?? '', namespace: first.labels[LABEL.podNamespace] ?? 'default' };
+    this.opts.log.info({ pod: id.name, namespace: id.namespace, uid }, 'removing containers of a pod no longer desired');
+    const w = this.newWorker(undefined, id);
+    this.workers.set(uid, w);
+    const grace = Number(first.labels[LABEL.terminationGrace] ?? DEFAULT_GRACE_SECONDS);
+    w.terminate(Number.isFinite(grace) ? grace : DEFAULT_GRACE_SECONDS);
+  }
+}

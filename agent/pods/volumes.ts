@@ -1,0 +1,241 @@
+// Pod volumes as directories under <dataDir>/pods/<uid>/volumes/<name>, bind-mounted
+// into the containers. ConfigMap, Secret and projected files are rewritten only when
+// their content changes: an SD card should not see writes at rest.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Container, Pod, Volume } from '../../protocol/kube/types.js';
+import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
+import type { Mount } from '../runtime/types.js';
+import { fieldRefValue, resourceFieldValue } from './env.js';
+
+/** A volume cannot be set up (missing ConfigMap, bad hostPath): event FailedMount, pod stays ContainerCreating. */
+export class VolumeError extends Error {}
+
+export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Name of the volume holding the automounted service-account token. */
+export const AUTO_TOKEN_VOLUME = 'kube-api-access';
+
+export interface PreparedVolume { path: string; readOnly: boolean }
+export type PreparedVolumes = Map<string, PreparedVolume>;
+
+export function podDir(dataDir: string, uid: string): string {
+  return path.join(dataDir, 'pods', uid);
+}
+
+export function volumeDir(dataDir: string, uid: string, name: string): string {
+  return path.join(podDir(dataDir, uid), 'volumes', name);
+}
+
+interface FileContent { data: Buffer; mode: number }
+
+function checkRelativePath(p: string): string {
+  const norm = path.posix.normalize(p);
+  if (path.posix.isAbsolute(norm) || norm.startsWith('..')) throw new VolumeError(`invalid path ${JSON.stringify(p)}: must be relative and may not contain '..'`);
+  return norm;
+}
+
+/** Writes exactly these files into dir: changed ones are replaced, others removed. */
+async function syncFiles(dir: string, files: Map<string, FileContent>): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  for (const [rel, f] of files) {
+    const target = path.join(dir, rel);
+    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    const current = await fs.readFile(target).catch(() => undefined);
+    if (!current || !current.equals(f.data)) {
+      const tmp = `${target}.tmp-${process.pid}`;
+      await fs.writeFile(tmp, f.data, { mode: f.mode });
+      await fs.rename(tmp, target);
+    }
+    await fs.chmod(target, f.mode);
+  }
+  for (const rel of await listFiles(dir)) {
+    if (!files.has(rel)) await fs.rm(path.join(dir, rel), { force: true });
+  }
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? path.posix.join(prefix, e.name) : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+function keyedFiles(
+  kind: 'ConfigMap' | 'Secret', name: string, data: Record<string, string> | undefined, optional: boolean | undefined,
+  items: { key: string; path: string; mode?: number }[] | undefined, mode: number, namespace: string,
+): Map<string, FileContent> {
+  const files = new Map<string, FileContent>();
+  if (!data) {
+    if (optional) return files;
+    throw new VolumeError(`${kind === 'ConfigMap' ? 'configmap' : 'secret'} "${name}" not found`);
+  }
+  const decode = (v: string) => (kind === 'Secret' ? Buffer.from(v, 'base64') : Buffer.from(v, 'utf8'));
+  if (items && items.length) {
+    for (const it of items) {
+      if (!(it.key in data)) {
+        if (optional) continue;
+        throw new VolumeError(`configmap references non-existent config key: ${it.key} (${kind} ${namespace}/${name})`);
+      }
+      files.set(checkRelativePath(it.path), { data: decode(data[it.key]!), mode: it.mode ?? mode });
+    }
+  } else {
+    for (const [k, v] of Object.entries(data)) files.set(checkRelativePath(k), { data: decode(v), mode });
+  }
+  return files;
+}
+
+function tokenFiles(desired: DesiredPod, mode: number): Map<string, FileContent> {
+  const sa = desired.serviceAccount!;
+  return new Map([
+    ['token', { data: Buffer.from(sa.token), mode }],
+    ['ca.crt', { data: Buffer.from(sa.caCrt), mode }],
+    ['namespace', { data: Buffer.from(sa.namespace), mode }],
+  ]);
+}
+
+function projectedFiles(desired: DesiredPod, v: Volume, ctx: { podIP?: string; hostIP?: string }): Map<string, FileContent> {
+  const mode = v.projected!.defaultMode ?? 0o644;
+  const namespace = desired.pod.metadata.namespace ?? 'default';
+  const files = new Map<string, FileContent>();
+  for (const src of v.projected!.sources ?? []) {
+    if (src.serviceAccountToken) {
+      if (!desired.serviceAccount) throw new VolumeError('service account token is not available for this pod');
+      files.set(checkRelativePath(src.serviceAccountToken.path ?? 'token'), { data: Buffer.from(desired.serviceAccount.token), mode });
+    } else if (src.configMap) {
+      let data = desired.configMaps[src.configMap.name];
+      // the cluster CA bundle that every namespace carries
+      if (!data && src.configMap.name === 'kube-root-ca.crt' && desired.serviceAccount) data = { 'ca.crt': desired.serviceAccount.caCrt };
+      for (const [k, f] of keyedFiles('ConfigMap', src.configMap.name, data, src.configMap.optional, src.configMap.items, mode, namespace)) files.set(k, f);
+    } else if (src.secret) {
+      const data = desired.secrets[src.secret.name];
+      for (const [k, f] of keyedFiles('Secret', src.secret.name, data, src.secret.optional, src.secret.items, mode, namespace)) files.set(k, f);
+    } else if (src.downwardAPI) {
+      for (const f of downwardFiles(desired, src.downwardAPI.items ?? [], mode, ctx)) files.set(f[0], f[1]);
+    }
+  }
+  return files;
+}
+
+function downwardFiles(
+  desired: DesiredPod, items: { path: string; mode?: number; fieldRef?: { fieldPath: string }; resourceFieldRef?: { resource: string; containerName?: string; divisor?: string } }[],
+  mode: number, ctx: { podIP?: string; hostIP?: string },
+): Map<string, FileContent> {
+  const files = new Map<string, FileContent>();
+  const envCtx = { desired, container: desired.pod.spec.containers[0]!, podIP: ctx.podIP, hostIP: ctx.hostIP };
+  for (const it of items) {
+    let text = '';
+    if (it.fieldRef) {
+      const meta = desired.pod.metadata;
+      if (it.fieldRef.fieldPath === 'metadata.labels') text = Object.entries(meta.labels ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
+      else if (it.fieldRef.fieldPath === 'metadata.annotations') text = Object.entries(meta.annotations ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
+      else text = fieldRefValue(envCtx, it.fieldRef.fieldPath);
+    } else if (it.resourceFieldRef) {
+      text = resourceFieldValue(envCtx, it.resourceFieldRef);
+    }
+    files.set(checkRelativePath(it.path), { data: Buffer.from(text), mode: it.mode ?? mode });
+  }
+  return files;
+}
+
+/** The downwardAPI volume source, which the shared Volume type does not spell out. */
+function downwardOf(v: Volume): { items?: any[]; defaultMode?: number } | undefined {
+  return (v as unknown as { downwardAPI?: { items?: any[]; defaultMode?: number } }).downwardAPI;
+}
+
+/** True when the pod gets the service-account token mounted without asking for it. */
+export function wantsAutoToken(desired: DesiredPod): boolean {
+  if (!desired.serviceAccount || desired.pod.spec.automountServiceAccountToken === false) return false;
+  // a projected volume (added by admission upstream) already carries it
+  return !(desired.pod.spec.volumes ?? []).some((v) => v.projected?.sources?.some((s: any) => s.serviceAccountToken));
+}
+
+/** Creates or refreshes every volume of the pod. Throws VolumeError. */
+export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: { podIP?: string; hostIP?: string }): Promise<PreparedVolumes> {
+  const pod: Pod = desired.pod;
+  const uid = pod.metadata.uid!;
+  const namespace = pod.metadata.namespace ?? 'default';
+  const out: PreparedVolumes = new Map();
+  for (const v of pod.spec.volumes ?? []) {
+    const dir = volumeDir(dataDir, uid, v.name);
+    if (v.hostPath) {
+      out.set(v.name, { path: await hostPath(v.hostPath), readOnly: false });
+    } else if (v.configMap) {
+      const cm = v.configMap;
+      await syncFiles(dir, keyedFiles('ConfigMap', cm.name, desired.configMaps[cm.name], cm.optional, cm.items, cm.defaultMode ?? 0o644, namespace));
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (v.secret) {
+      const s = v.secret;
+      await syncFiles(dir, keyedFiles('Secret', s.secretName, desired.secrets[s.secretName], s.optional, s.items, s.defaultMode ?? 0o644, namespace));
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (v.projected) {
+      await syncFiles(dir, projectedFiles(desired, v, ctx));
+      out.set(v.name, { path: dir, readOnly: true });
+    } else if (downwardOf(v)) {
+      const d = downwardOf(v)!;
+      await syncFiles(dir, downwardFiles(desired, d.items ?? [], d.defaultMode ?? 0o644, ctx));
+      out.set(v.name, { path: dir, readOnly: true });
+    } else {
+      // emptyDir, and any type we do not know: a scratch directory that lives as long as the pod
+      await fs.mkdir(dir, { recursive: true });
+      await fs.chmod(dir, 0o777);
+      out.set(v.name, { path: dir, readOnly: false });
+    }
+  }
+  if (wantsAutoToken(desired)) {
+    const dir = volumeDir(dataDir, uid, AUTO_TOKEN_VOLUME);
+    await syncFiles(dir, tokenFiles(desired, 0o644));
+    out.set(AUTO_TOKEN_VOLUME, { path: dir, readOnly: true });
+  }
+  return out;
+}
+
+async function hostPath(hp: { path: string; type?: string }): Promise<string> {
+  const p = hp.path;
+  const stat = await fs.stat(p).catch(() => undefined);
+  switch (hp.type ?? '') {
+    case 'DirectoryOrCreate':
+      if (!stat) await fs.mkdir(p, { recursive: true, mode: 0o755 });
+      else if (!stat.isDirectory()) throw new VolumeError(`hostPath type check failed: ${p} is not a directory`);
+      break;
+    case 'FileOrCreate':
+      if (!stat) { await fs.mkdir(path.dirname(p), { recursive: true }); await fs.writeFile(p, '', { mode: 0o644 }); }
+      else if (!stat.isFile()) throw new VolumeError(`hostPath type check failed: ${p} is not a file`);
+      break;
+    case 'Directory':
+      if (!stat?.isDirectory()) throw new VolumeError(`hostPath type check failed: ${p} is not a directory`);
+      break;
+    case 'File':
+      if (!stat?.isFile()) throw new VolumeError(`hostPath type check failed: ${p} is not a file`);
+      break;
+    case 'Socket':
+      if (!stat?.isSocket()) throw new VolumeError(`hostPath type check failed: ${p} is not a socket file`);
+      break;
+    default:
+      break; // '' : no check, like upstream
+  }
+  return p;
+}
+
+/** The bind mounts of one container. Throws VolumeError for a mount of an unknown volume. */
+export function containerMounts(c: Container, volumes: PreparedVolumes): Mount[] {
+  const mounts: Mount[] = [];
+  for (const vm of c.volumeMounts ?? []) {
+    const v = volumes.get(vm.name);
+    if (!v) throw new VolumeError(`volume "${vm.name}" of container "${c.name}" is not defined in the pod`);
+    const source = vm.subPath ? path.join(v.path, checkRelativePath(vm.subPath)) : v.path;
+    mounts.push({ source, target: vm.mountPath, readOnly: v.readOnly || vm.readOnly === true });
+  }
+  const auto = volumes.get(AUTO_TOKEN_VOLUME);
+  if (auto && !mounts.some((m) => m.target === SERVICE_ACCOUNT_PATH)) {
+    mounts.push({ source: auto.path, target: SERVICE_ACCOUNT_PATH, readOnly: true });
+  }
+  return mounts;
+}
+
+export async function removePodDir(dataDir: string, uid: string): Promise<void> {
+  if (!uid) return;
+  await fs.rm(podDir(dataDir, uid), { recursive: true, force: true });
+}

@@ -1,0 +1,52 @@
+// Picks a container runtime driver by name, and finds which CLI this host has.
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { DockerRuntime } from './docker.js';
+import { NerdctlRuntime } from './nerdctl.js';
+import { PodmanRuntime } from './podman.js';
+import { SimulatedRuntime } from './simulated.js';
+import type { ContainerRuntime } from './types.js';
+
+export type RuntimeName = 'nerdctl' | 'podman' | 'docker' | 'simulated';
+
+export interface RuntimeOptions {
+  /** containerd namespace (nerdctl only); default "pikube". */
+  namespace?: string;
+  /** Network for pod sandboxes; default: nerdctl "bridge", podman/docker their default. */
+  network?: string;
+  /** Pause image for sandboxes (nerdctl, docker: default registry.k8s.io/pause:3.10; podman: infra image). */
+  pauseImage?: string;
+  /** Sandbox IP range (simulated only); default 10.244.0.0/24. */
+  podCidr?: string;
+  log?: Logger;
+}
+
+export function createRuntime(name: RuntimeName, opts: RuntimeOptions = {}): ContainerRuntime {
+  const log = opts.log?.child({ runtime: name });
+  switch (name) {
+    case 'nerdctl':
+      return new NerdctlRuntime({ namespace: opts.namespace, network: opts.network, pauseImage: opts.pauseImage, log });
+    case 'podman':
+      return new PodmanRuntime({ network: opts.network, infraImage: opts.pauseImage, log });
+    case 'docker':
+      return new DockerRuntime({ network: opts.network, pauseImage: opts.pauseImage, log });
+    case 'simulated':
+      return new SimulatedRuntime({ podCidr: opts.podCidr, log });
+    default:
+      throw new Error(`unknown container runtime "${String(name)}" (want nerdctl, podman, docker or simulated)`);
+  }
+}
+
+/** The first CLI, in order of preference, whose `version` answers. */
+export async function detectRuntime(
+  candidates: ('nerdctl' | 'podman' | 'docker')[] = ['nerdctl', 'podman', 'docker'],
+): Promise<'nerdctl' | 'podman' | 'docker' | undefined> {
+  for (const cli of candidates) {
+    const r = await execa(cli, ['version', '--format', 'json'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+    if (r.exitCode === 0) return cli;
+  }
+  return undefined;
+}
+
+export { NerdctlRuntime, PodmanRuntime, DockerRuntime, SimulatedRuntime };
+export * from './types.js';

@@ -1,0 +1,228 @@
+// podman 4.3+ (rootful). A pod's sandbox is a podman pod: its infra container holds the
+// network, IPC and UTS namespaces, publishes the pod's ports and carries its hostname;
+// members join with `--pod`. Two host quirks are detected and worked around once, then
+// remembered: hard rlimits below podman's defaults, and crun refusing hybrid cgroups.
+import { access, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { CliRuntime, ipOf, sandboxNetworkArgs, stateOf, type CliRuntimeOptions } from './cli-runtime.js';
+import { runtimeError } from './cli-errors.js';
+import type { CliResult } from './cli-exec.js';
+import { hasLabels, labelFilterArgs, labelsOf, parseJsonRecords, rec, str } from './cli-parse.js';
+import { readHostLimits, type HostLimits } from './host-limits.js';
+import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './types.js';
+
+export interface PodmanOptions extends CliRuntimeOptions {
+  /** OCI runtime for `--runtime` (crun, runc); undefined = podman's configured default. */
+  ociRuntime?: string;
+  /** `--ulimit` values to pass from the start, e.g. ["nofile=1024:1024"]; undefined = detect when needed. */
+  ulimits?: string[];
+  /** Infra image for pods; undefined = podman's own pause image, built locally from catatonit. */
+  infraImage?: string;
+  /** Where to write the containers.conf that gives pods' infra containers the ulimits. */
+  confDir?: string;
+}
+
+/**
+ * podman (containers/common) lowers its own RLIMIT_NPROC to 32768 when it starts, so no
+ * container it launches can be given more, whatever the agent's own limit is.
+ */
+export const PODMAN_NPROC_CEILING = 32768;
+
+const RLIMIT_ERROR = /error setting rlimit|setrlimit `?RLIMIT_/i;
+const HYBRID_CGROUP_ERROR = /cgroups in hybrid mode not supported/i;
+
+/** `--ulimit` values that stay within the given limits. */
+export function ulimitsFor(limits: HostLimits): string[] {
+  const out: string[] = [];
+  if (limits.nofile) out.push(`nofile=${limits.nofile.soft}:${limits.nofile.hard}`);
+  if (limits.nproc) {
+    const hard = Math.min(limits.nproc.hard, PODMAN_NPROC_CEILING);
+    out.push(`nproc=${Math.min(limits.nproc.soft, hard)}:${hard}`);
+  }
+  return out;
+}
+
+export async function findOnPath(binary: string, path = process.env['PATH'] ?? ''): Promise<string | undefined> {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, binary);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+export class PodmanRuntime extends CliRuntime {
+  readonly name = 'podman' as const;
+  private ociRuntime: string | undefined;
+  private ulimits: string[] | undefined;
+  private readonly infraImage: string | undefined;
+  private readonly confDir: string;
+  private infraConfPath: string | undefined;
+
+  constructor(opts: PodmanOptions = {}) {
+    super('podman', opts);
+    this.ociRuntime = opts.ociRuntime;
+    this.ulimits = opts.ulimits;
+    this.infraImage = opts.infraImage;
+    this.confDir = opts.confDir ?? tmpdir();
+  }
+
+  /** The adaptations in force, for logs and tests. */
+  get adaptations(): { ociRuntime?: string; ulimits?: string[] } {
+    return { ociRuntime: this.ociRuntime, ulimits: this.ulimits };
+  }
+
+  protected override globalArgs(): string[] {
+    return this.ociRuntime ? ['--runtime', this.ociRuntime] : [];
+  }
+
+  protected override networkArgs(spec: ContainerSpec): string[] {
+    return spec.sandboxId ? ['--pod', spec.sandboxId] : ['--network', 'host'];
+  }
+
+  protected override extraRunArgs(): string[] {
+    return (this.ulimits ?? []).flatMap((u) => ['--ulimit', u]);
+  }
+
+  /** podman's `rm -f` would first wait the stop timeout (10 s): force means now. */
+  protected override forceRemoveArgv(nameOrId: string): string[] {
+    return ['rm', '-f', '-t', '0', nameOrId];
+  }
+
+  protected override isCliFailure(result: CliResult): boolean {
+    // 126/127 are the command's own "cannot run"/"not found"; 125 is podman's failure.
+    return result.exitCode === 125 && /^Error: /m.test(result.stderr);
+  }
+
+  protected override async adaptToFailure(err: RuntimeError): Promise<boolean> {
+    const text = `${err.message}\n${err.stderr}`;
+    if (RLIMIT_ERROR.test(text) && this.ulimits === undefined) {
+      this.ulimits = ulimitsFor(await readHostLimits());
+      this.log?.warn({ ulimits: this.ulimits }, 'podman: host rlimits too low for defaults, passing --ulimit');
+      return this.ulimits.length > 0;
+    }
+    if (HYBRID_CGROUP_ERROR.test(text) && this.ociRuntime !== 'runc' && (await findOnPath('runc'))) {
+      this.ociRuntime = 'runc';
+      this.log?.warn('podman: crun refuses hybrid cgroups here, using runc');
+      return true;
+    }
+    return false;
+  }
+
+  protected parseVersion(json: Record<string, unknown>): { name: string; version: string } {
+    const version = str(rec(json['Client'])['Version']) ?? str(rec(json['Server'])['Version']);
+    if (!version) throw new Error('podman version: no Client.Version');
+    return { name: 'podman', version };
+  }
+
+  protected imageRefOf(raw: Record<string, unknown>): string {
+    return str(raw['ImageName']) ?? str(raw['Image']) ?? '';
+  }
+
+  protected imageIdOf(raw: Record<string, unknown>): string | undefined {
+    return str(raw['Image']);
+  }
+
+  /** Infra containers belong to sandboxes, not to the workload list. */
+  protected override idsFromPs(records: Record<string, unknown>[]): string[] {
+    return records.filter((r) => r['IsInfra'] !== true).map((r) => str(r['Id']) ?? str(r['ID']) ?? '').filter(Boolean);
+  }
+
+  // ---- sandboxes are pods -------------------------------------------------------------
+
+  override async createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
+    let conflictRetried = false;
+    for (let attempt = 0; ; attempt++) {
+      const argv = ['pod', 'create', '--name', spec.name];
+      for (const [k, v] of Object.entries(spec.labels)) argv.push('--label', `${k}=${v}`);
+      if (this.infraImage) argv.push('--infra-image', this.infraImage);
+      argv.push(...sandboxNetworkArgs(spec, this.network));
+      const created = await this.cli.run(argv, { env: await this.infraEnv() });
+      if (created.exitCode !== 0) {
+        const err = runtimeError(`pod create ${spec.name}`, created);
+        if (err.kind === 'NameConflict' && !conflictRetried) {
+          conflictRetried = true;
+          await this.cli.run(['pod', 'rm', '-f', '-t', '0', spec.name]);
+          continue;
+        }
+        throw err;
+      }
+      const id = created.stdout.trim().split('\n').pop()!.trim();
+      const started = await this.cli.run(['pod', 'start', id]);
+      if (started.exitCode === 0) {
+        const info = (await this.sandboxesById([id]))[0];
+        if (!info) throw new RuntimeError('CreateFailed', `pod ${spec.name} vanished right after creation`);
+        return info;
+      }
+      const err = runtimeError(`pod start ${spec.name}`, started);
+      // The infra container's limits are fixed at creation: start over with a new pod.
+      await this.cli.run(['pod', 'rm', '-f', '-t', '0', id]);
+      if (attempt < 4 && (await this.adaptToFailure(err))) continue;
+      throw err.kind === 'Unknown' ? new RuntimeError('CreateFailed', err.message, err.stderr) : err;
+    }
+  }
+
+  /**
+   * `pod create` takes no --ulimit, so the infra container gets them from a containers.conf
+   * of our own. podman then reads only that file, which is why it is used for `pod create`
+   * alone, and never when the operator already points CONTAINERS_CONF somewhere.
+   */
+  private async infraEnv(): Promise<Record<string, string> | undefined> {
+    if (!this.ulimits?.length || process.env['CONTAINERS_CONF']) return undefined;
+    if (!this.infraConfPath) {
+      const body = `# pikube: the default container rlimits exceed this host's hard limits.\n[containers]\n` +
+        `default_ulimits = [${this.ulimits.map((u) => JSON.stringify(u)).join(', ')}]\n`;
+      const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
+      const path = join(this.confDir, `pikube-podman-${hash}.conf`);
+      await writeFile(path, body);
+      this.infraConfPath = path;
+    }
+    return { CONTAINERS_CONF: this.infraConfPath };
+  }
+
+  override async listSandboxes(labels: Record<string, string>): Promise<SandboxInfo[]> {
+    const r = await this.cli.run(['pod', 'ps', '--format', 'json', ...labelFilterArgs(labels)]);
+    if (r.exitCode !== 0) throw runtimeError('pod ps', r);
+    const pods = parseJsonRecords(r.stdout).filter((p) => hasLabels(labelsOf(p['Labels']), labels));
+    return this.sandboxesById(pods.map((p) => str(p['Id']) ?? '').filter(Boolean));
+  }
+
+  private async sandboxesById(ids: string[]): Promise<SandboxInfo[]> {
+    const out: SandboxInfo[] = [];
+    for (const id of ids) {
+      const r = await this.cli.run(['pod', 'inspect', id]);
+      if (r.exitCode !== 0) {
+        const err = runtimeError(`pod inspect ${id}`, r);
+        if (err.kind === 'NotFound') continue;
+        throw err;
+      }
+      // 4.3 prints one object; later versions an array.
+      const pod = parseJsonRecords(r.stdout)[0];
+      if (!pod) continue;
+      const infraId = str(pod['InfraContainerID']);
+      const infra = infraId ? (await this.inspectRaw([infraId]))[0] : undefined;
+      const info: SandboxInfo = {
+        id: str(pod['Id']) ?? id,
+        name: str(pod['Name']) ?? '',
+        labels: labelsOf(pod['Labels']),
+        running: infra ? stateOf(rec(infra['State'])) === 'running' : false,
+      };
+      const ip = infra ? ipOf(infra) : undefined;
+      if (ip) info.ip = ip;
+      out.push(info);
+    }
+    return out;
+  }
+
+  override async removeSandbox(id: string): Promise<void> {
+    const r = await this.cli.run(['pod', 'rm', '-f', '-t', '0', id]);
+    if (r.exitCode === 0) return;
+    const err = runtimeError(`pod rm ${id}`, r);
+    if (err.kind !== 'NotFound') throw err;
+  }
+}

@@ -1,0 +1,66 @@
+// `pikube mosquitto-config`: prepares an external Mosquitto 2.x for the cluster in the
+// data dir (config, password file, ACL). The controller then adds nodes as they join.
+import { parseArgs } from 'node:util';
+import { writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
+import { defaultDataDir } from '../args.js';
+
+const USAGE = `Usage: pikube mosquitto-config [--data-dir DIR] [--listen HOST:PORT] [--out DIR] [--node NAME ...] [--base-topic TOPIC] [--user NAME]
+
+Writes mosquitto.conf (to --out, default <data-dir>/mosquitto), and the password file
+and ACL (in <data-dir>/mosquitto) for running the cluster on an external Mosquitto.
+  --data-dir DIR       the controller's data dir (default ${defaultDataDir('controller')})
+  --listen HOST:PORT   mosquitto's listener (default 127.0.0.1:1883)
+  --out DIR            where mosquitto.conf goes
+  --node NAME          a node to add to the password file now (repeatable)
+  --base-topic TOPIC   MQTT base topic (default pikube)
+  --user NAME          user mosquitto runs as (default: the data dir's owner, so that it
+                       can read the files and the controller can make it reload)`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'data-dir': { type: 'string' },
+        listen: { type: 'string' },
+        out: { type: 'string' },
+        node: { type: 'string', multiple: true },
+        'base-topic': { type: 'string' },
+        user: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    const files = await writeMosquittoConfig({
+      dataDir: values['data-dir'] ?? defaultDataDir('controller'),
+      listen: values.listen,
+      outDir: values.out,
+      nodes: values.node ?? [],
+      baseTopic: values['base-topic'],
+      runAs: values.user,
+    });
+    process.stdout.write([
+      `wrote ${files.conf}`,
+      `wrote ${files.passwd}`,
+      `wrote ${files.acl}`,
+      `start mosquitto with: mosquitto -c ${files.conf}`,
+      `then run the controller with its --mqtt-url pointing at that listener; it adds joining nodes and reloads mosquitto (pid file ${files.pid}).`,
+      '',
+    ].join('\n'));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`pikube mosquitto-config: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

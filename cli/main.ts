@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The `pikube` command: one binary, one subcommand per role or task.
+import { UsageError } from './args.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> = {
+  up: { summary: 'controller, embedded broker and a local agent in one process (try it out)', load: () => import('./commands/up.js') },
+  controller: { summary: 'run the control plane', load: () => import('./commands/controller.js') },
+  agent: { summary: 'run a node agent', load: () => import('./commands/agent.js') },
+  kubeconfig: { summary: 'print the admin kubeconfig', load: () => import('./commands/kubeconfig.js') },
+  token: { summary: 'join tokens: pikube token create [--ttl 24h]', load: () => import('./commands/token.js') },
+  'mosquitto-config': { summary: 'write mosquitto.conf, passwords and ACL for an external broker', load: () => import('./commands/mosquitto-config.js') },
+  install: { summary: 'install systemd units: pikube install controller|agent', load: () => import('./commands/install.js') },
+  'flash-config': { summary: 'write boot-partition files that join a fresh Pi', load: () => import('./commands/flash-config.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `Usage: pikube <command> [flags]\n\n${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun 'pikube <command> --help' for a command's flags.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    process.stdout.write('pikube 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`pikube: unknown command "${name}" (see 'pikube --help')\n`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load()).run(rest);
+  } catch (err) {
+    // Bad flags: one readable line, non-zero exit.
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`pikube ${name}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`pikube ${name}: ${e.message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
+  process.stderr.write(`pikube: ${String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,34 @@
+// Objects every cluster has from the start: the three namespaces and the `kubernetes`
+// Service that lets pods find the API.
+import type { KubeObject } from '../../protocol/kube/types.js';
+import type { ApiCore } from './api-core.js';
+import { findResource } from './resources.js';
+
+const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function bootstrapCluster(core: ApiCore, api?: { serviceIP: string; endpointIP: string; port: number }): Promise<void> {
+  const ns = findResource('', 'namespaces')!;
+  for (const name of NAMESPACES) {
+    if (!core.tryGet(ns, undefined, name)) await core.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  }
+  if (!api) return;
+  const svc = findResource('', 'services')!;
+  if (!core.tryGet(svc, 'default', 'kubernetes')) {
+    await core.create(svc, 'default', {
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: api.serviceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: api.port }] },
+    });
+  }
+  const ep = findResource('', 'endpoints')!;
+  const endpoints: KubeObject = {
+    apiVersion: 'v1', kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: api.endpointIP }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] }],
+  };
+  const current = core.tryGet(ep, 'default', 'kubernetes');
+  if (!current) await core.create(ep, 'default', endpoints);
+  else if (JSON.stringify(current.subsets) !== JSON.stringify(endpoints.subsets)) {
+    await core.mutate(ep, 'default', 'kubernetes', (d) => { d.subsets = endpoints.subsets; return d; });
+  }
+}

@@ -1,0 +1,42 @@
+// Request bodies: size-limited, JSON or YAML, with the parser's position on errors.
+import type { IncomingMessage } from 'node:http';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ApiError, badRequest } from '../errors.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses JSON, or YAML when the content type says so (server-side apply sends YAML types). */
+export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
+  const text = buf.toString('utf8');
+  if (!text.trim()) throw badRequest('the request body is empty');
+  const ct = (contentType ?? '').toLowerCase();
+  if (ct.includes('yaml') && !text.trimStart().startsWith('{')) {
+    try {
+      return parseYaml(text, { uniqueKeys: true });
+    } catch (err) {
+      const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+      throw badRequest(`error decoding YAML${where}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

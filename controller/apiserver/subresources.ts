@@ -1,0 +1,52 @@
+// Subresources that are more than a view of the object: pods/binding, the autoscaling/v1
+// Scale of workloads, pods/eviction.
+import type { KubeObject } from '../../protocol/kube/types.js';
+import { formatSelector } from '../../protocol/kube/labels.js';
+import type { ApiCore } from './api-core.js';
+import { ApiError, badRequest, conflict } from './errors.js';
+import { findResource, type ResourceInfo } from './resources.js';
+
+const PODS = findResource('', 'pods')!;
+
+export async function bindPod(core: ApiCore, namespace: string, podName: string, nodeName: string): Promise<KubeObject> {
+  if (!nodeName) throw badRequest('binding target node name is required');
+  return core.mutate(PODS, namespace, podName, (pod) => {
+    if (pod.metadata.deletionTimestamp) throw conflict('pods', podName, '', 'pod is being deleted, cannot be assigned to a host');
+    if (pod.spec.nodeName) throw conflict('pods', podName, '', `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
+    pod.spec.nodeName = nodeName;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const status = (pod.status ??= {});
+    const conditions = (status.conditions ??= []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    status.conditions = conditions;
+    return pod;
+  }, 'binding');
+}
+
+export function toScale(info: ResourceInfo, obj: KubeObject): KubeObject {
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: formatSelector(obj.spec?.selector) },
+  };
+}
+
+export async function applyScale(core: ApiCore, info: ResourceInfo, namespace: string, name: string, change: (scale: KubeObject) => KubeObject): Promise<KubeObject> {
+  const updated = await core.mutate(info, namespace, name, (obj) => {
+    const scale = change(toScale(info, obj));
+    const replicas = scale?.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        name, group: 'autoscaling', kind: 'Scale', causes: [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }],
+      });
+    }
+    if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== obj.metadata.resourceVersion) throw conflict(info.resource, name, info.group);
+    obj.spec.replicas = replicas;
+    return obj;
+  });
+  return toScale(info, updated);
+}

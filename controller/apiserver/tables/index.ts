@@ -1,0 +1,77 @@
+// Server-side printing: a list of objects becomes a meta.k8s.io/v1 Table, which is what
+// kubectl asks for (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`).
+
+import type { KubeObject } from '../../../protocol/kube/types.js';
+import type { TablePrinter } from './columns.js';
+import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './apps.js';
+import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
+import { defaultPrinter } from './default.js';
+import { eventPrinter } from './events.js';
+import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
+import { nodePrinter } from './nodes.js';
+import { podPrinter } from './pods.js';
+
+export type { ColumnDefinition, TablePrinter } from './columns.js';
+export { humanDuration } from './duration.js';
+
+export interface TableOptions {
+  resourceVersion: string;
+  includeObject: 'None' | 'Metadata' | 'Object';
+  now?: Date;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+const PRINTERS: Record<string, TablePrinter> = {
+  '/pods': podPrinter,
+  '/nodes': nodePrinter,
+  '/services': servicePrinter,
+  '/endpoints': endpointsPrinter,
+  '/events': eventPrinter,
+  '/namespaces': namespacePrinter,
+  '/configmaps': configMapPrinter,
+  '/secrets': secretPrinter,
+  '/serviceaccounts': serviceAccountPrinter,
+  'apps/deployments': deploymentPrinter,
+  'apps/replicasets': replicaSetPrinter,
+  'apps/daemonsets': daemonSetPrinter,
+  'apps/controllerrevisions': controllerRevisionPrinter,
+  'coordination.k8s.io/leases': leasePrinter,
+  'discovery.k8s.io/endpointslices': endpointSlicePrinter,
+};
+
+/** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */
+export function printerFor(group: string, resource: string): TablePrinter {
+  return PRINTERS[`${group === 'core' ? '' : group}/${resource}`] ?? defaultPrinter;
+}
+
+function rowObject(obj: KubeObject, includeObject: TableOptions['includeObject']): unknown {
+  if (includeObject === 'Object') return obj;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata ?? {} };
+}
+
+/** A meta.k8s.io/v1 Table for these objects of this resource (group '' = core). */
+export function toTable(group: string, resource: string, objects: KubeObject[], opts: TableOptions): object {
+  if (!['None', 'Metadata', 'Object'].includes(opts.includeObject)) {
+    throw new Error(`includeObject must be None, Metadata or Object, not ${JSON.stringify(opts.includeObject)}`);
+  }
+  const printer = printerFor(group, resource);
+  const now = opts.now ?? new Date();
+  const rows = objects.map((obj) => {
+    const printed = printer.print(obj, now);
+    const row: Record<string, unknown> = { cells: printed.cells };
+    if (printed.conditions) row.conditions = printed.conditions;
+    if (opts.includeObject !== 'None') row.object = rowObject(obj, opts.includeObject);
+    return row;
+  });
+  const metadata: Record<string, unknown> = { resourceVersion: opts.resourceVersion };
+  if (opts.continueToken) metadata.continue = opts.continueToken;
+  if (opts.remainingItemCount !== undefined) metadata.remainingItemCount = opts.remainingItemCount;
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata,
+    columnDefinitions: printer.columns.map((c) => ({ ...c })),
+    rows,
+  };
+}

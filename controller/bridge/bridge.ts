@@ -1,0 +1,97 @@
+// The MQTT gateway: store changes → per-node desired state on MQTT, agent reports →
+// Node and Pod status. Every incoming payload is validated; bad ones are logged and dropped.
+import type { Pod } from '../../protocol/kube/types.js';
+import type { DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
+import type { MqttLink } from '../../protocol/mqtt/link.js';
+import { Topics } from '../../protocol/mqtt/topics.js';
+import {
+  isCleared, parseAvailability, parseEvents, parseNodeStatus, parsePodStatus, parseResponseChunk, PayloadError,
+} from '../../protocol/mqtt/validate.js';
+import type { ApiCore } from '../apiserver/api-core.js';
+import type { ClusterClient } from '../apiserver/client.js';
+import { DesiredStatePublisher } from './desired-state-publisher.js';
+import { NodeEvents } from './node-events.js';
+import { NodeStatusSync } from './node-status-sync.js';
+import type { NodeTelemetry } from './node-telemetry.js';
+import { PodStatusSync } from './pod-status-sync.js';
+import { PodStreamRelay } from './pod-streams.js';
+
+export interface BridgeOptions {
+  link: MqttLink;
+  topics: Topics;
+  core: ApiCore;
+  client: ClusterClient;
+  telemetry: NodeTelemetry;
+  log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; debug: (o: object, m: string) => void };
+  serviceAccount?: (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
+  podCidrFor?: (node: string) => string | undefined;
+  dns?: DesiredPodsPayload['dns'];
+}
+
+export class Bridge {
+  readonly streams: PodStreamRelay;
+  readonly publisher: DesiredStatePublisher;
+  private readonly nodes: NodeStatusSync;
+  private readonly pods: PodStatusSync;
+  private readonly events: NodeEvents;
+  private unsubscribers: (() => Promise<void>)[] = [];
+  /** Messages dropped because they failed validation, for metrics. */
+  dropped = 0;
+
+  constructor(private readonly opts: BridgeOptions) {
+    const { link, topics, client, log } = opts;
+    this.nodes = new NodeStatusSync({ client, telemetry: opts.telemetry, log, podCidrFor: opts.podCidrFor });
+    this.pods = new PodStatusSync({ client, log });
+    this.events = new NodeEvents(client, log);
+    this.publisher = new DesiredStatePublisher({
+      client, log,
+      revision: () => opts.core.store.revision,
+      publish: (node, payload) => link.publish(topics.pods(node), payload, { retain: true, qos: 1 }),
+      serviceAccount: opts.serviceAccount,
+      podCidrFor: opts.podCidrFor,
+      dns: opts.dns,
+    });
+    this.streams = new PodStreamRelay(
+      { send: (node, op, payload) => link.publish(topics.request(node, op), payload, { qos: 1 }) },
+      opts.core,
+      (node) => opts.telemetry.get(node)?.online ?? false,
+    );
+  }
+
+  async start(): Promise<void> {
+    const { link, topics } = this.opts;
+    const on = async (filter: string, handle: (node: string, buf: Buffer) => void) => {
+      this.unsubscribers.push(await link.subscribe(filter, (topic, buf) => {
+        const parsed = topics.parse(topic);
+        if (!parsed || !('node' in parsed)) return;
+        try {
+          handle(parsed.node, buf);
+        } catch (err) {
+          this.dropped++;
+          if (err instanceof PayloadError) this.opts.log.warn({ topic, err: err.message }, 'dropped a malformed message');
+          else this.opts.log.warn({ topic, err: String(err) }, 'message handling failed');
+        }
+      }));
+    };
+    this.publisher.start();
+    await on(topics.allNodes('availability'), (node, buf) => {
+      if (isCleared(buf)) return;
+      this.nodes.availability(node, parseAvailability(buf).state === 'online');
+    });
+    await on(topics.allNodes('status'), (node, buf) => {
+      if (isCleared(buf)) return;
+      this.nodes.status(node, parseNodeStatus(buf));
+    });
+    await on(topics.allNodes('pod-status'), (node, buf) => void this.pods.apply(node, parsePodStatus(buf).updates));
+    await on(topics.allNodes('events'), (node, buf) => this.events.record(node, parseEvents(buf).events));
+    await on(topics.allResponses(), (_node, buf) => this.streams.onResponse(parseResponseChunk(buf)));
+    // After a broker restart (embedded or external), retained desired state may be gone.
+    link.onConnect(() => this.publisher.republishAll());
+  }
+
+  async stop(): Promise<void> {
+    this.publisher.stop();
+    for (const u of this.unsubscribers) await u().catch(() => undefined);
+    this.unsubscribers = [];
+  }
+}

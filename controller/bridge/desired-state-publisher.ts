@@ -1,0 +1,193 @@
+// Pods bound to a node → that node's whole desired set, published retained on
+// `<base>/v1/nodes/<node>/pods`. Level-triggered: every publication is the complete set,
+// so an agent that missed anything (or reconnects) converges on the latest one.
+import { createHash } from 'node:crypto';
+import type { KubeObject, Pod, Node } from '../../protocol/kube/types.js';
+import type { DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
+import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
+
+export interface DesiredStatePublisherOptions {
+  client: ClusterClient;
+  publish: (node: string, payload: DesiredPodsPayload | '') => Promise<unknown>;
+  /** Store revision: a generation that only rises, across restarts too. */
+  revision: () => number;
+  serviceAccount?: (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
+  podCidrFor?: (node: string) => string | undefined;
+  dns?: DesiredPodsPayload['dns'];
+  log: { warn: (o: object, m: string) => void; debug?: (o: object, m: string) => void };
+  /** Coalesces bursts (a Deployment scaling up) into one publication per node. */
+  debounceMs?: number;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** What the agent needs of a pod: no status, no client bookkeeping. */
+export function desiredPodOf(pod: Pod): Pod {
+  const m = pod.metadata;
+  const annotations = m.annotations ? { ...m.annotations } : undefined;
+  if (annotations) delete annotations[LAST_APPLIED];
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name: m.name, namespace: m.namespace, uid: m.uid, generation: m.generation, labels: m.labels,
+      ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp, deletionGracePeriodSeconds: m.deletionGracePeriodSeconds } : {}),
+      ...(m.ownerReferences ? { ownerReferences: m.ownerReferences } : {}),
+      creationTimestamp: m.creationTimestamp,
+    },
+    spec: pod.spec,
+  };
+}
+
+/** Names of ConfigMaps and Secrets a pod reads. */
+export function podReferences(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
+  const configMaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef) configMaps.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
+    }
+    for (const f of c.envFrom ?? []) {
+      if (f.configMapRef) configMaps.add(f.configMapRef.name);
+      if (f.secretRef) secrets.add(f.secretRef.name);
+    }
+  }
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.configMap) configMaps.add(v.configMap.name);
+    if (v.secret) secrets.add(v.secret.secretName);
+    for (const s of v.projected?.sources ?? []) {
+      if (s?.configMap?.name) configMaps.add(s.configMap.name);
+      if (s?.secret?.name) secrets.add(s.secret.name);
+    }
+  }
+  return { configMaps, secrets };
+}
+
+export class DesiredStatePublisher {
+  /** node → pod uid → pod */
+  private readonly byNode = new Map<string, Map<string, Pod>>();
+  private readonly podNode = new Map<string, string>();
+  private readonly lastHash = new Map<string, string>();
+  private readonly dirty = new Set<string>();
+  private readonly knownNodes = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private watches: WatchHandle[] = [];
+  private publishing = Promise.resolve();
+
+  constructor(private readonly opts: DesiredStatePublisherOptions) {}
+
+  start(): void {
+    const c = this.opts.client;
+    this.watches.push(c.watch<Node>(R.nodes, {}, (e) => {
+      const name = e.object.metadata.name!;
+      if (e.type === 'DELETED') {
+        this.knownNodes.delete(name);
+        this.lastHash.delete(name);
+        void this.opts.publish(name, '').catch(() => undefined);
+      } else if (!this.knownNodes.has(name)) {
+        this.knownNodes.add(name);
+        this.markDirty(name);
+      }
+    }));
+    this.watches.push(c.watch<Pod>(R.pods, {}, (e) => this.onPod(e.type, e.object)));
+    const onRef = (kind: 'configMaps' | 'secrets') => (e: { object: KubeObject }) => {
+      const ns = e.object.metadata.namespace;
+      const name = e.object.metadata.name!;
+      for (const [node, pods] of this.byNode) {
+        for (const p of pods.values()) {
+          if (p.metadata.namespace === ns && podReferences(p)[kind].has(name)) { this.markDirty(node); break; }
+        }
+      }
+    };
+    this.watches.push(c.watch(R.configmaps, { resourceVersion: String(this.opts.revision()) }, onRef('configMaps')));
+    this.watches.push(c.watch(R.secrets, { resourceVersion: String(this.opts.revision()) }, onRef('secrets')));
+  }
+
+  stop(): void {
+    for (const w of this.watches) w.stop();
+    this.watches = [];
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Publishes every node's set again (after the controller reconnects to the broker). */
+  republishAll(): void {
+    this.lastHash.clear();
+    for (const n of this.knownNodes) this.markDirty(n);
+    for (const n of this.byNode.keys()) this.markDirty(n);
+  }
+
+  private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod): void {
+    const uid = pod.metadata.uid!;
+    const before = this.podNode.get(uid);
+    const node = type === 'DELETED' ? undefined : pod.spec.nodeName;
+    if (before && before !== node) {
+      this.byNode.get(before)?.delete(uid);
+      this.podNode.delete(uid);
+      this.markDirty(before);
+    }
+    if (!node) return;
+    let pods = this.byNode.get(node);
+    if (!pods) this.byNode.set(node, (pods = new Map()));
+    const old = pods.get(uid);
+    pods.set(uid, pod);
+    this.podNode.set(uid, node);
+    // Status-only changes (the agent's own reports) do not change the desired set.
+    if (!old || old.metadata.generation !== pod.metadata.generation || old.metadata.deletionTimestamp !== pod.metadata.deletionTimestamp
+      || JSON.stringify(old.metadata.labels) !== JSON.stringify(pod.metadata.labels) || JSON.stringify(old.spec) !== JSON.stringify(pod.spec)) {
+      this.markDirty(node);
+    }
+  }
+
+  private markDirty(node: string): void {
+    this.dirty.add(node);
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        const nodes = [...this.dirty];
+        this.dirty.clear();
+        this.publishing = this.publishing.then(() => this.flush(nodes));
+      }, this.opts.debounceMs ?? 5);
+    }
+  }
+
+  private async flush(nodes: string[]): Promise<void> {
+    await Promise.all(nodes.map(async (node) => {
+      const payload = this.payloadFor(node);
+      const hash = createHash('sha1').update(JSON.stringify({ ...payload, generation: 0 })).digest('hex');
+      if (this.lastHash.get(node) === hash) return;
+      this.lastHash.set(node, hash);
+      try {
+        await this.opts.publish(node, payload);
+      } catch (err) {
+        this.lastHash.delete(node);
+        this.opts.log.warn({ node, err: String(err) }, 'desired pods not published; will retry');
+        setTimeout(() => this.markDirty(node), 1000).unref();
+      }
+    }));
+  }
+
+  payloadFor(node: string): DesiredPodsPayload {
+    const c = this.opts.client;
+    const pods: DesiredPod[] = [];
+    for (const pod of this.byNode.get(node)?.values() ?? []) {
+      const refs = podReferences(pod);
+      const ns = pod.metadata.namespace;
+      const configMaps: DesiredPod['configMaps'] = {};
+      const secrets: DesiredPod['secrets'] = {};
+      for (const name of refs.configMaps) {
+        const cm = c.get(R.configmaps, ns, name);
+        if (cm) configMaps[name] = (cm.data as Record<string, string>) ?? {};
+      }
+      for (const name of refs.secrets) {
+        const s = c.get(R.secrets, ns, name);
+        if (s) secrets[name] = (s.data as Record<string, string>) ?? {};
+      }
+      const sa = pod.spec.automountServiceAccountToken === false ? undefined : this.opts.serviceAccount?.(pod);
+      pods.push({ pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}) });
+    }
+    pods.sort((a, b) => (a.pod.metadata.uid! < b.pod.metadata.uid! ? -1 : 1));
+    const podCIDR = this.opts.podCidrFor?.(node);
+    return { generation: this.opts.revision(), pods, ...(podCIDR ? { podCIDR } : {}), ...(this.opts.dns ? { dns: this.opts.dns } : {}) };
+  }
+}
