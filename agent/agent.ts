@@ -99,6 +99,12 @@ export class Agent {
       void forgetCredentials(opts.dataDir);
     });
     link.on('offline', () => log.warn({}, 'controller unreachable; pods keep running'));
+    link.onConnect(async () => {
+      log.info({ url: opts.mqttUrl }, 'connected to the controller');
+      await this.publishStatus();
+      this.pods.resendAllStatus();
+    });
+    await link.start({ failOnRefusal: false });
     await link.subscribe(topics.pods(opts.nodeName), (_t, buf) => {
       if (isCleared(buf)) return;
       try {
@@ -121,12 +127,6 @@ export class Agent {
         void link.publish(topics.response(opts.nodeName, op), chunk, { qos: 1 }).catch(() => undefined);
       });
     });
-    link.onConnect(async () => {
-      log.info({ url: opts.mqttUrl }, 'connected to the controller');
-      await this.publishStatus();
-      this.pods.resendAllStatus();
-    });
-    await link.start({ failOnRefusal: false });
     this.heartbeat = setInterval(() => void this.publishStatus(), opts.heartbeatMs);
   }
 
@@ -137,11 +137,25 @@ export class Agent {
     try {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName });
       this.lastReading = reading;
-      const pods = await this.pods.usage().catch(() => []);
+      const pods = await this.podUsage();
       await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
     } catch (err) {
       this.opts.log.warn({ err: String(err) }, 'node status not published');
     }
+  }
+
+  /**
+   * Per-pod usage, but never holding up the heartbeat: a runtime busy removing containers
+   * can take seconds to answer `stats`, so a slow reading is used next time instead.
+   */
+  private lastUsage: Awaited<ReturnType<PodManager['usage']>> = [];
+  private usageReading?: Promise<void>;
+  private async podUsage(): Promise<Awaited<ReturnType<PodManager['usage']>>> {
+    this.usageReading ??= this.pods.usage()
+      .then((u) => { this.lastUsage = u; }, () => undefined)
+      .finally(() => { this.usageReading = undefined; });
+    await Promise.race([this.usageReading, new Promise((r) => setTimeout(r, 1500).unref())]);
+    return this.lastUsage;
   }
 
   private publishPodStatus(updates: PodStatusUpdate[]): void {

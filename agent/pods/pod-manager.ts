@@ -32,8 +32,10 @@ export interface PodManagerOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   backoffResetMs?: number;
-  /** Every pod is re-synced this often (default 10 s). */
+  /** Every pod is re-synced this often (default 10 s), from the last relist. */
   resyncMs?: number;
+  /** Every this many resyncs the pods' sandboxes are re-read from the runtime too (default 6). */
+  sandboxCheckEvery?: number;
   /** The runtime is relisted this often to notice exits (default 2 s). */
   relistMs?: number;
   /** Status updates are gathered this long before onStatus (default 100 ms). */
@@ -86,6 +88,9 @@ export class PodManager {
   private relistTimer?: NodeJS.Timeout;
   private relisting?: Promise<void>;
   private fingerprints = new Map<string, string>();
+  /** The last relist, by pod uid, and when it was taken. */
+  private lastRelist?: { takenAt: number; byPod: Map<string, RuntimeContainer[]> };
+  private resyncCount = 0;
 
   constructor(private readonly opts: PodManagerOptions) {
     this.store = new DesiredStore(opts.dataDir);
@@ -274,7 +279,11 @@ export class PodManager {
 
   private resync(): void {
     if (this.stopped) return;
-    for (const w of this.workers.values()) w.trigger();
+    const full = ++this.resyncCount % (this.opts.sandboxCheckEvery ?? 6) === 0;
+    const r = this.lastRelist;
+    for (const [uid, w] of this.workers) {
+      w.trigger(r ? { snapshot: { takenAt: r.takenAt, list: r.byPod.get(uid) ?? [] }, full } : { full });
+    }
   }
 
   private scheduleRelist(ms: number): void {
@@ -288,6 +297,7 @@ export class PodManager {
   }
 
   private async relist(): Promise<void> {
+    const takenAt = Date.now();
     const all = await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
     if (this.stopped) return;
     const byPod = new Map<string, RuntimeContainer[]>();
@@ -304,13 +314,14 @@ export class PodManager {
       next.set(uid, fp);
       const w = this.workers.get(uid);
       if (w) {
-        if (this.fingerprints.get(uid) !== fp) w.trigger();
+        if (this.fingerprints.get(uid) !== fp) w.trigger({ snapshot: { takenAt, list } });
       } else {
         this.collectOrphan(uid, list);
       }
     }
-    for (const [uid, w] of this.workers) if (!next.has(uid) && this.fingerprints.has(uid)) w.trigger();
+    for (const [uid, w] of this.workers) if (!next.has(uid) && this.fingerprints.has(uid)) w.trigger({ snapshot: { takenAt, list: [] } });
     this.fingerprints = next;
+    this.lastRelist = { takenAt, byPod };
   }
 
   /** Sandboxes left without a desired pod (containers are handled by relist). */

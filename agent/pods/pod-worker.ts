@@ -67,6 +67,15 @@ function errorText(err: unknown): string {
 
 interface Instances { current?: RuntimeContainer; previous?: RuntimeContainer; older: RuntimeContainer[] }
 
+/** The manager's relist of this pod's containers, taken at takenAt (Date.now()). */
+export interface Snapshot { takenAt: number; list: RuntimeContainer[] }
+
+export interface TriggerHint {
+  snapshot?: Snapshot;
+  /** Also re-read the sandbox from the runtime instead of trusting the cached one. */
+  full?: boolean;
+}
+
 export class PodWorker {
   readonly uid: string;
   readonly id: PodIdentity;
@@ -90,6 +99,11 @@ export class PodWorker {
   private readonly stopping = new Set<string>();
   private lastStatus?: PodStatus;
   private lastStatusJSON = '';
+  private snapshot?: Snapshot;
+  private fullPending = true;
+  /** Date.now() at the end of the last pass that changed the runtime: older snapshots are stale. */
+  private lastActionAt = 0;
+  private cachedSandbox?: SandboxInfo;
   private startTime?: string;
 
   constructor(private readonly deps: PodWorkerDeps, desired: DesiredPod | undefined, orphan?: PodIdentity) {
@@ -120,7 +134,9 @@ export class PodWorker {
     this.trigger();
   }
 
-  trigger(): void {
+  trigger(hint?: TriggerHint): void {
+    if (hint?.full) this.fullPending = true;
+    if (hint?.snapshot && (!this.snapshot || hint.snapshot.takenAt > this.snapshot.takenAt)) this.snapshot = hint.snapshot;
     this.dirty = true;
     if (this.stopped || this.loopActive || this.gone) return;
     this.loopActive = true;
@@ -163,9 +179,15 @@ export class PodWorker {
     while (this.dirty && !this.stopped && !this.gone) {
       this.dirty = false;
       try {
+        const full = this.fullPending;
+        const snap = this.snapshot;
+        this.fullPending = false;
+        this.snapshot = undefined;
         if (this.terminateGrace !== undefined || !this.desired) await this.syncTerminating();
-        else await this.syncRunning(this.desired);
+        else await this.syncRunning(this.desired, full, snap && snap.takenAt > this.lastActionAt ? snap.list : undefined);
       } catch (err) {
+        this.lastActionAt = Date.now();
+        this.fullPending = true;
         this.deps.log.error({ err, pod: this.id.name, namespace: this.id.namespace }, 'pod sync failed');
         this.wakeIn(2000);
       }
@@ -201,12 +223,13 @@ export class PodWorker {
 
   // ---- running pod -------------------------------------------------------------
 
-  private async syncRunning(dp: DesiredPod): Promise<void> {
+  /** One pass for a pod that should run. `known` is a fresh relist of its containers, if any. */
+  private async syncRunning(dp: DesiredPod, full: boolean, known: RuntimeContainer[] | undefined): Promise<void> {
     const { runtime } = this.deps;
     const pod = dp.pod;
     const spec = pod.spec;
     this.startTime ??= isoSeconds(this.deps.clock.now());
-    let all = await runtime.list({ [LABEL.podUid]: this.uid });
+    let all = known ?? await runtime.list({ [LABEL.podUid]: this.uid });
     const policy = spec.restartPolicy ?? 'Always';
 
     const hostIP = this.deps.hostIP();
@@ -216,8 +239,9 @@ export class PodWorker {
     if (spec.hostNetwork) {
       podIP = hostIP;
     } else {
-      const box = await this.ensureSandbox(dp, all, finished);
+      const box = await this.ensureSandbox(dp, all, finished, full);
       sandbox = box.sandbox;
+      if (box.changed) this.lastActionAt = Date.now();
       if (box.replaced) all = await runtime.list({ [LABEL.podUid]: this.uid });
       podIP = sandbox?.ip;
       if (!sandbox && !finished) { this.publish(dp, all, false, podIP, hostIP, false, false); return; }
@@ -285,7 +309,10 @@ export class PodWorker {
       }
     }
 
-    if (acted) all = await runtime.list({ [LABEL.podUid]: this.uid });
+    if (acted) {
+      all = await runtime.list({ [LABEL.podUid]: this.uid });
+      this.lastActionAt = Date.now();
+    }
     this.syncProbes(dp, all, podIP);
     this.publish(dp, all, !!sandbox || !!spec.hostNetwork, podIP, hostIP, initDone, initFailed);
   }
@@ -313,13 +340,16 @@ export class PodWorker {
   }
 
   /** The pod's running sandbox, created when missing; replaced = an old one died and was removed. */
-  private async ensureSandbox(dp: DesiredPod, all: RuntimeContainer[], finished: boolean): Promise<{ sandbox?: SandboxInfo; replaced: boolean }> {
+  private async ensureSandbox(dp: DesiredPod, all: RuntimeContainer[], finished: boolean, full: boolean): Promise<{ sandbox?: SandboxInfo; replaced: boolean; changed: boolean }> {
     const { runtime } = this.deps;
+    // sandboxes are costly to inspect (podman: two calls each): trust the cache between full passes
+    if (!full && this.cachedSandbox) return { sandbox: this.cachedSandbox, replaced: false, changed: false };
     const boxes = await runtime.listSandboxes({ [LABEL.podUid]: this.uid });
     const running = boxes.filter((b) => b.running);
     for (const extra of running.slice(1)) await runtime.removeSandbox(extra.id);
-    if (running[0]) return { sandbox: running[0], replaced: false };
-    if (finished) return { sandbox: boxes[0], replaced: false };
+    this.cachedSandbox = running[0];
+    if (running[0]) return { sandbox: running[0], replaced: false, changed: running.length > 1 };
+    if (finished) return { sandbox: boxes[0], replaced: false, changed: false };
     const replaced = boxes.length > 0;
     if (replaced) {
       // the sandbox died: its containers lost their network, start the pod over
@@ -352,11 +382,12 @@ export class PodWorker {
       spec.dns = { servers: [dns.serverIP], searches: [`${this.id.namespace}.svc.${d}`, `svc.${d}`, d], options: ['ndots:5'] };
     }
     try {
-      return { sandbox: await runtime.createSandbox(spec), replaced };
+      this.cachedSandbox = await runtime.createSandbox(spec);
+      return { sandbox: this.cachedSandbox, replaced, changed: true };
     } catch (err) {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errorText(err)}`);
       this.wakeIn(5000);
-      return { replaced };
+      return { replaced, changed: true };
     }
   }
 
@@ -527,7 +558,7 @@ export class PodWorker {
       app: dp.pod.spec.containers.map(view),
       initDone,
       initFailed,
-      previous: this.lastStatus,
+      previous: this.lastStatus ?? dp.pod.status, // keeps transition times across agent restarts
       now: isoSeconds(this.deps.clock.now()),
     });
     const json = JSON.stringify(status);
@@ -563,6 +594,7 @@ export class PodWorker {
     const { runtime } = this.deps;
     for (const p of this.probes.values()) p.stop();
     this.probes.clear();
+    this.cachedSandbox = undefined;
     const all = await runtime.list({ [LABEL.podUid]: this.uid });
     const grace = this.terminateGrace ?? DEFAULT_GRACE_SECONDS;
     const live = all.filter(isLive);

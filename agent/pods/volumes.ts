@@ -1,7 +1,7 @@
 // Pod volumes as directories under <dataDir>/pods/<uid>/volumes/<name>, bind-mounted
 // into the containers. ConfigMap, Secret and projected files are rewritten only when
 // their content changes: an SD card should not see writes at rest.
-import { promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Container, Pod, Volume } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
@@ -46,11 +46,16 @@ async function syncFiles(dir: string, files: Map<string, FileContent>): Promise<
       await fs.writeFile(tmp, f.data, { mode: f.mode });
       await fs.rename(tmp, target);
     }
-    await fs.chmod(target, f.mode);
+    await chmodIfNeeded(target, f.mode);
   }
   for (const rel of await listFiles(dir)) {
     if (!files.has(rel)) await fs.rm(path.join(dir, rel), { force: true });
   }
+}
+
+/** chmod touches the inode even when nothing changes: only call it when needed. */
+async function chmodIfNeeded(target: string, mode: number): Promise<void> {
+  if (((await fs.stat(target)).mode & 0o7777) !== mode) await fs.chmod(target, mode);
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
@@ -180,7 +185,7 @@ export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: 
     } else {
       // emptyDir, and any type we do not know: a scratch directory that lives as long as the pod
       await fs.mkdir(dir, { recursive: true });
-      await fs.chmod(dir, 0o777);
+      await chmodIfNeeded(dir, 0o777);
       out.set(v.name, { path: dir, readOnly: false });
     }
   }
@@ -226,6 +231,8 @@ export function containerMounts(c: Container, volumes: PreparedVolumes): Mount[]
     const v = volumes.get(vm.name);
     if (!v) throw new VolumeError(`volume "${vm.name}" of container "${c.name}" is not defined in the pod`);
     const source = vm.subPath ? path.join(v.path, checkRelativePath(vm.subPath)) : v.path;
+    // like upstream, a missing subPath of a writable volume is created as a directory
+    if (vm.subPath && !v.readOnly && !existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o755 });
     mounts.push({ source, target: vm.mountPath, readOnly: v.readOnly || vm.readOnly === true });
   }
   const auto = volumes.get(AUTO_TOKEN_VOLUME);

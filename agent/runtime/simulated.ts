@@ -47,7 +47,9 @@ function newId(): string {
 export class SimulatedRuntime implements ContainerRuntime {
   readonly name = 'simulated' as const;
   private readonly containers = new Map<string, SimContainer>();
+  private readonly containerByName = new Map<string, SimContainer>();
   private readonly sandboxes = new Map<string, SimSandbox>();
+  private readonly sandboxByName = new Map<string, SimSandbox>();
   private readonly pool: IpPool;
   private readonly exitDelayMs: number;
 
@@ -86,7 +88,9 @@ export class SimulatedRuntime implements ContainerRuntime {
       if (!ip) throw new RuntimeError('CreateFailed', `sandbox ${spec.name}: no free address in the pod CIDR`);
       info.ip = ip;
     }
-    this.sandboxes.set(info.id, { info });
+    const sb = { info };
+    this.sandboxes.set(info.id, sb);
+    this.sandboxByName.set(info.name, sb);
     return { ...info, labels: { ...info.labels } };
   }
 
@@ -101,13 +105,11 @@ export class SimulatedRuntime implements ContainerRuntime {
     if (!s) return;
     if (s.info.ip) this.pool.release(s.info.ip);
     this.sandboxes.delete(s.info.id);
+    this.sandboxByName.delete(s.info.name);
   }
 
   private findSandbox(idOrName: string): SimSandbox | undefined {
-    const byId = this.sandboxes.get(idOrName);
-    if (byId) return byId;
-    for (const s of this.sandboxes.values()) if (s.info.name === idOrName) return s;
-    return undefined;
+    return this.sandboxes.get(idOrName) ?? this.sandboxByName.get(idOrName);
   }
 
   // ---- containers ---------------------------------------------------------------------
@@ -139,6 +141,7 @@ export class SimulatedRuntime implements ContainerRuntime {
       sim.timer.unref();
     }
     this.containers.set(id, sim);
+    this.containerByName.set(spec.name, sim);
     return id;
   }
 
@@ -153,11 +156,10 @@ export class SimulatedRuntime implements ContainerRuntime {
   }
 
   private find(idOrName: string): SimContainer | undefined {
-    const byId = this.containers.get(idOrName);
-    if (byId) return byId;
-    for (const sim of this.containers.values()) {
-      if (sim.c.name === idOrName || (idOrName.length >= 12 && sim.c.id.startsWith(idOrName))) return sim;
-    }
+    const hit = this.containers.get(idOrName) ?? this.containerByName.get(idOrName);
+    if (hit || idOrName.length < 12) return hit;
+    // A short ID prefix, as CLIs print them.
+    for (const sim of this.containers.values()) if (sim.c.id.startsWith(idOrName)) return sim;
     return undefined;
   }
 
@@ -189,6 +191,7 @@ export class SimulatedRuntime implements ContainerRuntime {
     if (!sim) return;
     this.exit(sim, 137);
     this.containers.delete(sim.c.id);
+    if (this.containerByName.get(sim.c.name) === sim) this.containerByName.delete(sim.c.name);
   }
 
   async logs(id: string, opts: LogOptions, sink: OutputSink): Promise<void> {

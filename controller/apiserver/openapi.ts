@@ -167,7 +167,7 @@ function addKindPaths(k: ServedKind, out: PathSet): void {
   if (!k.resource || k.resource.includes('/')) return;
 
   const prefix = `/${groupVersionPath(k.group, k.version)}`;
-  const tag = `${camel(k.group || 'core')}_${k.version}`;
+  const tag = `${k.group.split('.')[0] || 'core'}_${k.version}`;
   const idGv = `${camel(k.group.split('.')[0] || 'core')}${camel(k.version)}`;
   const scope = k.namespaced ? 'Namespaced' : '';
   const object = refTo(definition);

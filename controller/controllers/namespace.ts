@@ -14,6 +14,8 @@ export class NamespaceController extends QueueController {
   readonly name = 'namespace';
   /** How long to wait before looking again at content that is still going away. */
   private readonly recheckMs: number;
+  /** Rechecks so far per namespace: content stuck on an offline node is polled ever more slowly. */
+  private readonly rechecks = new Map<string, number>();
 
   constructor(deps: ControllerDeps & { recheckMs?: number }) {
     super(deps, 'namespace-controller');
@@ -30,16 +32,19 @@ export class NamespaceController extends QueueController {
 
   protected async reconcile(name: string): Promise<void> {
     const ns = this.client.get(R.namespaces, undefined, name);
-    if (!ns || !ns.metadata.deletionTimestamp) return;
+    if (!ns || !ns.metadata.deletionTimestamp) { this.rechecks.delete(name); return; }
     if (ns.status?.phase !== 'Terminating') {
       await ignoreNotFound(this.client.patch(R.namespaces, undefined, name, { status: { phase: 'Terminating' } }, 'status'));
     }
     const remaining = await this.deleteContent(name);
     if (remaining > 0) {
       // Graceful pods and finalizers take time: look again shortly.
-      this.queue.addAfter(name, this.recheckMs);
+      const n = this.rechecks.get(name) ?? 0;
+      this.rechecks.set(name, n + 1);
+      this.queue.addAfter(name, Math.min(30_000, this.recheckMs * 2 ** Math.min(n, 5)));
       return;
     }
+    this.rechecks.delete(name);
     const fresh = this.client.get(R.namespaces, undefined, name);
     if (!fresh) return;
     const finalizers: string[] = fresh.spec?.finalizers ?? [];

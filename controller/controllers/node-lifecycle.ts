@@ -54,6 +54,12 @@ function isDaemonSetPod(pod: Pod): boolean {
   return pod.metadata.ownerReferences?.some((o) => o.controller && o.kind === 'DaemonSet') === true;
 }
 
+/** When a graceful deletion was asked for, from its (whole-second) deadline. */
+function deletionRequestedAt(pod: Pod): number | undefined {
+  const deadline = pod.metadata.deletionTimestamp ? Date.parse(pod.metadata.deletionTimestamp) : NaN;
+  return Number.isNaN(deadline) ? undefined : deadline - (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+}
+
 function readyOf(node: Node): NodeCondition | undefined {
   return node.status?.conditions?.find((c) => c.type === 'Ready');
 }
@@ -87,6 +93,8 @@ export class NodeLifecycleController implements ControlLoop {
   private readonly podsByNode = new Map<string, Set<string>>();
   private readonly podNode = new Map<string, string>();
   private readonly evictionTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** When this controller asked for each eviction (pod key → ms), for the force-delete delay. */
+  private readonly evictedAt = new Map<string, number>();
   /** When a NoExecute taint without timeAdded was first seen (`node/key`). */
   private readonly taintSeen = new Map<string, number>();
 
@@ -176,6 +184,7 @@ export class NodeLifecycleController implements ControlLoop {
         this.podNode.delete(key);
       }
     }
+    if (type === 'DELETED') this.evictedAt.delete(key);
     if (!nodeName) { this.cancelEviction(key); return; }
     this.planEviction(key);
   }
@@ -375,6 +384,7 @@ export class NodeLifecycleController implements ControlLoop {
       this.log.info({ pod: podKey, node: nodeName }, 'evicting');
       try {
         await this.client.delete(R.pods, ns, name, { preconditions });
+        this.evictedAt.set(podKey, Date.now());
       } catch (err) {
         if (isNotFound(err) || isConflict(err)) return; // gone, or a different pod by now
         throw err;
@@ -382,16 +392,11 @@ export class NodeLifecycleController implements ControlLoop {
     }
     // Nobody on an unreachable node can confirm the stop; force it so a replacement may start.
     if (this.health(nodeName) !== 'unhealthy') return;
-    if (this.forceDelayMs > 0 && pod.metadata.deletionTimestamp === undefined) {
-      setTimeout(() => this.queue.add(`evict:${podKey}`), this.forceDelayMs).unref();
+    const since = this.evictedAt.get(podKey) ?? deletionRequestedAt(pod) ?? now;
+    const wait = since + this.forceDelayMs - Date.now();
+    if (this.forceDelayMs > 0 && wait > 0) {
+      setTimeout(() => this.queue.add(`evict:${podKey}`), wait).unref();
       return;
-    }
-    if (this.forceDelayMs > 0) {
-      const since = Date.parse(pod.metadata.deletionTimestamp!) - (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
-      if (now - since < this.forceDelayMs) {
-        setTimeout(() => this.queue.add(`evict:${podKey}`), this.forceDelayMs - (now - since)).unref();
-        return;
-      }
     }
     try {
       await this.client.delete(R.pods, ns, name, { gracePeriodSeconds: 0, preconditions });

@@ -190,6 +190,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     this.emit('connect');
   }
 
+  // MQTT 3.1.1 brokers may deliver a message once per matching subscription, and each
+  // delivery goes to every matching handler: keep one link's filters from overlapping.
   private dispatch(topic: string, payload: Buffer): void {
     this.counters.messagesReceived++;
     this.counters.bytesReceived += payload.length;
@@ -272,7 +274,15 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         new Promise((r) => setTimeout(r, 2000)),
       ]);
     }
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    // A clean end waits for in-flight QoS 1 messages; one the broker will never
+    // acknowledge must not hold the process, so force the end after a while.
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => client.end(true, {}, () => resolve()), 2000);
+      client.end(false, {}, () => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
   }
 
   /** Errors go to `error` listeners when there are any; a link never throws from an event. */

@@ -444,3 +444,25 @@ test('resendAllStatus sends the current status again', async (t) => {
   await waitFor('resent', () => h.updates.length > n);
   t.is(h.updates.at(-1)!.status!.phase, 'Running');
 });
+
+test('host ports go to the sandbox; hostNetwork pods use the host IP and no sandbox', async (t) => {
+  const rt = new SimulatedRuntime();
+  const h = harness(rt);
+  t.teardown(async () => { await h.manager.stop(); h.cleanup(); });
+  const sandboxes: Parameters<typeof rt.createSandbox>[0][] = [];
+  const create = rt.createSandbox.bind(rt);
+  rt.createSandbox = async (spec) => { sandboxes.push(spec); return create(spec); };
+  await h.manager.start();
+  const ported = pod({ containers: [{ name: 'c', image: 'img:1', command: sleepForever, ports: [{ containerPort: 80, hostPort: 8080 }, { containerPort: 53, hostPort: 5353, protocol: 'UDP' }, { containerPort: 9000 }] }] }, { name: 'ported' });
+  const hostNet = pod({ hostNetwork: true, containers: [{ name: 'c', image: 'img:1', command: sleepForever }] });
+  await h.manager.setDesired({ ...set(1, desired(ported), desired(hostNet)), dns: { clusterDomain: 'cluster.local', serverIP: '10.43.0.10' } });
+  await waitStatus(h, ported.metadata.uid!, 'Running', (s) => s.phase === 'Running');
+  const s = await waitStatus(h, hostNet.metadata.uid!, 'Running', (s) => s.phase === 'Running');
+  t.is(s.podIP, '192.168.1.20');
+  t.is(sandboxes.length, 1);
+  t.deepEqual(sandboxes[0]!.ports, [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }, { hostPort: 5353, containerPort: 53, protocol: 'udp' }]);
+  t.is(sandboxes[0]!.hostname, 'ported');
+  t.deepEqual(sandboxes[0]!.dns, { servers: ['10.43.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] });
+  const [c] = await rt.list({ [LABEL.podUid]: hostNet.metadata.uid! });
+  t.truthy(c);
+});

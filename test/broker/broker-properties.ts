@@ -100,9 +100,16 @@ export function brokerPropertyTests(test: TestFn, name: string, start: () => Pro
     }), { instanceOf: JoinError });
     t.regex(err!.message, /refused/);
 
+    if (broker.externalBroker === 'mosquitto') {
+      // Not in mosquitto's password file yet: even the right password is refused until the join.
+      const early = new MqttLink({ url: broker.url, clientId: 'node-new-early', username: 'node-new', password: deriveNodePassword(await loadClusterSecret(broker.dataDir), 'node-new') });
+      await t.throwsAsync(early.start({ timeoutMs: 5000 }), { instanceOf: MqttRefusedError });
+    }
     const joinToken = await ensureJoinToken(broker.dataDir);
     const creds = await obtainCredentials({ mqttUrl: broker.url, nodeName: 'node-new', joinToken, dataDir: agentDir, timeoutMs: 10_000 });
     t.is(creds.username, 'node-new');
+    // A second call reuses the saved credentials without asking (a bogus token would fail otherwise).
+    t.deepEqual(await obtainCredentials({ mqttUrl: broker.url, nodeName: 'node-new', joinToken: 'bogus', dataDir: agentDir }), creds);
 
     // The credentials work: the new node publishes its status and the controller sees it.
     const seen = await record(controller, topics.status('node-new'));

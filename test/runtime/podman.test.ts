@@ -109,11 +109,11 @@ test.serial('the host-limit adaptation stays within what podman can grant', (t) 
 });
 
 test.serial('exit codes and finish times are reported', async (t) => {
-  const id = await rt.run(container('exit7', ['sh', '-c', 'exit 7']));
+  const id = await rt.run(container('exit7', ['sh', '-c', 'sleep 0.3; exit 7']));
   const c = await waitExited(id);
   t.is(c.exitCode, 7);
   t.truthy(c.finishedAt);
-  t.true(Date.parse(c.finishedAt!) >= Date.parse(c.startedAt!));
+  t.true(Date.parse(c.finishedAt!) >= Date.parse(c.startedAt!), `${c.startedAt} .. ${c.finishedAt}`);
 });
 
 test.serial('Never with an absent image is ImageNeverPull, and nothing is left behind', async (t) => {
