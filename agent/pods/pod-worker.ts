@@ -282,7 +282,7 @@ export class PodWorker {
         if (!cur) { acted = (await this.startContainer(ic, true, 0, ctx)) || acted; break; }
         if (isLive(cur) || !isDead(cur)) break;
         if (policy === 'Never') { initFailed = true; break; }
-        acted = (await this.restartContainer(ic, true, cur, ctx)) || acted;
+        acted = (await this.restartContainer(ic, true, cur, groups.get(ic.name)?.previous, ctx)) || acted;
         break;
       }
     } else if (!initDone) {
@@ -305,7 +305,7 @@ export class PodWorker {
           }
           continue;
         }
-        if (isDead(cur) && this.shouldRestart(policy, cur)) acted = (await this.restartContainer(c, false, cur, ctx)) || acted;
+        if (isDead(cur) && this.shouldRestart(policy, cur)) acted = (await this.restartContainer(c, false, cur, groups.get(c.name)?.previous, ctx)) || acted;
       }
     }
 
@@ -391,7 +391,8 @@ export class PodWorker {
     }
   }
 
-  private async restartContainer(c: Container, init: boolean, cur: RuntimeContainer, ctx: StartContext): Promise<boolean> {
+  /** Starts the next instance after `cur` died, unless back-off says wait. `before` is the instance before cur. */
+  private async restartContainer(c: Container, init: boolean, cur: RuntimeContainer, before: RuntimeContainer | undefined, ctx: StartContext): Promise<boolean> {
     const key = `${this.uid}/${c.name}`;
     const now = this.deps.clock.now();
     const finishedAt = Date.parse(cur.finishedAt ?? '') || now;
@@ -409,6 +410,7 @@ export class PodWorker {
       return false;
     }
     backoff.next(key);
+    if (before) await this.deps.runtime.remove(before.id); // cur becomes the one dead instance kept
     const attempt = Number(cur.labels[LABEL.restartCount] ?? 0) + 1;
     return this.startContainer(c, init, attempt, ctx);
   }

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closureOf, loadKind, loadMetaDefinition, type JsonSchema } from './validation/schema-catalog.js';
+import { patchMetaFor, type StructPatchMeta } from './patch/merge-keys.js';
 
 export interface ServedKind { group: string; version: string; kind: string; resource: string; namespaced: boolean; subresources: string[] }
 
@@ -64,6 +65,34 @@ function toOpenApi(schema: JsonSchema, asProperty: boolean): Json {
     }
   }
   return out;
+}
+
+/** The definition a property schema points at (`$ref`, or `allOf: [{$ref}]`), if any. */
+function referenced(schema: Json | undefined): string | undefined {
+  if (!schema) return undefined;
+  const ref = (schema.$ref ?? (schema.allOf as Json[] | undefined)?.[0]?.$ref) as string | undefined;
+  return ref?.startsWith(REF_PREFIX) ? ref.slice(REF_PREFIX.length) : undefined;
+}
+
+/**
+ * Marks lists with upstream's x-kubernetes-patch-merge-key / -strategy. kubectl apply
+ * computes its strategic merge patch from these: without them it replaces whole lists,
+ * and a second apply of an unchanged manifest would not say `unchanged`.
+ */
+function annotatePatchMeta(schemas: Json, definition: string, meta: StructPatchMeta, seen: Set<string>): void {
+  if (seen.has(definition)) return;
+  seen.add(definition);
+  const props = (schemas[definition] as Json | undefined)?.properties as Record<string, Json> | undefined;
+  if (!props) return;
+  for (const [field, fm] of Object.entries(meta)) {
+    const prop = props[field];
+    if (!prop) continue;
+    if (fm.strategy) prop['x-kubernetes-patch-strategy'] = fm.strategy;
+    if (fm.mergeKey) prop['x-kubernetes-patch-merge-key'] = fm.mergeKey;
+    if (!fm.fields) continue;
+    const inner = prop.type === 'array' ? referenced(prop.items as Json) : referenced(prop);
+    if (inner) annotatePatchMeta(schemas, inner, fm.fields, seen);
+  }
 }
 
 function definitionFor(gvk: Gvk): string | undefined {
@@ -251,6 +280,10 @@ function buildDocument(kinds: ServedKind[]): Json {
   const schemas: Json = {};
   const definitions = [...closureOf(out.schemaRoots)].sort(([a], [b]) => a.localeCompare(b));
   for (const [name, schema] of definitions) schemas[name] = toOpenApi(schema, false);
+  for (const k of kinds) {
+    const name = definitionFor({ group: k.group, version: k.version, kind: k.kind });
+    if (name) annotatePatchMeta(schemas, name, patchMetaFor(k.group, k.kind), new Set());
+  }
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.32.0' },

@@ -1,12 +1,14 @@
 // Builds `localhost/busybox:latest` for podman from Debian's busybox-static, since there
 // is no registry to pull from. Idempotent; installs what is missing with apt-get.
 import { execa } from 'execa';
-import { access, mkdir, mkdtemp, rm, copyFile, symlink } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, copyFile, symlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const BUSYBOX_IMAGE = 'localhost/busybox:latest';
+const IMAGE_LABEL = 'io.pikube.test-image';
+const IMAGE_REVISION = '2';
 const APPLETS = ['sh', 'sleep', 'echo', 'cat', 'ls', 'httpd', 'nc', 'wget', 'env', 'hostname', 'true', 'false'];
 
 async function exists(path: string): Promise<boolean> {
@@ -46,7 +48,9 @@ async function build(): Promise<void> {
   if (!(await onPath('runc')) && (await exists('/sys/fs/cgroup/unified'))) missing.push('runc');
   if (missing.length) await aptInstall(missing);
 
-  if ((await execa('podman', ['image', 'exists', BUSYBOX_IMAGE], { reject: false })).exitCode === 0) return;
+  // An image without our label was made elsewhere (without the index page): replace it.
+  const label = await execa('podman', ['image', 'inspect', '--format', `{{index .Labels "${IMAGE_LABEL}"}}`, BUSYBOX_IMAGE], { reject: false });
+  if (label.exitCode === 0 && label.stdout.trim() === IMAGE_REVISION) return;
   const busybox = await findBusybox();
   if (!busybox) throw new Error('busybox-static did not provide /usr/bin/busybox');
   const dir = await mkdtemp(join(tmpdir(), 'pikube-busybox-'));
@@ -56,8 +60,10 @@ async function build(): Promise<void> {
     await mkdir(join(dir, 'rootfs', 'tmp'), { recursive: true });
     await copyFile(busybox, join(bin, 'busybox'));
     for (const applet of APPLETS) await symlink('busybox', join(bin, applet));
+    // httpd serves `/`: give it a page, so that a request for / is answered 200 like a real site.
+    await writeFile(join(dir, 'rootfs', 'index.html'), '<html><body>pikube test image</body></html>\n');
     await execa('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.']);
-    await execa('podman', ['import', '--change', 'ENV=PATH=/bin', join(dir, 'rootfs.tar'), BUSYBOX_IMAGE]);
+    await execa('podman', ['import', '--change', 'ENV=PATH=/bin', '--change', `LABEL=${IMAGE_LABEL}=${IMAGE_REVISION}`, join(dir, 'rootfs.tar'), BUSYBOX_IMAGE]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
