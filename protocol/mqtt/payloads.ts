@@ -89,6 +89,10 @@ export interface EventsPayload { events: NodeEvent[] }
 export interface ServiceRoutingPayload {
   generation: number;
   services: ServiceRoute[];
+  /** Every node's pod range and addresses, for host-gateway routes between boards. */
+  nodes?: { name: string; podCIDR?: string; addresses: string[] }[];
+  /** Cluster DNS domain (default cluster.local). */
+  clusterDomain?: string;
 }
 
 export interface ServiceRoute {

@@ -266,6 +266,13 @@ export function parseServiceRouting(buf: Buffer): ServiceRoutingPayload {
       });
     });
   });
+  opt(o.nodes, (n) => arr(n, 'services.nodes').forEach((x, i) => {
+    const no = obj(x, `services.nodes[${i}]`);
+    str(no.name, `services.nodes[${i}].name`, { nonEmpty: true });
+    opt(no.podCIDR, (c) => str(c, `services.nodes[${i}].podCIDR`));
+    arr(no.addresses, `services.nodes[${i}].addresses`).forEach((a, j) => str(a, `services.nodes[${i}].addresses[${j}]`));
+  }));
+  opt(o.clusterDomain, (d) => str(d, 'services.clusterDomain', { nonEmpty: true }));
   return o as unknown as ServiceRoutingPayload;
 }
 
