@@ -6,11 +6,14 @@ import type { Logger } from 'pino';
 import type { EventsPayload, NodeEvent, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
 import { MqttLink } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
-import { isCleared, parseDesiredPods, parseRequest, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
+import { isCleared, parseDesiredPods, parseRequest, parseServiceRouting, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
 import { createRuntime, type RuntimeName, type ContainerRuntime } from './runtime/index.js';
 import { PodManager } from './pods/pod-manager.js';
 import { forgetCredentials, obtainCredentials, type NodeCredentials } from './join.js';
 import { readNodeStatus, type NodeStatusReading } from './node-status.js';
+import { ClusterNetworking } from './network/cluster-networking.js';
+import type { ProxyModeSetting } from './proxy/service-proxy.js';
+import { DesiredStore } from './pods/desired-store.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -25,6 +28,10 @@ export interface AgentOptions {
   runtimeNamespace?: string;
   runtimeNetwork?: string;
   pauseImage?: string;
+  /** Service proxy: auto (iptables when usable, else user space), iptables, userspace, off. Default auto. */
+  proxyMode?: ProxyModeSetting;
+  /** Cluster DNS server for pods (default on, except with the simulated runtime). */
+  clusterDns?: boolean;
   log: Logger;
 }
 
@@ -33,6 +40,7 @@ const EVENT_BATCH_MS = 200;
 export class Agent {
   readonly runtime: ContainerRuntime;
   readonly pods: PodManager;
+  readonly networking: ClusterNetworking;
   private link?: MqttLink;
   private readonly topics: Topics;
   private heartbeat?: NodeJS.Timeout;
@@ -49,11 +57,19 @@ export class Agent {
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
     });
+    this.networking = new ClusterNetworking({
+      nodeName: opts.nodeName, runtime: opts.runtime, runtimeNetwork: opts.runtimeNetwork,
+      runtimeCliArgs: opts.runtime === 'nerdctl' ? ['--namespace', opts.runtimeNamespace ?? 'pikube'] : [],
+      proxyMode: opts.proxyMode ?? 'auto', ...(opts.clusterDns !== undefined ? { clusterDns: opts.clusterDns } : {}),
+      log: opts.log.child({ component: 'networking' }),
+    });
     this.pods = new PodManager({
       nodeName: opts.nodeName, dataDir: opts.dataDir, runtime: this.runtime, log: opts.log.child({ component: 'pods' }),
       onStatus: (updates) => this.publishPodStatus(updates),
       onEvent: (e) => this.queueEvent(e),
       hostIP: () => this.lastReading?.addresses.find((a) => a.type === 'InternalIP')?.address,
+      network: () => this.networking.network,
+      dns: () => this.networking.podDns(),
     });
   }
 
@@ -64,6 +80,9 @@ export class Agent {
     } catch (err) {
       log.warn({ runtime: this.opts.runtime, err: String(err) }, 'container runtime does not answer; will keep trying');
     }
+    // The pod network (from the saved pod range) must exist before the saved pods come back.
+    const saved = await new DesiredStore(this.opts.dataDir).load().catch(() => undefined);
+    await this.networking.start(saved?.podCIDR);
     // Pods come back from the agent's own copy before anything touches the network.
     await this.pods.start();
     this.connecting = this.connect();
@@ -109,9 +128,20 @@ export class Agent {
       if (isCleared(buf)) return;
       try {
         const desired = parseDesiredPods(buf);
-        void this.pods.setDesired(desired).catch((err) => log.warn({ err: String(err) }, 'desired pod set refused'));
+        // the pod network for the node's range first: new pods are created on it
+        void this.networking.setPodCIDR(desired.podCIDR)
+          .then(() => this.pods.setDesired(desired))
+          .catch((err) => log.warn({ err: String(err) }, 'desired pod set refused'));
       } catch (err) {
         log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed desired pod set');
+      }
+    });
+    await link.subscribe(topics.services(), (_t, buf) => {
+      if (isCleared(buf)) return;
+      try {
+        this.networking.onServices(parseServiceRouting(buf));
+      } catch (err) {
+        log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed service routing payload');
       }
     });
     await link.subscribe(topics.nodeRequests(opts.nodeName), (topic, buf) => {
@@ -135,7 +165,7 @@ export class Agent {
     const link = this.link;
     if (!link || this.stopped) return;
     try {
-      const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName });
+      const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
       this.lastReading = reading;
       const pods = await this.podUsage();
       await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
@@ -197,6 +227,7 @@ export class Agent {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.eventTimer) clearTimeout(this.eventTimer);
     await this.pods.stop();
+    await this.networking.stop().catch((err) => this.opts.log.warn({ err: String(err) }, 'networking stop failed'));
     await this.link?.end().catch(() => undefined);
   }
 }

@@ -9,7 +9,7 @@ import type { MqttLink } from '../protocol/mqtt/link.js';
 import type { Topics } from '../protocol/mqtt/topics.js';
 import type { ApiCore } from './apiserver/api-core.js';
 import type { ClusterClient } from './apiserver/client.js';
-import type { ExtraRoute, UserInfo } from './apiserver/http/server.js';
+import type { ExtraRoute, SelfAuthenticatingRoute, UserInfo } from './apiserver/http/server.js';
 import type { NodeTelemetry } from './bridge/node-telemetry.js';
 import type { ControlLoop } from './controllers/framework/controller.js';
 import { EventRecorder } from './controllers/framework/event-recorder.js';
@@ -17,8 +17,14 @@ import { startControllerManager, TokenSigner } from './controllers/index.js';
 import { SharedInformers } from './controllers/shared-informers.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import type { PodCidrAllocator } from './controllers/pod-cidr.js';
+import { EndpointsController } from './controllers/endpoints.js';
+import { EndpointSliceController } from './controllers/endpointslices.js';
+import { LoadBalancerController } from './controllers/load-balancer.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
+import { HomeAssistantPublisher } from './homeassistant/publisher.js';
+import { ClusterView } from './ui/cluster-view.js';
+import { statusPageRoute } from './ui/status-page.js';
 
 export interface ControlLoopDeps {
   client: ClusterClient;
@@ -33,11 +39,15 @@ export interface ControlLoopDeps {
   topics: Topics;
   homeassistant: boolean;
   metrics: ControllerMetrics;
+  /** pikube's version, for Home Assistant's device info. */
+  version?: string;
 }
 
 export interface StartedLoops {
   loops: ControlLoop[];
   routes: ExtraRoute[];
+  /** The status page (it also takes a cookie, so it checks credentials itself). */
+  selfAuthenticatingRoutes: SelfAuthenticatingRoute[];
   authenticateServiceAccount: (token: string) => UserInfo | undefined;
   serviceAccountFor: (cluster: { caCrt: string; apiServer: string }) => (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
 }
@@ -53,6 +63,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   const scheduler = new Scheduler({
     client, telemetry, informers, log: log.child({ component: 'scheduler' }),
     recorder: new EventRecorder(client, { component: 'default-scheduler' }, log),
+    onAttempt: (result, seconds) => deps.metrics.schedulingLatency.observe({ result }, seconds),
   });
   const lifecycle = new NodeLifecycleController({
     client, telemetry, informers, log: log.child({ component: 'node-lifecycle' }),
@@ -60,13 +71,29 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     nodeMonitorGracePeriodMs: deps.nodeMonitorGracePeriodMs,
     defaultTolerationSeconds: deps.defaultTolerationSeconds,
   });
+  // Service plumbing: endpoints, their slices, and load balancers on the nodes' own addresses.
+  const serviceLoops = ([
+    ['endpoint-controller', EndpointsController], ['endpointslice-controller', EndpointSliceController], ['service-lb-controller', LoadBalancerController],
+  ] as const).map(([component, Loop]) => new Loop({
+    client, informers, log: log.child({ component }), recorder: new EventRecorder(client, { component, host }, log),
+  }));
   deps.metrics.attach({ scheduler: () => scheduler.stats });
-  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle] });
+  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle, ...serviceLoops] });
   await scheduler.start();
+  const view = new ClusterView(informers, telemetry);
+  const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];
+  if (deps.homeassistant) {
+    const ha = new HomeAssistantPublisher({
+      link: deps.link, topics: deps.topics, telemetry, informers, log: log.child({ component: 'homeassistant' }), version: deps.version ?? '0.1.0',
+    });
+    await ha.start();
+    extra.push(ha);
+  }
   const tokens = new Map<string, string>();
   return {
-    loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, { name: 'informers', start() {}, stop: () => informers.stop() }],
+    loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, ...extra, { name: 'informers', start() {}, stop: () => informers.stop() }],
     routes: [],
+    selfAuthenticatingRoutes: [statusPageRoute(view)],
     authenticateServiceAccount: (token) => {
       // Service-account tokens are JWTs; anything else is not ours to judge.
       if (token.split('.').length !== 3) return undefined;

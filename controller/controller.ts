@@ -116,7 +116,7 @@ export class Controller {
     const loops = await startControlLoops({
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
-      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics,
+      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
     });
     this.loops = loops.loops;
 
@@ -137,6 +137,7 @@ export class Controller {
       streams: this.bridge.streams,
       upgrade: (req, socket, head, url) => this.bridge!.streams.upgrade(req, socket, head, url),
       extraRoutes,
+      selfAuthenticatingRoutes: loops.selfAuthenticatingRoutes,
       version: PIKUBE_VERSION,
       ready: () => this.ready,
       log,

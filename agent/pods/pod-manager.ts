@@ -24,8 +24,10 @@ export interface PodManagerOptions {
   onStatus(updates: PodStatusUpdate[]): void;
   onEvent(e: NodeEvent): void;
   hostIP(): string | undefined;
-  /** Pod network name for the runtime (per-node pod CIDR network), optional. */
-  network?: string;
+  /** Pod network name for the runtime (per-node pod CIDR network), optional; a function is read for each new pod. */
+  network?: string | (() => string | undefined);
+  /** Cluster DNS for ClusterFirst pods (the agent's own server); default: what the desired set says. */
+  dns?: () => { clusterDomain: string; serverIP?: string } | undefined;
   /** The API server as pods reach it (KUBERNETES_SERVICE_HOST/PORT); default: from the service-account apiServer URL. */
   kubernetesService?: { host: string; port: number };
   /** Crash and image-pull back-off: first delay (default 10 s), cap (5 min), reset after running this long (10 min). */
@@ -226,19 +228,20 @@ export class PodManager {
 
   private newWorker(dp: DesiredPod | undefined, orphan?: { uid: string; name: string; namespace: string }): PodWorker {
     const o = this.opts;
+    const network = typeof o.network === 'function' ? o.network() : o.network;
     return new PodWorker({
       nodeName: o.nodeName,
       dataDir: o.dataDir,
       runtime: o.runtime,
       log: o.log,
       clock: this.clock,
-      ...(o.network ? { network: o.network } : {}),
+      ...(network ? { network } : {}),
       hostIP: () => o.hostIP(),
       crashBackoff: this.crashBackoff,
       puller: this.puller,
       backoffResetMs: o.backoffResetMs ?? 600_000,
       generation: () => this.generation,
-      dns: () => this.desired?.dns,
+      dns: () => o.dns?.() ?? this.desired?.dns,
       ...(o.kubernetesService ? { kubernetesService: o.kubernetesService } : {}),
       emitStatus: (u) => this.queueStatus(u),
       emitEvent: (e) => { try { o.onEvent(e); } catch (err) { o.log.error({ err }, 'onEvent failed'); } },

@@ -312,6 +312,12 @@ export class PodWorker {
     if (acted) {
       all = await runtime.list({ [LABEL.podUid]: this.uid });
       this.lastActionAt = Date.now();
+      // a container that died within this pass gets its back-off (and wake-up) on the next one,
+      // at once: no relist needs to notice what this pass already saw
+      if (initDone && !finished && spec.containers.some((c) => {
+        const cur = this.split(all.filter((x) => x.labels[LABEL.container] === c.name)).current;
+        return cur !== undefined && isDead(cur) && !this.waits.has(c.name) && this.shouldRestart(policy, cur);
+      })) this.dirty = true;
     }
     this.syncProbes(dp, all, podIP);
     this.publish(dp, all, !!sandbox || !!spec.hostNetwork, podIP, hostIP, initDone, initFailed);
@@ -389,6 +395,14 @@ export class PodWorker {
       this.wakeIn(5000);
       return { replaced, changed: true };
     }
+  }
+
+  /** The CrashLoopBackOff reason for a dead instance while back-off delays its restart. */
+  private crashLoopWaiting(name: string, cur: RuntimeContainer): Waiting | undefined {
+    const key = `${this.uid}/${name}`;
+    const finishedAt = Date.parse(cur.finishedAt ?? '') || this.deps.clock.now();
+    if (!this.deps.crashBackoff.inBackoff(key, finishedAt)) return undefined;
+    return { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(this.deps.crashBackoff.delay(key))} restarting failed container=${name} pod=${podDescription(this.id)}` };
   }
 
   /** Starts the next instance after `cur` died, unless back-off says wait. `before` is the instance before cur. */
@@ -546,7 +560,12 @@ export class PodWorker {
       const w = this.waits.get(c.name);
       // a waiting reason outlives the container only while it is not running again
       if (w && !(g.current && isLive(g.current))) v.waiting = w;
-      if (g.current && isDead(g.current) && !w && this.willRestart(dp, c, g.current)) v.waiting = { reason: 'ContainerCreating' };
+      // dead and due for a restart: while back-off holds it, say so (the kubelet's CrashLoopBackOff);
+      // otherwise the restart is imminent and the terminated state stands until it happens
+      if (g.current && isDead(g.current) && !w && this.willRestart(dp, c, g.current)) {
+        const crash = this.crashLoopWaiting(c.name, g.current);
+        if (crash) v.waiting = crash;
+      }
       return v;
     };
     const status = buildPodStatus({

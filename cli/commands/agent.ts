@@ -24,6 +24,9 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --mqtt-ca FILE            CA certificate for mqtts://
   --base-topic NAME         MQTT base topic (default pikube)
   --heartbeat-interval DUR  node status period (default 5s)
+  --proxy-mode MODE         Service forwarding: auto (iptables when root and usable, else
+                            userspace), iptables, userspace, off (default auto; off with --runtime simulated)
+  --cluster-dns on|off      DNS server for pods on the pod network's gateway (default on)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -34,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' }, runtime: { type: 'string', default: 'nerdctl' }, 'runtime-namespace': { type: 'string' },
       network: { type: 'string' }, 'pause-image': { type: 'string' }, 'mqtt-ca': { type: 'string' },
       'base-topic': { type: 'string', default: 'pikube' }, 'heartbeat-interval': { type: 'string', default: '5s' },
+      'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,6 +47,10 @@ export async function run(argv: string[]): Promise<number> {
   let runtime = values.runtime!;
   if (runtime === 'auto') runtime = (await detectRuntime()) ?? '';
   if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}${values.runtime === 'auto' ? ' (none was found)' : ''}`);
+  const proxyMode = values['proxy-mode']!;
+  if (!['auto', 'iptables', 'userspace', 'off'].includes(proxyMode)) throw new UsageError(`--proxy-mode must be auto, iptables, userspace or off, got "${proxyMode}"`);
+  const clusterDns = values['cluster-dns'];
+  if (clusterDns !== undefined && clusterDns !== 'on' && clusterDns !== 'off') throw new UsageError(`--cluster-dns must be on or off, got "${clusterDns}"`);
   const nodeName = values['node-name'] ?? defaultNodeName();
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(nodeName) || nodeName.length > 253) {
     throw new UsageError(`--node-name "${nodeName}" is not a valid node name (lower case letters, digits, '-' and '.')`);
@@ -53,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     dataDir: values['data-dir'] ?? defaultDataDir('agent'), runtime: runtime as RuntimeName,
     baseTopic: values['base-topic']!, heartbeatMs: parseDuration(values['heartbeat-interval']!, '--heartbeat-interval'),
     runtimeNamespace: values['runtime-namespace'], runtimeNetwork: values.network, pauseImage: values['pause-image'],
+    proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
     log,
   };

@@ -1,10 +1,12 @@
 // `pikube mosquitto-config`: prepares an external Mosquitto 2.x for the cluster in the
 // data dir (config, password file, ACL). The controller then adds nodes as they join.
 import { parseArgs } from 'node:util';
-import { writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
+import { join } from 'node:path';
+import { HOMEASSISTANT_PASSWORD_FILE, writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
+import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/topics.js';
 import { defaultDataDir } from '../args.js';
 
-const USAGE = `Usage: pikube mosquitto-config [--data-dir DIR] [--listen HOST:PORT] [--out DIR] [--node NAME ...] [--base-topic TOPIC] [--user NAME]
+const USAGE = `Usage: pikube mosquitto-config [--data-dir DIR] [--listen HOST:PORT] [--out DIR] [--node NAME ...] [--base-topic TOPIC] [--user NAME] [--homeassistant]
 
 Writes mosquitto.conf (to --out, default <data-dir>/mosquitto), and the password file
 and ACL (in <data-dir>/mosquitto) for running the cluster on an external Mosquitto.
@@ -14,7 +16,9 @@ and ACL (in <data-dir>/mosquitto) for running the cluster on an external Mosquit
   --node NAME          a node to add to the password file now (repeatable)
   --base-topic TOPIC   MQTT base topic (default pikube)
   --user NAME          user mosquitto runs as (default: the data dir's owner, so that it
-                       can read the files and the controller can make it reload)`;
+                       can read the files and the controller can make it reload)
+  --homeassistant      add the MQTT user Home Assistant logs in as (${HOMEASSISTANT_USERNAME}; its
+                       password goes to <data-dir>/${HOMEASSISTANT_PASSWORD_FILE})`;
 
 export async function run(argv: string[]): Promise<number> {
   let values;
@@ -28,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
         node: { type: 'string', multiple: true },
         'base-topic': { type: 'string' },
         user: { type: 'string' },
+        homeassistant: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -49,12 +54,14 @@ export async function run(argv: string[]): Promise<number> {
       nodes: values.node ?? [],
       baseTopic: values['base-topic'],
       runAs: values.user,
+      homeassistant: values.homeassistant ?? false,
     });
     process.stdout.write([
       `wrote ${files.conf}`,
       `wrote ${files.passwd}`,
       `wrote ${files.acl}`,
       `start mosquitto with: mosquitto -c ${files.conf}`,
+      ...(values.homeassistant ? [`Home Assistant's MQTT user: ${HOMEASSISTANT_USERNAME}, password in ${join(values['data-dir'] ?? defaultDataDir('controller'), HOMEASSISTANT_PASSWORD_FILE)}`] : []),
       `then run the controller with its --mqtt-url pointing at that listener; it adds joining nodes and reloads mosquitto (pid file ${files.pid}).`,
       '',
     ].join('\n'));

@@ -15,6 +15,7 @@ import { NodeStatusSync } from './node-status-sync.js';
 import type { NodeTelemetry } from './node-telemetry.js';
 import { PodStatusSync } from './pod-status-sync.js';
 import { PodStreamRelay } from './pod-streams.js';
+import { ServiceRoutingPublisher } from './service-routing-publisher.js';
 
 export interface BridgeOptions {
   link: MqttLink;
@@ -31,6 +32,7 @@ export interface BridgeOptions {
 export class Bridge {
   readonly streams: PodStreamRelay;
   readonly publisher: DesiredStatePublisher;
+  readonly serviceRouting: ServiceRoutingPublisher;
   private readonly nodes: NodeStatusSync;
   private readonly pods: PodStatusSync;
   private readonly events: NodeEvents;
@@ -50,6 +52,12 @@ export class Bridge {
       serviceAccount: opts.serviceAccount,
       podCidrFor: opts.podCidrFor,
       dns: opts.dns,
+    });
+    this.serviceRouting = new ServiceRoutingPublisher({
+      client, log,
+      revision: () => opts.core.store.revision,
+      publish: (payload) => link.publish(topics.services(), payload, { retain: true, qos: 1 }),
+      clusterDomain: opts.dns?.clusterDomain,
     });
     this.streams = new PodStreamRelay(
       { send: (node, op, payload) => link.publish(topics.request(node, op), payload, { qos: 1 }) },
@@ -74,6 +82,7 @@ export class Bridge {
       }));
     };
     this.publisher.start();
+    this.serviceRouting.start();
     await on(topics.allNodes('availability'), (node, buf) => {
       if (isCleared(buf)) return;
       this.nodes.availability(node, parseAvailability(buf).state === 'online');
@@ -86,11 +95,12 @@ export class Bridge {
     await on(topics.allNodes('events'), (node, buf) => this.events.record(node, parseEvents(buf).events));
     await on(topics.allResponses(), (_node, buf) => this.streams.onResponse(parseResponseChunk(buf)));
     // After a broker restart (embedded or external), retained desired state may be gone.
-    link.onConnect(() => this.publisher.republishAll());
+    link.onConnect(() => { this.publisher.republishAll(); this.serviceRouting.republish(); });
   }
 
   async stop(): Promise<void> {
     this.publisher.stop();
+    this.serviceRouting.stop();
     for (const u of this.unsubscribers) await u().catch(() => undefined);
     this.unsubscribers = [];
   }

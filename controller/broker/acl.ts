@@ -4,6 +4,7 @@
 // own node name.
 import { Topics, filterCovers, topicMatches } from '../../protocol/mqtt/topics.js';
 import { CONTROLLER_USERNAME, JOIN_USERNAME, type BrokerIdentity } from './credentials.js';
+import { DISCOVERY_PREFIX, HOMEASSISTANT_USERNAME, stateFilter } from '../homeassistant/topics.js';
 
 export type Access = 'read' | 'write';
 export interface AclRule { access: Access; filter: string }
@@ -32,7 +33,8 @@ function rulesFor(identity: BrokerIdentity): readonly AclRule[] {
 
 /** Full filters (with `{node}` replaced) one identity holds for one access. */
 export function allowedFilters(identity: BrokerIdentity, access: Access, topics: Topics): string[] {
-  if (identity.role === 'controller') return [`${topics.base}/#`];
+  // The controller also owns Home Assistant's discovery topics (`--homeassistant`).
+  if (identity.role === 'controller') return [`${topics.base}/#`, `${DISCOVERY_PREFIX}/#`];
   return rulesFor(identity)
     .filter((r) => r.access === access)
     .map((r) => `${topics.root}/${r.filter.replace('{node}', identity.node)}`);
@@ -68,6 +70,13 @@ export function renderMosquittoAcl(topics: Topics): string {
     '',
     `user ${CONTROLLER_USERNAME}`,
     `topic readwrite ${topics.base}/#`,
+    `topic readwrite ${DISCOVERY_PREFIX}/#`,
+    '',
+    '# Home Assistant: its discovery prefix and status, node availability, sensor state.',
+    `user ${HOMEASSISTANT_USERNAME}`,
+    `topic readwrite ${DISCOVERY_PREFIX}/#`,
+    `topic read ${topics.root}/nodes/+/availability`,
+    `topic read ${stateFilter(topics)}`,
     '',
     `user ${JOIN_USERNAME}`,
     ...JOINER_RULES.map((r) => `topic ${mode(r.access)} ${topics.root}/${r.filter.replace('{node}', '+')}`),

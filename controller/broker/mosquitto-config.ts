@@ -10,8 +10,9 @@ import { Topics } from '../../protocol/mqtt/topics.js';
 import { renderMosquittoAcl } from './acl.js';
 import {
   CONTROLLER_USERNAME, JOIN_USERNAME, deriveNodePassword, ensureJoinToken, isJoinableNodeName,
-  loadClusterSecret, loadControllerPassword,
+  loadClusterSecret, loadControllerPassword, writePrivateFile,
 } from './credentials.js';
+import { HOMEASSISTANT_USERNAME } from '../homeassistant/topics.js';
 import { parseHostPort } from './embedded-broker.js';
 
 /** Folder (inside the data dir) of the files mosquitto reads. */
@@ -52,6 +53,25 @@ export interface MosquittoConfigOptions {
   /** Nodes to put in the password file now (more are added as they join). */
   nodes?: string[];
   baseTopic?: string;
+  /** Add the `home_assistant` user (password in `<data-dir>/mqtt-homeassistant-password`). */
+  homeassistant?: boolean;
+}
+
+export const HOMEASSISTANT_PASSWORD_FILE = 'mqtt-homeassistant-password';
+
+/** Home Assistant's MQTT password, made on first use. */
+export async function loadHomeAssistantPassword(dataDir: string): Promise<string> {
+  const path = join(resolve(dataDir), HOMEASSISTANT_PASSWORD_FILE);
+  try {
+    const value = (await readFile(path, 'utf8')).trim();
+    if (value.length >= 16) return value;
+    throw new Error(`${path} is malformed; remove it to have a new one generated`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const value = randomBytes(24).toString('base64url');
+  await writePrivateFile(path, value + '\n');
+  return value;
 }
 
 export interface MosquittoFiles { conf: string; passwd: string; acl: string; pid: string }
@@ -141,6 +161,10 @@ export async function writeMosquittoConfig(opts: MosquittoConfigOptions): Promis
   // Keep nodes that already joined.
   const existing = await readPasswordFile(files.passwd);
   const lines = await passwordLines(opts.dataDir, [...new Set([...existing.keys(), ...nodes])].filter(isJoinableNodeName));
+  // Home Assistant's user stays once added.
+  if (opts.homeassistant || existing.has(HOMEASSISTANT_USERNAME)) {
+    lines.set(HOMEASSISTANT_USERNAME, mosquittoPasswordLine(HOMEASSISTANT_USERNAME, await loadHomeAssistantPassword(opts.dataDir)));
+  }
   await writePrivate(files.passwd, [...lines.values()].join('\n') + '\n');
   await writePrivate(files.acl, renderMosquittoAcl(topics));
   await writeFile(files.conf, renderConf(files, listen, user), { mode: 0o644 });

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export interface MetricSources {
   store?: () => { objects: number; revision: number; bytesWritten: number; batches: number; writes: number; snapshots: number };
   mqtt?: () => { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number };
-  nodes?: () => { name: string; online: boolean; cpuCores?: number; memoryBytes?: number; pods: number; temperatureC?: number }[];
+  nodes?: () => { name: string; online: boolean; cpuCores?: number; memoryBytes?: number; cpuCapacityCores?: number; memoryCapacityBytes?: number; pods: number; temperatureC?: number }[];
   scheduler?: () => { scheduled: number; unschedulable: number; bindErrors: number };
 }
 
@@ -18,7 +18,7 @@ export class ControllerMetrics {
   });
   private readonly watchGauge = new Gauge({ name: 'apiserver_registered_watchers', help: 'Open watch requests.', registers: [this.registry] });
   readonly schedulingLatency = new Histogram({
-    name: 'scheduler_scheduling_attempt_duration_seconds', help: 'Time from a pod being queued to its binding.', labelNames: ['result'],
+    name: 'scheduler_scheduling_attempt_duration_seconds', help: 'Scheduling attempt latency: the decision, plus the binding when the pod was placed.', labelNames: ['result'],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry],
   });
   private sources: MetricSources = {};
@@ -57,6 +57,8 @@ export class ControllerMetrics {
     perNode('pikube_node_online', 'Whether the node\'s agent is connected.', (n) => (n.online ? 1 : 0));
     perNode('pikube_node_cpu_usage_cores', 'CPU the node really uses, in cores.', (n) => n.cpuCores);
     perNode('pikube_node_memory_usage_bytes', 'Memory the node really uses.', (n) => n.memoryBytes);
+    perNode('pikube_node_cpu_capacity_cores', 'CPU cores the node has.', (n) => n.cpuCapacityCores);
+    perNode('pikube_node_memory_capacity_bytes', 'Memory the node has.', (n) => n.memoryCapacityBytes);
     perNode('pikube_node_pods', 'Pods the node\'s agent reports.', (n) => n.pods);
     perNode('pikube_node_temperature_celsius', 'SoC temperature.', (n) => n.temperatureC);
   }

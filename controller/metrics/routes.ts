@@ -38,7 +38,7 @@ export function metricsRoutes(deps: MetricsDeps): ExtraRoute {
     mqtt: deps.link ? () => deps.link!.counters : undefined,
     nodes: () => deps.telemetry.names().map((name) => {
       const t = deps.telemetry.get(name)!;
-      return { name, online: t.online, cpuCores: t.usage?.cpuCores, memoryBytes: t.usage?.memoryBytes, pods: t.pods.size, temperatureC: t.temperatureC };
+      return { name, online: t.online, cpuCores: t.usage?.cpuCores, memoryBytes: t.usage?.memoryBytes, cpuCapacityCores: t.capacity?.cpuCores, memoryCapacityBytes: t.capacity?.memoryBytes, pods: t.pods.size, temperatureC: t.temperatureC };
     }),
   });
   return async (req, res, url) => {

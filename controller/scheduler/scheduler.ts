@@ -37,6 +37,8 @@ export interface SchedulerOptions {
   queue?: SchedulingQueueOptions;
   /** Longest stretch of scheduling before yielding to I/O, in ms. */
   sliceMs?: number;
+  /** Told how long each attempt took (decision, plus the bind when there is one), for metrics. */
+  onAttempt?: (result: 'scheduled' | 'unschedulable' | 'error', seconds: number) => void;
 }
 
 /** What the scheduler has done, for metrics and tests. */
@@ -65,6 +67,7 @@ export class Scheduler implements ControlLoop {
   private readonly schedulerName: string;
   private readonly weights: ScoreWeights;
   private readonly sliceMs: number;
+  private readonly onAttempt: SchedulerOptions['onAttempt'];
   private readonly cache = new SchedulerCache();
   private readonly queue: SchedulingQueue;
   private readonly onlineSeen = new Map<string, boolean>();
@@ -85,6 +88,7 @@ export class Scheduler implements ControlLoop {
     this.schedulerName = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.weights = { ...DEFAULT_SCORE_WEIGHTS, ...(opts.weights ?? {}) };
     this.sliceMs = opts.sliceMs ?? 20;
+    this.onAttempt = opts.onAttempt;
     this.queue = new SchedulingQueue(() => this.kick(), opts.queue);
   }
 
@@ -224,6 +228,7 @@ export class Scheduler implements ControlLoop {
       this.queue.delete(key);
       return;
     }
+    const startedAt = performance.now();
     const profile = podProfile(key, pod);
     const nodes = this.cache.nodes();
     const feasible: NodeInfo[] = [];
@@ -235,6 +240,7 @@ export class Scheduler implements ControlLoop {
     }
     if (feasible.length === 0) {
       this.unschedulable(pod, key, fitErrorMessage(pod, nodes.length, failures));
+      this.onAttempt?.('unschedulable', (performance.now() - startedAt) / 1000);
       return;
     }
     let chosen = feasible[0]!;
@@ -244,16 +250,17 @@ export class Scheduler implements ControlLoop {
     }
     this.cache.assume(key, pod, chosen.name, profile.requests, profile.ports, profile.owner);
     this.queue.delete(key);
-    void this.bind(pod, key, chosen.name);
+    void this.bind(pod, key, chosen.name, startedAt);
   }
 
-  private async bind(pod: Pod, key: string, nodeName: string): Promise<void> {
+  private async bind(pod: Pod, key: string, nodeName: string, startedAt: number): Promise<void> {
     const ns = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name!;
     this.stats.bindsInFlight++;
     try {
       await this.client.bind(ns, name, nodeName);
       this.stats.scheduled++;
+      this.onAttempt?.('scheduled', (performance.now() - startedAt) / 1000);
       this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${nodeName}`);
     } catch (err) {
       this.cache.forgetAssumed(key);
@@ -262,6 +269,7 @@ export class Scheduler implements ControlLoop {
         this.log.debug({ pod: key, err: String(err) }, 'bind refused');
       } else {
         this.stats.bindErrors++;
+        this.onAttempt?.('error', (performance.now() - startedAt) / 1000);
         this.log.warn({ pod: key, node: nodeName, err: String(err) }, 'bind failed; retrying');
         this.queue.retryLater(key);
       }

@@ -159,8 +159,13 @@ export class LocalStore implements StoreBackend {
     let stored: KubeObject;
     let m = this.objects.get(gr);
     if (!m) this.objects.set(gr, (m = new Map()));
+    let objectJson: string | undefined;
     if (obj) {
-      stored = deepFreeze({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
+      // Serialised once for the log; the stored copy is parsed back from that text, which
+      // makes it exactly what a restart would load and, built fresh by the JSON parser,
+      // about a third of the memory of the object admission assembled step by step.
+      objectJson = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
+      stored = deepFreeze(JSON.parse(objectJson) as KubeObject);
       m.set(key, { obj: stored, revision });
     } else {
       // A deletion's last state carries the deletion's revision, as etcd-backed servers do.
@@ -174,8 +179,9 @@ export class LocalStore implements StoreBackend {
       gr, namespace, name, revision, object: stored, previous: current?.obj,
     };
     this.undelivered.push(event);
-    const rec: LogRecord = obj ? { r: revision, k: `${gr}/${key}`, o: stored } : { r: revision, k: `${gr}/${key}` };
-    return this.wal.append(rec).then(() => stored);
+    const head = JSON.stringify({ r: revision, k: `${gr}/${key}` } satisfies LogRecord);
+    const line = objectJson === undefined ? head : `${head.slice(0, -1)},"o":${objectJson}}`;
+    return this.wal.appendSerialized(revision, line).then(() => stored);
   }
 
   /** A batch is durable: deliver its events in order, then maybe fold the log into a new snapshot. */

@@ -60,8 +60,13 @@ export class WriteAheadLog {
 
   /** Resolves when the record is on disk. */
   append(rec: LogRecord): Promise<void> {
+    return this.appendSerialized(rec.r, JSON.stringify(rec));
+  }
+
+  /** Like append, for a record the caller has already serialised (one JSON line, no newline). */
+  appendSerialized(revision: number, json: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ r: rec.r, line: JSON.stringify(rec) + '\n', resolve, reject });
+      this.pending.push({ r: revision, line: json + '\n', resolve, reject });
       if (!this.scheduled && !this.flushing) {
         this.scheduled = true;
         // Let every write of this turn of the event loop join the batch.

@@ -108,10 +108,10 @@ export async function startController(opts: { dir?: string; args?: string[]; api
 
 export interface AgentHandle extends ProcessHandle { dir: string; nodeName: string; restart(): AgentHandle }
 
-export function startAgent(ctrl: { mqttUrl: string; joinToken: string }, opts: { nodeName: string; runtime?: string; dir?: string; args?: string[]; netns?: string; mqttUrl?: string }): AgentHandle {
+export function startAgent(ctrl: { mqttUrl: string; joinToken: string }, opts: { nodeName: string; runtime?: string; dir?: string; args?: string[]; netns?: string; mqttUrl?: string; env?: NodeJS.ProcessEnv }): AgentHandle {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `pikube-agent-${opts.nodeName}-`));
   const args = ['agent', '--node-name', opts.nodeName, '--mqtt-url', opts.mqttUrl ?? ctrl.mqttUrl, '--join-token', ctrl.joinToken, '--data-dir', dir, '--runtime', opts.runtime ?? 'simulated', ...(opts.args ?? [])];
-  const proc = launch(args, join(dir, 'agent.log'), {}, opts.netns);
+  const proc = launch(args, join(dir, 'agent.log'), opts.env ?? {}, opts.netns);
   return { ...proc, dir, nodeName: opts.nodeName, restart: () => startAgent(ctrl, { ...opts, dir }) };
 }
 

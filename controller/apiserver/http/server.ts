@@ -18,6 +18,12 @@ export type Authenticator = (token: string) => UserInfo | undefined;
 /** Extra endpoints (metrics, the status page) mounted by the controller. */
 export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo) => boolean | Promise<boolean>;
 
+/**
+ * A route that checks credentials itself, before the server asks for a bearer token (the
+ * status page also takes a cookie, so that a phone browser can open it).
+ */
+export type SelfAuthenticatingRoute = (req: IncomingMessage, res: ServerResponse, url: URL, authenticate: Authenticator) => boolean | Promise<boolean>;
+
 export interface ApiServerOptions {
   core: ApiCore;
   tls: { cert: string; key: string };
@@ -26,6 +32,7 @@ export interface ApiServerOptions {
   /** Handles WebSocket upgrades for exec; given an authenticated request. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
   extraRoutes?: ExtraRoute[];
+  selfAuthenticatingRoutes?: SelfAuthenticatingRoute[];
   version: { major: string; minor: string; gitVersion: string };
   ready: () => boolean;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; debug?: (o: object, m: string) => void };
@@ -100,6 +107,7 @@ export class ApiServer {
     });
     try {
       if (ANONYMOUS.has(path)) return this.serveAnonymous(res, path, url);
+      for (const route of this.opts.selfAuthenticatingRoutes ?? []) if (await route(req, res, url, this.opts.authenticate)) return;
       const user = this.authenticate(req);
       if (!user) throw unauthorized();
       for (const route of this.opts.extraRoutes ?? []) if (await route(req, res, url, user)) return;

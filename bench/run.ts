@@ -1,0 +1,78 @@
+// `npm run bench`: runs every registered benchmark (or those named on the command line),
+// prints one JSON object per measured number, then a readable table with the goals.
+//
+//   node dist/bench/run.js                  all of them
+//   node dist/bench/run.js api-creates rss  a subset
+//
+// Adding a benchmark: one line in BENCHMARKS below, pointing at a function that returns
+// its metrics.
+import { benchScheduler } from './scheduler.js';
+import { benchApiCreates, benchTableList, benchWatchLatency } from './api.js';
+import { benchControllerRss } from './api-rss.js';
+import { benchStatusUpdateBytes } from './store.js';
+import { benchAgentIdle, benchPodStart } from './agent.js';
+import type { Metric } from './metric.js';
+
+export type { Metric } from './metric.js';
+
+interface Benchmark { name: string; run: () => Promise<Metric[]> }
+
+export const BENCHMARKS: Benchmark[] = [
+  { name: 'api-creates', run: () => benchApiCreates({ total: 6000, concurrency: 50 }) },
+  { name: 'table-list', run: () => benchTableList({ pods: 1000, requests: 200 }) },
+  { name: 'watch-latency', run: () => benchWatchLatency({ writes: 1000 }) },
+  { name: 'status-bytes', run: () => benchStatusUpdateBytes({ pods: 1000, updates: 2000 }) },
+  { name: 'rss', run: () => benchControllerRss({ objects: 10_000 }) },
+  { name: 'agent-pod-start', run: () => benchPodStart({ pods: 10, deliveries: 100 }) },
+  { name: 'agent-idle', run: () => benchAgentIdle({ pods: 10, idleSeconds: 60 }) },
+  { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
+];
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(Math.abs(v) >= 10 ? 1 : 2);
+}
+
+function verdict(m: Metric): string {
+  if (!m.goal) return '';
+  const ok = m.goal.op === '>=' ? m.value >= m.goal.value : m.value <= m.goal.value;
+  return ok ? 'met' : 'MISSED';
+}
+
+function table(results: Metric[]): string {
+  const head = ['metric', 'value', 'unit', 'goal', ''];
+  const body = results.map((m) => [m.metric, fmt(m.value), m.unit, m.goal ? `${m.goal.op} ${fmt(m.goal.value)}` : '', verdict(m)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
+  if (unknown.length) {
+    console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    process.exit(2);
+  }
+  const selected = wanted.length ? BENCHMARKS.filter((b) => wanted.includes(b.name)) : BENCHMARKS;
+  const results: Metric[] = [];
+  let failed = 0;
+  for (const b of selected) {
+    const started = Date.now();
+    try {
+      for (const m of await b.run()) {
+        results.push(m);
+        console.log(JSON.stringify({ ...m, benchmark: b.name }));
+      }
+    } catch (err) {
+      failed++;
+      console.log(JSON.stringify({ benchmark: b.name, error: String((err as Error)?.stack ?? err) }));
+    }
+    console.error(`# ${b.name} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  console.log('\n' + table(results));
+  if (failed) process.exitCode = 1;
+}
+
+await main();
