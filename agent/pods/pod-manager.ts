@@ -172,7 +172,11 @@ export class PodManager {
 
   /** Per-pod real usage for metrics. */
   async usage(): Promise<PodUsage[]> {
-    const running = (await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName })).filter((c) => c.state === 'running');
+    // the relist of a moment ago already knows what runs: no second `ps` + `inspect` per heartbeat
+    const r = this.lastRelist;
+    const recent = r && Date.now() - r.takenAt <= 2 * (this.opts.relistMs ?? 2000) + 1000;
+    const listed = recent ? [...r.byPod.values()].flat() : await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
+    const running = listed.filter((c) => c.state === 'running');
     const stats = await this.opts.runtime.stats(running.map((c) => c.id));
     const byPod = new Map<string, PodUsage>();
     for (const c of running) {

@@ -46,7 +46,6 @@ export class ServiceProxy {
   private running?: Promise<void>;
   private dirty = false;
   private stopped = false;
-  private syncedOnce?: () => void;
   /** Milliseconds the last sync took, for benchmarks. */
   lastSyncMs = 0;
   /** Count of completed syncs. */
