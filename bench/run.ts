@@ -11,6 +11,7 @@ import { benchApiCreates, benchTableList, benchWatchLatency } from './api.js';
 import { benchControllerRss } from './api-rss.js';
 import { benchStatusUpdateBytes } from './store.js';
 import { benchAgentIdle, benchPodStart } from './agent.js';
+import { benchStartup } from './startup.js';
 import type { Metric } from './metric.js';
 
 export type { Metric } from './metric.js';
@@ -26,6 +27,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'agent-pod-start', run: () => benchPodStart({ pods: 10, deliveries: 100 }) },
   { name: 'agent-idle', run: () => benchAgentIdle({ pods: 10, idleSeconds: 60 }) },
   { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
+  { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
 ];
 
 function fmt(v: number): string {

@@ -91,7 +91,7 @@ export async function startBenchController(dir: string, args: string[] = []): Pr
 export function startAgentProcess(ctrl: BenchController, nodeName: string, dir: string): { kill(): Promise<void> } {
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, 'agent.log'), 'a');
-  const child = spawn(process.execPath, [CLI, 'agent', '--node-name', nodeName, '--mqtt-url', ctrl.mqttUrl, '--join-token', ctrl.joinToken, '--data-dir', dir, '--runtime', 'simulated'], { stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [CLI, 'agent', '--node-name', nodeName, '--mqtt-url', ctrl.mqttUrl, '--join-token', ctrl.joinToken, '--data-dir', dir, '--runtime', 'simulated', '--heartbeat-interval', '1s'], { stdio: ['ignore', log, log] });
   return {
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -103,7 +103,7 @@ export function startAgentProcess(ctrl: BenchController, nodeName: string, dir: 
 export interface HollowFleet { names: string[]; stop(): Promise<void> }
 
 /** `count` hollow nodes against `ctrl`, joined and connected; warnings go to `dir`/hollow.log. */
-export async function startHollowNodes(ctrl: BenchController, count: number, dir: string, prefix = 'hollow'): Promise<HollowFleet> {
+export async function startHollowNodes(ctrl: BenchController, count: number, dir: string, heartbeatMs = 5000, prefix = 'hollow'): Promise<HollowFleet> {
   mkdirSync(dir, { recursive: true });
   const log: Logger = pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'hollow.log'), sync: false }));
   const agents: Agent[] = [];
@@ -112,7 +112,7 @@ export async function startHollowNodes(ctrl: BenchController, count: number, dir
     const nodeName = names[i]!;
     const agent = new Agent({
       nodeName, mqttUrl: ctrl.mqttUrl, joinToken: ctrl.joinToken, dataDir: join(dir, nodeName), runtime: 'simulated',
-      baseTopic: 'pikube', heartbeatMs: 5000, log: log.child({ node: nodeName }),
+      baseTopic: 'pikube', heartbeatMs, log: log.child({ node: nodeName }),
     });
     agents.push(agent);
     await agent.start();

@@ -16,7 +16,7 @@ export interface Metric { metric: string; value: number; unit: string }
 
 const NODES = 100;
 
-async function withCluster<T>(name: string, controllerArgs: string[], fn: (ctrl: BenchController, fleet: () => Promise<HollowFleet>, dir: string) => Promise<T>): Promise<T> {
+async function withCluster<T>(name: string, controllerArgs: string[], heartbeatMs: number, fn: (ctrl: BenchController, fleet: () => Promise<HollowFleet>, dir: string) => Promise<T>): Promise<T> {
   const tmp = benchDir(name);
   let ctrl: BenchController | undefined;
   let fleet: HollowFleet | undefined;
@@ -24,7 +24,7 @@ async function withCluster<T>(name: string, controllerArgs: string[], fn: (ctrl:
     ctrl = await startBenchController(join(tmp.dir, 'controller'), controllerArgs);
     const c = ctrl;
     return await fn(ctrl, async () => {
-      fleet = await startHollowNodes(c, NODES, join(tmp.dir, 'nodes'));
+      fleet = await startHollowNodes(c, NODES, join(tmp.dir, 'nodes'), heartbeatMs);
       await until(`${NODES} nodes Ready`, async () => {
         const nodes = (await c.api.get('/api/v1/nodes')).body.items as { status?: { conditions?: { type: string; status: string }[] } }[];
         return nodes.filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length >= NODES;
@@ -40,7 +40,7 @@ async function withCluster<T>(name: string, controllerArgs: string[], fn: (ctrl:
 
 /** 5,000 pods created as fast as the API takes them; created → all Running. */
 export async function throughput(pods = 5000): Promise<Metric[]> {
-  return withCluster('throughput', [], async (ctrl, fleet) => {
+  return withCluster('throughput', [], 5000, async (ctrl, fleet) => {
     await fleet();
     const watch = new RunningWatch(ctrl.api, 'bench=throughput');
     await watch.start();
@@ -67,7 +67,7 @@ export async function throughput(pods = 5000): Promise<Metric[]> {
 
 /** Pods created at a steady `rate` for `seconds`; each one's create → Running. */
 export async function latency(rate = 500, seconds = 5): Promise<Metric[]> {
-  return withCluster('latency', [], async (ctrl, fleet) => {
+  return withCluster('latency', [], 5000, async (ctrl, fleet) => {
     await fleet();
     const watch = new RunningWatch(ctrl.api, 'bench=latency');
     await watch.start();
@@ -103,16 +103,38 @@ export async function latency(rate = 500, seconds = 5): Promise<Metric[]> {
   });
 }
 
+/** The controller at rest (default flags, agents' default 5 s heartbeat) with 100 nodes and `pods` pods Running. */
+export async function rest(pods = 1000, seconds = 20): Promise<Metric[]> {
+  return withCluster('rest', [], 5000, async (ctrl, fleet) => {
+    await fleet();
+    const watch = new RunningWatch(ctrl.api, 'bench=rest');
+    await watch.start();
+    await runConcurrently(pods, 32, (i) => createPod(ctrl.api, 'default', benchPod(`rest-${i}`, { bench: 'rest' })));
+    await watch.whenRunning(pods, 120_000);
+    watch.close();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const cpu0 = cpuSeconds(ctrl.pid), t0 = performance.now();
+    let rssMax = 0;
+    for (let s = 0; s < seconds; s++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rssMax = Math.max(rssMax, rssBytes(ctrl.pid));
+    }
+    const cpuShare = (cpuSeconds(ctrl.pid) - cpu0) / ((performance.now() - t0) / 1000);
+    return [
+      { metric: `controller RSS at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(rssMax / 2 ** 20), unit: 'MiB' },
+      { metric: `controller CPU at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(cpuShare * 1000) / 10, unit: '% of a core' },
+    ];
+  });
+}
+
 /**
- * A real agent process with `replicas` pods of a Deployment, 100 hollow nodes around it:
- * the controller at rest with 1,000 more pods, then the agent is SIGKILLed.
+ * A real agent process runs a Deployment's `replicas` pods among 100 hollow nodes (all
+ * with a 1 s heartbeat, under the acceptance test's 5 s grace); then it is SIGKILLed.
  */
-export async function restAndFailover(restPods = 1000, replicas = 10, restSeconds = 20): Promise<Metric[]> {
+export async function failover(replicas = 10): Promise<Metric[]> {
   const grace = '5s', toleration = '5';
-  return withCluster('failover', ['--node-monitor-grace-period', grace, '--default-toleration-seconds', toleration], async (ctrl, fleet, dir) => {
-    const out: Metric[] = [];
+  return withCluster('failover', ['--node-monitor-grace-period', grace, '--default-toleration-seconds', toleration], 1000, async (ctrl, fleet, dir) => {
     const victim = startAgentProcess(ctrl, 'victim', join(dir, 'victim'));
-    let victimAlive = true;
     try {
       const nodeReady = async () => ((await ctrl.api.get('/api/v1/nodes/victim')).body.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready')?.status as string | undefined;
       await until('the victim node Ready', async () => (await nodeReady()) === 'True', 30_000, 200);
@@ -122,55 +144,38 @@ export async function restAndFailover(restPods = 1000, replicas = 10, restSecond
         spec: { replicas, selector: { matchLabels: { app: 'moved' } }, template: benchPod('ignored', { app: 'moved' }) },
       });
       if (dep.status !== 201) throw new Error(`create deployment: ${dep.status} ${dep.text}`);
-      const runningOf = async (app: string) => ((await ctrl.api.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).body.items as { metadata: { deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string } }[])
+      const runningOf = async () => ((await ctrl.api.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dmoved')).body.items as { metadata: { deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string } }[])
         .filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
-      await until('replicas Running on the victim', async () => (await runningOf('moved')).filter((p) => p.spec.nodeName === 'victim').length === replicas, 30_000, 200);
+      await until('replicas Running on the victim', async () => (await runningOf()).filter((p) => p.spec.nodeName === 'victim').length === replicas, 30_000, 200);
       await fleet();
 
-      // At rest: 100 nodes, 1,000 pods Running, nothing changing.
-      const watch = new RunningWatch(ctrl.api, 'bench=rest');
-      await watch.start();
-      await runConcurrently(restPods, 32, (i) => createPod(ctrl.api, 'default', benchPod(`rest-${i}`, { bench: 'rest' })));
-      await watch.whenRunning(restPods, 120_000);
-      watch.close();
-      await new Promise((r) => setTimeout(r, 10_000));
-      const cpu0 = cpuSeconds(ctrl.pid), t0 = performance.now();
-      let rssMax = 0;
-      for (let s = 0; s < restSeconds; s++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        rssMax = Math.max(rssMax, rssBytes(ctrl.pid));
-      }
-      const cpuShare = (cpuSeconds(ctrl.pid) - cpu0) / ((performance.now() - t0) / 1000);
-      out.push({ metric: `controller RSS at rest, ${NODES + 1} nodes, ${restPods + replicas} pods`, value: Math.round(rssMax / 2 ** 20), unit: 'MiB' });
-      out.push({ metric: `controller CPU at rest, ${NODES + 1} nodes, ${restPods + replicas} pods`, value: Math.round(cpuShare * 1000) / 10, unit: '% of a core' });
-
-      // SIGKILL of the real agent.
       const killedAt = performance.now();
       await victim.kill();
-      victimAlive = false;
       await until('the victim NotReady', async () => (await nodeReady()) === 'Unknown', 30_000, 20);
-      out.push({ metric: 'SIGKILL → node NotReady', value: Math.round(performance.now() - killedAt), unit: 'ms' });
+      const notReady = performance.now() - killedAt;
       await until('replicas Running elsewhere', async () => {
-        const running = await runningOf('moved');
+        const running = await runningOf();
         return running.length === replicas && running.every((p) => p.spec.nodeName !== 'victim');
       }, 60_000, 50);
-      out.push({ metric: `SIGKILL → its ${replicas} pods Running elsewhere (grace ${grace}, toleration ${toleration}s)`, value: Math.round(performance.now() - killedAt), unit: 'ms' });
-      return out;
+      return [
+        { metric: `SIGKILL → node NotReady, ${NODES + 1} nodes`, value: Math.round(notReady), unit: 'ms' },
+        { metric: `SIGKILL → its ${replicas} pods Running elsewhere (grace ${grace}, toleration ${toleration}s)`, value: Math.round(performance.now() - killedAt), unit: 'ms' },
+      ];
     } finally {
-      if (victimAlive) await victim.kill();
+      await victim.kill();
     }
   });
 }
 
 /** The whole set, for `npm run bench`. */
 export async function run(): Promise<Metric[]> {
-  return [...(await throughput()), ...(await latency()), ...(await restAndFailover())];
+  return [...(await throughput()), ...(await latency()), ...(await rest()), ...(await failover())];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const which = process.argv[2] ?? 'all';
   const n = process.argv[3] ? Number(process.argv[3]) : undefined;
-  const scenarios: Record<string, () => Promise<Metric[]>> = { throughput: () => throughput(n), latency: () => latency(n), rest: () => restAndFailover(), all: run };
+  const scenarios: Record<string, () => Promise<Metric[]>> = { throughput: () => throughput(n), latency: () => latency(n), rest: () => rest(n), failover: () => failover(), all: run };
   const fn = scenarios[which];
   if (!fn) {
     console.error(`usage: node dist/bench/scheduling.js [${Object.keys(scenarios).join('|')}]`);

@@ -5,7 +5,7 @@ import { Agent, defaultNodeName, type AgentOptions } from '../../agent/agent.js'
 import { detectRuntime, type RuntimeName } from '../../agent/runtime/index.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, UsageError } from '../args.js';
-import { runUntilSignal } from './controller.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 const RUNTIMES = ['nerdctl', 'podman', 'docker', 'simulated'];
 

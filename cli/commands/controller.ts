@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { Controller, type ControllerOptions } from '../../controller/controller.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
-import { ready, startWatchdog, stopping } from '../sd-notify.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -70,23 +69,8 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
   };
 }
 
-/** Runs until SIGTERM/SIGINT; finishes in-flight writes and exits 0. */
-export async function runUntilSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void }): Promise<number> {
-  const stopWatchdog = startWatchdog();
-  await ready();
-  return new Promise((resolve) => {
-    let stoppingNow = false;
-    const onSignal = (signal: string) => {
-      if (stoppingNow) return;
-      stoppingNow = true;
-      log.info({ signal }, 'shutting down');
-      stopWatchdog();
-      void stopping().finally(() => stop().then(() => resolve(0), () => resolve(1)));
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
-  });
-}
+export { runUntilSignal } from '../run-until-signal.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: CONTROLLER_FLAGS, allowPositionals: false, strict: true });

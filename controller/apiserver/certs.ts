@@ -1,6 +1,5 @@
 // The cluster's own CA, the API server's certificate and the admin token, made on first
 // start under the data directory. ECDSA P-256 keeps key generation instant on a Pi.
-import * as x509 from '@peculiar/x509';
 import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -9,7 +8,16 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// Loaded only when a certificate has to be made: a restart with the PKI in place skips
+// the library's start-up cost (about a tenth of a second on a Pi-class core).
+type X509 = typeof import('@peculiar/x509');
+let x509Module: Promise<X509> | undefined;
+function loadX509(): Promise<X509> {
+  return (x509Module ??= import('@peculiar/x509').then((x509) => {
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  }));
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -30,16 +38,34 @@ function writeSecret(path: string, data: string): void {
   writeFileSync(path, data, { mode: 0o600 });
 }
 
-/** Every address of this host, for the certificate's subjectAltNames. */
+/**
+ * Every address of this host, for the certificate's subjectAltNames. IPv6 link-local
+ * addresses are left out: no client can use one without a zone, and every pod's veth
+ * brings a new one, which would reissue the certificate on each restart.
+ */
 export function hostAddresses(): string[] {
   const out = new Set<string>(['127.0.0.1']);
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' || a.family === 'IPv6') out.add(a.address.replace(/%.*$/, ''));
+    for (const a of list ?? []) {
+      if (a.family === 'IPv6' && /^fe[89ab]/i.test(a.address)) continue;
+      if (a.family === 'IPv4' || a.family === 'IPv6') out.add(a.address.replace(/%.*$/, ''));
+    }
   }
   return [...out];
 }
 
+/** An address as X509Certificate.subjectAltName prints it (IPv6 in full, upper case). */
+function sanAddress(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => (parseInt(g, 16) || 0).toString(16).toUpperCase()).join(':');
+}
+
 async function makeCa(): Promise<{ cert: string; key: string }> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -64,6 +90,7 @@ async function importKey(keyPem: string): Promise<CryptoKey> {
 }
 
 export async function issueServerCert(ca: { cert: string; key: string }, names: { dns: string[]; ips: string[] }): Promise<{ cert: string; key: string }> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
   const caCert = new x509.X509Certificate(ca.cert);
   const now = Date.now();
@@ -115,7 +142,8 @@ export async function ensurePki(dir: string, extraNames: string[] = []): Promise
     const cert = readFileSync(paths.serverCert, 'utf8');
     const parsed = new X509Certificate(cert);
     const san = parsed.subjectAltName ?? '';
-    const covered = dns.every((d) => san.includes(`DNS:${d}`)) && ips.every((ip) => san.includes(`IP Address:${ip.toUpperCase()}`) || san.includes(`IP Address:${ip}`));
+    const sanEntries = new Set(san.split(', '));
+    const covered = dns.every((d) => san.includes(`DNS:${d}`)) && ips.every((ip) => sanEntries.has(`IP Address:${sanAddress(ip)}`));
     if (covered && new Date(parsed.validTo).getTime() > Date.now() + 30 * 86400_000) server = { cert, key: readFileSync(paths.serverKey, 'utf8') };
   }
   if (!server) {

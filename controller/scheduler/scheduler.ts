@@ -283,10 +283,12 @@ export class Scheduler implements ControlLoop {
   private unschedulable(pod: Pod, key: string, message: string): void {
     this.stats.unschedulable++;
     this.queue.markUnschedulable(key);
-    this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     const conditions = pod.status?.conditions ?? [];
     const current = conditions.find((c) => c.type === 'PodScheduled');
+    // A retry that fails for the same reason changes nothing a user would see: recording
+    // it again would write to the store (and the SD card) every retry while at rest.
     if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return;
+    this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     const condition: PodCondition = {
       type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message,
       lastProbeTime: null,

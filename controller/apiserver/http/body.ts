@@ -23,9 +23,13 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 
 /** Parses JSON, or YAML when the content type says so (server-side apply sends YAML types). */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
+  const ct = (contentType ?? '').toLowerCase();
+  // Protobuf is not spoken: 415 makes clients that can (kubectl) send JSON instead.
+  if (ct.includes('protobuf') || ct.includes('cbor')) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
   const text = buf.toString('utf8');
   if (!text.trim()) throw badRequest('the request body is empty');
-  const ct = (contentType ?? '').toLowerCase();
   if (ct.includes('yaml') && !text.trimStart().startsWith('{')) {
     try {
       return parseYaml(text, { uniqueKeys: true });
