@@ -12,7 +12,9 @@ import {
   startHollowNodes, until, type BenchController, type HollowFleet,
 } from './scheduling-cluster.js';
 
-export interface Metric { metric: string; value: number; unit: string }
+import type { Metric } from './metric.js';
+
+export type { Metric };
 
 const NODES = 100;
 
@@ -53,7 +55,7 @@ export async function throughput(pods = 5000): Promise<Metric[]> {
       const last = Math.max(...watch.runningAt.values());
       const own = process.cpuUsage(ownCpu0);
       return [
-        { metric: `scheduling throughput, ${NODES} nodes, ${pods} pods created → Running`, value: Math.round(pods / ((last - started) / 1000)), unit: 'pods/s' },
+        { metric: `scheduling throughput, ${NODES} nodes, ${pods} pods created → Running`, value: Math.round(pods / ((last - started) / 1000)), unit: 'pods/s', goal: { op: '>=', value: 1000 } },
         { metric: `API create rate during it`, value: Math.round(pods / ((created - started) / 1000)), unit: 'pods/s' },
         // CPU per pod does not depend on what else the machine runs, unlike the rates.
         { metric: `controller CPU per pod (create → Running)`, value: Math.round(((cpuSeconds(ctrl.pid) - cpu0) * 1e6) / pods) / 1000, unit: 'ms' },
@@ -94,7 +96,7 @@ export async function latency(rate = 500, seconds = 5): Promise<Metric[]> {
       const lat = [...sentAt].map(([k, t]) => watch.runningAt.get(k)! - t).sort((a, b) => a - b);
       return [
         { metric: `create → Running p50 at ${rate} pods/s, ${NODES} nodes`, value: Math.round(percentile(lat, 50)), unit: 'ms' },
-        { metric: `create → Running p99 at ${rate} pods/s, ${NODES} nodes`, value: Math.round(percentile(lat, 99)), unit: 'ms' },
+        { metric: `create → Running p99 at ${rate} pods/s, ${NODES} nodes`, value: Math.round(percentile(lat, 99)), unit: 'ms', goal: { op: '<=', value: 1000 } },
         { metric: `create → Running max at ${rate} pods/s, ${NODES} nodes`, value: Math.round(lat[lat.length - 1]!), unit: 'ms' },
       ];
     } finally {
@@ -121,8 +123,8 @@ export async function rest(pods = 1000, seconds = 20): Promise<Metric[]> {
     }
     const cpuShare = (cpuSeconds(ctrl.pid) - cpu0) / ((performance.now() - t0) / 1000);
     return [
-      { metric: `controller RSS at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(rssMax / 2 ** 20), unit: 'MiB' },
-      { metric: `controller CPU at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(cpuShare * 1000) / 10, unit: '% of a core' },
+      { metric: `controller RSS at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(rssMax / 2 ** 20), unit: 'MiB', goal: { op: '<=', value: 150 } },
+      { metric: `controller CPU at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(cpuShare * 1000) / 10, unit: '% of a core', goal: { op: '<=', value: 2 } },
     ];
   });
 }

@@ -1,6 +1,6 @@
-// Runs one container CLI (nerdctl, podman, docker) through execa. Drivers never spawn
+// Runs one container CLI (nerdctl, podman, docker). Drivers never spawn
 // processes themselves: they ask a CliExec so that tests can point it at a recorded fake.
-import { execa } from 'execa';
+import { runProcess, streamProcess, watchLines, type LineWatch } from './child-process.js';
 import type { Logger } from 'pino';
 import type { OutputSink } from './types.js';
 
@@ -28,18 +28,9 @@ export class CliExec {
   async run(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
     const argv = this.argv(args);
     this.log?.debug({ cmd: this.binary, argv }, 'runtime command');
-    const result = await execa(this.binary, argv, {
-      reject: false,
-      stdin: 'ignore',
-      env: opts.env,
-      timeout: opts.timeoutMs,
-      stripFinalNewline: false,
-    });
-    if (result.failed && result.exitCode === undefined) {
-      // The binary could not be started at all (ENOENT, EACCES, timeout).
-      return { exitCode: 127, stdout: '', stderr: String(result.originalMessage ?? result.message ?? '') };
-    }
-    return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+    const r = await runProcess(this.binary, argv, opts);
+    // The binary could not be started at all (ENOENT, EACCES, timeout): exit code 127.
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   }
 
   /**
@@ -50,30 +41,24 @@ export class CliExec {
   async stream(args: string[], sink: OutputSink, opts: CliStreamOptions = {}): Promise<CliResult> {
     const argv = this.argv(args);
     this.log?.debug({ cmd: this.binary, argv }, 'runtime stream');
-    const child = execa(this.binary, argv, {
-      reject: false,
-      buffer: false,
-      stdin: opts.stdin ? 'pipe' : 'ignore',
-      env: opts.env,
-      cancelSignal: opts.signal,
-      forceKillAfterDelay: 2000,
-    });
     let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => sink('stdout', chunk));
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
-      sink('stderr', chunk);
+    const r = await streamProcess(this.binary, argv, {
+      ...opts,
+      killAfterMs: 2000,
+      onStdout: (chunk) => sink('stdout', chunk),
+      onStderr: (chunk) => {
+        if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
+        sink('stderr', chunk);
+      },
     });
-    if (opts.stdin && child.stdin) {
-      // A closed child stdin (process gone) must not crash the agent.
-      child.stdin.on('error', () => {});
-      opts.stdin.pipe(child.stdin);
-    }
-    const result = await child;
-    if (result.isCanceled) return { exitCode: -1, stdout: '', stderr };
-    if (result.failed && result.exitCode === undefined) {
-      return { exitCode: 127, stdout: '', stderr: String(result.originalMessage ?? result.message ?? '') };
-    }
-    return { exitCode: result.exitCode ?? 1, stdout: '', stderr };
+    if (r.exitCode === 127 && r.failure) return { exitCode: 127, stdout: '', stderr: r.failure };
+    return { exitCode: r.exitCode, stdout: '', stderr };
+  }
+
+  /** A long-lived subcommand (an event stream) read line by line. */
+  watch(args: string[], onLine: (line: string) => void): LineWatch {
+    const argv = this.argv(args);
+    this.log?.debug({ cmd: this.binary, argv }, 'runtime watch');
+    return watchLines(this.binary, argv, onLine);
   }
 }

@@ -4,6 +4,9 @@
 import type { Logger } from 'pino';
 import { CliExec, type CliResult } from './cli-exec.js';
 import { runtimeError } from './cli-errors.js';
+import { CgroupUsage } from './cgroup-usage.js';
+import { parseRuntimeEvent } from './cli-events.js';
+import { followEvents } from './event-follower.js';
 import {
   hasLabels, isRecord, labelFilterArgs, labelsOf, num, parseJsonRecords, parsePercent, parseUsage, rec, str,
   timeOrUndefined,
@@ -11,7 +14,8 @@ import {
 import {
   RuntimeError,
   type ContainerRuntime, type ContainerSpec, type ContainerState, type ContainerStats, type ExecOptions,
-  type LogOptions, type OutputSink, type PullPolicy, type RuntimeContainer, type SandboxInfo, type SandboxSpec,
+  type EventWatch, type LogOptions, type OutputSink, type PullPolicy, type RuntimeContainer, type RuntimeEvent,
+  type SandboxInfo, type SandboxSpec,
 } from './types.js';
 
 /** Marks the pause containers that hold a pod's network namespace. */
@@ -40,6 +44,8 @@ export abstract class CliRuntime implements ContainerRuntime {
   protected readonly network: string | undefined;
   protected readonly pauseImage: string;
   protected readonly log: Logger | undefined;
+  /** Main processes of the running containers seen by inspect, for cgroup reads. */
+  protected readonly usage = new CgroupUsage();
 
   constructor(defaultBinary: string, opts: CliRuntimeOptions) {
     this.cli = new CliExec(opts.binary ?? defaultBinary, () => this.globalArgs(), opts.log);
@@ -81,6 +87,16 @@ export abstract class CliRuntime implements ContainerRuntime {
    */
   protected async adaptToFailure(_err: RuntimeError): Promise<boolean> {
     return false;
+  }
+
+  /** The `events` subcommand that prints one JSON record per line. */
+  protected eventsArgv(): string[] {
+    return ['events', '--format', 'json', '--filter', 'type=container'];
+  }
+
+  /** Events of other containerd namespaces are dropped (nerdctl prints them all). */
+  protected eventNamespace(): string | undefined {
+    return undefined;
   }
 
   /** True when a non-zero exit of `exec` is the CLI's own failure, not the command's. */
@@ -259,6 +275,7 @@ export abstract class CliRuntime implements ContainerRuntime {
     if (finishedAt && status !== 'running') c.finishedAt = finishedAt;
     if (state['OOMKilled'] === true) c.oomKilled = true;
     if (error) c.error = error;
+    if (c.id) this.usage.note(c.id, status === 'running' ? num(state['Pid']) : undefined, startedAt);
     return c;
   }
 
@@ -300,7 +317,26 @@ export abstract class CliRuntime implements ContainerRuntime {
     return r.exitCode;
   }
 
+  /** From the containers' cgroups; the runtime's `stats` only for those it cannot read. */
   async stats(ids: string[]): Promise<Map<string, ContainerStats>> {
+    const { stats, missing } = await this.usage.read(ids);
+    if (missing.length === 0) return stats;
+    for (const [k, v] of await this.cliStats(missing)) stats.set(k, v);
+    return stats;
+  }
+
+  watchEvents(onEvent: (e: RuntimeEvent) => void): EventWatch {
+    const namespace = this.eventNamespace();
+    return followEvents({
+      start: (onLine) => this.cli.watch(this.eventsArgv(), onLine),
+      parse: (line) => parseRuntimeEvent(line, namespace !== undefined ? { namespace } : {}),
+      onEvent,
+      ...(this.log ? { log: this.log } : {}),
+    });
+  }
+
+  /** The CLI's own `stats` (about a second per call: it samples). */
+  protected async cliStats(ids: string[]): Promise<Map<string, ContainerStats>> {
     const out = new Map<string, ContainerStats>();
     if (ids.length === 0) return out;
     const r = await this.cli.run(['stats', '--no-stream', '--no-trunc', '--format', 'json', ...ids]);
@@ -311,7 +347,7 @@ export abstract class CliRuntime implements ContainerRuntime {
         throw err;
       }
       // One container vanished: ask for each on its own so the others still count.
-      for (const id of ids) for (const [k, v] of await this.stats([id])) out.set(k, v);
+      for (const id of ids) for (const [k, v] of await this.cliStats([id])) out.set(k, v);
       return out;
     }
     const records = parseJsonRecords(r.stdout);

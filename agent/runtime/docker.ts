@@ -21,6 +21,10 @@ export class DockerRuntime extends CliRuntime {
     return this.host ? ['--host', this.host] : [];
   }
 
+  protected override eventsArgv(): string[] {
+    return ['events', '--format', '{{json .}}', '--filter', 'type=container'];
+  }
+
   protected parseVersion(json: Record<string, unknown>): { name: string; version: string } {
     const version = str(rec(json['Server'])['Version']) ?? str(rec(json['Client'])['Version']);
     if (!version) throw new Error('docker version: no Server.Version nor Client.Version');

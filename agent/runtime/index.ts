@@ -1,5 +1,5 @@
 // Picks a container runtime driver by name, and finds which CLI this host has.
-import { execa } from 'execa';
+import { runProcess } from './child-process.js';
 import type { Logger } from 'pino';
 import { DockerRuntime } from './docker.js';
 import { NerdctlRuntime } from './nerdctl.js';
@@ -42,7 +42,7 @@ export async function detectRuntime(
   candidates: ('nerdctl' | 'podman' | 'docker')[] = ['nerdctl', 'podman', 'docker'],
 ): Promise<'nerdctl' | 'podman' | 'docker' | undefined> {
   for (const cli of candidates) {
-    const r = await execa(cli, ['version', '--format', 'json'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+    const r = await runProcess(cli, ['version', '--format', 'json'], { timeoutMs: 10_000 });
     if (r.exitCode === 0) return cli;
   }
   return undefined;

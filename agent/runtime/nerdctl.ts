@@ -31,6 +31,15 @@ export class NerdctlRuntime extends CliRuntime {
     return args;
   }
 
+  /** containerd topics of every namespace; a blank line after each record. */
+  protected override eventsArgv(): string[] {
+    return ['events', '--format', 'json'];
+  }
+
+  protected override eventNamespace(): string {
+    return this.namespace;
+  }
+
   /** Reports containerd (what kubelet reports too), or nerdctl itself when no server answered. */
   protected parseVersion(json: Record<string, unknown>): { name: string; version: string } {
     const components = rec(json['Server'])['Components'];

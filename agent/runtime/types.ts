@@ -1,5 +1,5 @@
 // The contract every container runtime driver fulfils. Drivers own their CLI (one
-// module per CLI, all through execa); the pod workers only ever see these types.
+// module per CLI, all through child-process.ts); the pod workers only ever see these types.
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -66,6 +66,17 @@ export interface RuntimeContainer {
 
 export interface ContainerStats { cpuCores: number; memoryBytes: number }
 
+/**
+ * What the runtime's event stream says about a container, reduced to what makes an
+ * agent look again: it exited, was OOM-killed, or was removed. `restarted` means the
+ * stream itself was down for a while: events may have been missed.
+ */
+export type RuntimeEvent =
+  | { type: 'container'; action: 'exited' | 'oom' | 'removed'; id: string; labels?: Record<string, string> }
+  | { type: 'restarted' };
+
+export interface EventWatch { stop(): void }
+
 export type RuntimeErrorKind =
   | 'ImageNotFound'     // registry says it does not exist → ErrImagePull
   | 'ImageNeverPull'    // pull policy Never and the image is absent → ErrImageNeverPull
@@ -112,4 +123,10 @@ export interface ContainerRuntime {
   /** Runs a command in a running container; resolves with its exit code. */
   exec(id: string, command: string[], opts: ExecOptions, sink: OutputSink): Promise<number>;
   stats(ids: string[]): Promise<Map<string, ContainerStats>>;
+  /**
+   * Follows the runtime's event stream (a long-lived child for CLI drivers, respawned
+   * when it dies) so exits are noticed without polling. Optional: without it the agent
+   * relists often.
+   */
+  watchEvents?(onEvent: (e: RuntimeEvent) => void): EventWatch;
 }
