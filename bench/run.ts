@@ -12,6 +12,7 @@ import { benchControllerRss } from './api-rss.js';
 import { benchStatusUpdateBytes } from './store.js';
 import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
+import { benchServices } from './services.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import type { Metric } from './metric.js';
 
@@ -29,6 +30,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'agent-idle', run: () => benchAgentIdle({ pods: 10, idleSeconds: 60 }) },
   { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
   { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
+  { name: 'services', run: () => benchServices() },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).
   { name: 'scheduling-throughput', run: () => throughput(5000) },
   { name: 'scheduling-latency', run: () => latency(500, 5) },

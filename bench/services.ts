@@ -57,13 +57,16 @@ const inNs = (ns: string, cmd: string, args: string[]) => sh('nsenter', [`--net=
 class Worker {
   readonly child: ChildProcess;
   private readonly messages: any[] = [];
-  private readonly waiters: { match: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  private readonly waiters: { match: (m: any) => boolean; resolve: (m: any) => void; reject: (e: Error) => void }[] = [];
   private stderr = '';
   private readonly exited: Promise<unknown>;
 
   constructor(ns: string, role: string, args: object) {
     this.child = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, SELF, role, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((r) => this.child.once('exit', r));
+    this.child.once('exit', () => {
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`worker ${role} exited; stderr: ${this.stderr}`));
+    });
     this.child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let m: any;
@@ -82,11 +85,10 @@ class Worker {
   next(match: (m: any) => boolean, timeoutMs = 60_000, what = 'a reply'): Promise<any> {
     const i = this.messages.findIndex(match);
     if (i >= 0) return Promise.resolve(this.messages.splice(i, 1)[0]);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.reject(new Error(`worker exited before ${what}; stderr: ${this.stderr}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${what} did not come within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
-      const onExit = () => reject(new Error(`worker exited waiting for ${what}; stderr: ${this.stderr}`));
-      this.child.once('exit', onExit);
-      this.waiters.push({ match, resolve: (m) => { clearTimeout(timer); this.child.off('exit', onExit); resolve(m); } });
+      this.waiters.push({ match, resolve: (m) => { clearTimeout(timer); resolve(m); }, reject: (e) => { clearTimeout(timer); reject(e); } });
     });
   }
 

@@ -1,10 +1,11 @@
 // The kubelet core: holds the node's desired pod set (saved on disk for autonomy), runs
-// one PodWorker per pod, relists the runtime to notice container exits, batches status
-// updates, and relays logs/exec requests.
+// one PodWorker per pod, follows the runtime's events to notice container exits (and
+// relists it then, plus slowly for safety), batches status updates, and relays logs/exec
+// requests.
 import type pino from 'pino';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, PodUsage, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import type { ContainerRuntime, EventWatch, RuntimeContainer, RuntimeEvent, SandboxInfo } from '../runtime/types.js';
 import { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { DesiredStore } from './desired-store.js';
@@ -36,11 +37,14 @@ export interface PodManagerOptions {
   backoffResetMs?: number;
   /** Every pod is re-synced this often (default 10 s), from the last relist. */
   resyncMs?: number;
-  /** Every this many resyncs the pods' sandboxes are re-read from the runtime too (default 6). */
-  sandboxCheckEvery?: number;
-  /** The runtime is relisted this often to notice exits (default 2 s). */
+  /** Without an event stream from the runtime, it is relisted this often to notice exits (default 2 s). */
   relistMs?: number;
-  /** Status updates are gathered this long before onStatus (default 100 ms). */
+  /**
+   * With an event stream, the relist runs on events and this often for safety (default 60 s).
+   * A relist this old (or older) also re-reads every pod's sandbox.
+   */
+  safetyRelistMs?: number;
+  /** Status updates are gathered this long before onStatus (default 100 ms); a pod's first update goes out at once. */
   statusBatchMs?: number;
   clock?: Clock;
 }
@@ -90,9 +94,15 @@ export class PodManager {
   private relistTimer?: NodeJS.Timeout;
   private relisting?: Promise<void>;
   private fingerprints = new Map<string, string>();
-  /** The last relist, by pod uid, and when it was taken. */
+  /** The last relist, by pod uid, and when it was taken (kept current by the workers' own lists). */
   private lastRelist?: { takenAt: number; byPod: Map<string, RuntimeContainer[]> };
-  private resyncCount = 0;
+  private events?: EventWatch;
+  /** A relist asked for while one runs; `full` also re-reads sandboxes. */
+  private relistWanted?: { full: boolean };
+  private lastFullRelistAt = 0;
+  /** Pods whose status went out at least once: later updates are batched. */
+  private readonly reported = new Set<string>();
+  private readonly lastPhase = new Map<string, string>();
 
   constructor(private readonly opts: PodManagerOptions) {
     this.store = new DesiredStore(opts.dataDir);
@@ -126,6 +136,7 @@ export class PodManager {
     const resyncMs = this.opts.resyncMs ?? 10_000;
     this.resyncTimer = setInterval(() => this.resync(), resyncMs);
     this.resyncTimer.unref();
+    this.events = this.opts.runtime.watchEvents?.((e) => this.onRuntimeEvent(e));
     this.scheduleRelist(0);
   }
 
@@ -158,6 +169,7 @@ export class PodManager {
     this.stopped = true;
     clearInterval(this.resyncTimer);
     clearTimeout(this.relistTimer);
+    this.events?.stop();
     this.relay.cancelAll();
     await this.applying;
     await this.relisting;
@@ -172,9 +184,10 @@ export class PodManager {
 
   /** Per-pod real usage for metrics. */
   async usage(): Promise<PodUsage[]> {
-    // the relist of a moment ago already knows what runs: no second `ps` + `inspect` per heartbeat
+    // the last relist (kept current by events and the workers' own lists) knows what runs:
+    // no second `ps` + `inspect` per heartbeat
     const r = this.lastRelist;
-    const recent = r && Date.now() - r.takenAt <= 2 * (this.opts.relistMs ?? 2000) + 1000;
+    const recent = r && Date.now() - r.takenAt <= 2 * this.relistPeriod() + 1000;
     const listed = recent ? [...r.byPod.values()].flat() : await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
     const running = listed.filter((c) => c.state === 'running');
     const stats = await this.opts.runtime.stats(running.map((c) => c.id));
@@ -248,10 +261,14 @@ export class PodManager {
       dns: () => o.dns?.() ?? this.desired?.dns,
       ...(o.kubernetesService ? { kubernetesService: o.kubernetesService } : {}),
       emitStatus: (u) => this.queueStatus(u),
+      onListed: (uid, list, takenAt) => this.noteListed(uid, list, takenAt),
       emitEvent: (e) => { try { o.onEvent(e); } catch (err) { o.log.error({ err }, 'onEvent failed'); } },
       onGone: (w) => {
         if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
         this.fingerprints.delete(w.uid);
+        this.lastRelist?.byPod.delete(w.uid);
+        this.reported.delete(w.uid);
+        this.lastPhase.delete(w.uid);
         if (this.desired?.pods.some((p) => p.pod.metadata.uid === w.uid)) this.gone.add(w.uid);
       },
     }, dp, orphan);
@@ -267,6 +284,15 @@ export class PodManager {
 
   private queueStatus(u: PodStatusUpdate): void {
     this.pendingStatus.set(u.uid, u);
+    // A pod's first status (Pending, then Running) is what a user waits for: no batching delay.
+    if (!this.reported.has(u.uid) || u.status?.phase !== this.lastPhase.get(u.uid)) {
+      this.reported.add(u.uid);
+      if (u.status?.phase) this.lastPhase.set(u.uid, u.status.phase);
+      clearTimeout(this.statusTimer);
+      this.statusTimer = undefined;
+      this.flushStatus();
+      return;
+    }
     if (this.statusTimer || this.stopped) return;
     this.statusTimer = setTimeout(() => { this.statusTimer = undefined; this.flushStatus(); }, this.opts.statusBatchMs ?? 100);
   }
@@ -284,29 +310,74 @@ export class PodManager {
 
   // ---- relist: notice exits, adopt and collect orphans ------------------------
 
+  /** Every pod passes again from the last relist: no runtime calls unless something is due. */
   private resync(): void {
     if (this.stopped) return;
-    const full = ++this.resyncCount % (this.opts.sandboxCheckEvery ?? 6) === 0;
     const r = this.lastRelist;
     for (const [uid, w] of this.workers) {
-      w.trigger(r ? { snapshot: { takenAt: r.takenAt, list: r.byPod.get(uid) ?? [] }, full } : { full });
+      w.trigger(r ? { snapshot: { takenAt: r.takenAt, list: r.byPod.get(uid) ?? [] } } : undefined);
     }
+  }
+
+  private relistPeriod(): number {
+    return this.events ? (this.opts.safetyRelistMs ?? 60_000) : (this.opts.relistMs ?? 2000);
+  }
+
+  /** Exits, OOM kills and removals of this node's containers make the manager look again. */
+  private onRuntimeEvent(e: RuntimeEvent): void {
+    if (this.stopped) return;
+    if (e.type === 'restarted') { this.requestRelist(true); return; }
+    const node = e.labels?.[LABEL.node];
+    if (node !== undefined && node !== this.opts.nodeName) return;
+    if (e.labels && node === undefined) return; // labelled, but not by us
+    const known = this.lastRelist && [...this.lastRelist.byPod.values()].some((l) => l.some((c) => c.id === e.id));
+    // a sandbox (or a container the manager never saw, e.g. from an unlabelled stream) means a full look
+    this.requestRelist(e.labels?.[LABEL.kind] === 'sandbox' || (!e.labels && !known));
+  }
+
+  /** A relist as soon as possible; requests during one are merged into the next. */
+  private requestRelist(full: boolean): void {
+    if (this.relisting) {
+      this.relistWanted = { full: full || (this.relistWanted?.full ?? false) };
+      return;
+    }
+    this.relistWanted = { full: full || (this.relistWanted?.full ?? false) };
+    this.scheduleRelist(10); // a burst of events (a pod's containers exiting together) is one relist
   }
 
   private scheduleRelist(ms: number): void {
     if (this.stopped) return;
+    clearTimeout(this.relistTimer);
     this.relistTimer = setTimeout(() => {
-      this.relisting = this.relist()
+      const wanted = this.relistWanted;
+      this.relistWanted = undefined;
+      const full = (wanted?.full ?? false) || Date.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 60_000);
+      this.relisting = this.relist(full)
         .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
-        .finally(() => { this.relisting = undefined; this.scheduleRelist(this.opts.relistMs ?? 2000); });
+        .finally(() => {
+          this.relisting = undefined;
+          this.scheduleRelist(this.relistWanted ? 10 : this.relistPeriod());
+        });
     }, ms);
     this.relistTimer.unref();
   }
 
-  private async relist(): Promise<void> {
+  /** A worker listed its own pod: the manager's view takes it, so no relist is needed for it. */
+  private noteListed(uid: string, list: RuntimeContainer[], takenAt: number): void {
+    const r = this.lastRelist;
+    if (!r || r.takenAt > takenAt || !this.workers.has(uid)) return;
+    r.byPod.set(uid, list);
+    this.fingerprints.set(uid, fingerprint(list));
+  }
+
+  private async relist(full: boolean): Promise<void> {
     const takenAt = Date.now();
-    const all = await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
+    const [all, boxes] = await Promise.all([
+      this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName }),
+      full ? this.opts.runtime.listSandboxes({ [LABEL.node]: this.opts.nodeName }) : Promise.resolve(undefined),
+    ]);
     if (this.stopped) return;
+    if (full) this.lastFullRelistAt = takenAt;
     const byPod = new Map<string, RuntimeContainer[]>();
     for (const c of all) {
       const uid = c.labels[LABEL.podUid];
@@ -315,18 +386,26 @@ export class PodManager {
       if (!list) byPod.set(uid, (list = []));
       list.push(c);
     }
+    const sandboxesOf = (uid: string): SandboxInfo[] | undefined => boxes?.filter((b) => b.labels[LABEL.podUid] === uid);
     const next = new Map<string, string>();
     for (const [uid, list] of byPod) {
-      const fp = list.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
+      const fp = fingerprint(list);
       next.set(uid, fp);
       const w = this.workers.get(uid);
       if (w) {
-        if (this.fingerprints.get(uid) !== fp) w.trigger({ snapshot: { takenAt, list } });
+        const sandboxes = sandboxesOf(uid);
+        if (sandboxes) w.trigger({ snapshot: { takenAt, list, sandboxes }, full: true });
+        else if (this.fingerprints.get(uid) !== fp) w.trigger({ snapshot: { takenAt, list } });
       } else {
         this.collectOrphan(uid, list);
       }
     }
-    for (const [uid, w] of this.workers) if (!next.has(uid) && this.fingerprints.has(uid)) w.trigger({ snapshot: { takenAt, list: [] } });
+    for (const [uid, w] of this.workers) {
+      if (next.has(uid)) continue;
+      const sandboxes = sandboxesOf(uid);
+      if (sandboxes) w.trigger({ snapshot: { takenAt, list: [], sandboxes }, full: true });
+      else if (this.fingerprints.has(uid)) w.trigger({ snapshot: { takenAt, list: [] } });
+    }
     this.fingerprints = next;
     this.lastRelist = { takenAt, byPod };
   }
@@ -366,4 +445,8 @@ export class PodManager {
     const grace = Number(first.labels[LABEL.terminationGrace] ?? DEFAULT_GRACE_SECONDS);
     w.terminate(Number.isFinite(grace) ? grace : DEFAULT_GRACE_SECONDS);
   }
+}
+
+function fingerprint(list: RuntimeContainer[]): string {
+  return list.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
 }

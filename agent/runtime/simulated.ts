@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { IpPool } from './ip-pool.js';
 import {
   RuntimeError,
-  type ContainerRuntime, type ContainerSpec, type ContainerStats, type ExecOptions, type LogOptions,
-  type OutputSink, type RuntimeContainer, type SandboxInfo, type SandboxSpec,
+  type ContainerRuntime, type ContainerSpec, type ContainerStats, type EventWatch, type ExecOptions, type LogOptions,
+  type OutputSink, type RuntimeContainer, type RuntimeEvent, type SandboxInfo, type SandboxSpec,
 } from './types.js';
 
 export interface SimulatedOptions {
@@ -52,6 +52,7 @@ export class SimulatedRuntime implements ContainerRuntime {
   private readonly sandboxByName = new Map<string, SimSandbox>();
   private readonly pool: IpPool;
   private readonly exitDelayMs: number;
+  private readonly watchers = new Set<(e: RuntimeEvent) => void>();
 
   constructor(opts: SimulatedOptions = {}) {
     this.pool = new IpPool(opts.podCidr ?? DEFAULT_SIMULATED_CIDR);
@@ -153,6 +154,18 @@ export class SimulatedRuntime implements ContainerRuntime {
     sim.c.exitCode = code;
     sim.c.finishedAt = new Date().toISOString();
     for (const wake of sim.onExit.splice(0)) wake();
+    this.emit({ type: 'container', action: 'exited', id: sim.c.id, labels: { ...sim.c.labels } });
+  }
+
+  /** Exits and removals, as a CLI runtime's event stream reports them (delivered asynchronously). */
+  watchEvents(onEvent: (e: RuntimeEvent) => void): EventWatch {
+    this.watchers.add(onEvent);
+    return { stop: () => { this.watchers.delete(onEvent); } };
+  }
+
+  private emit(e: RuntimeEvent): void {
+    if (this.watchers.size === 0) return;
+    queueMicrotask(() => { for (const w of this.watchers) w(e); });
   }
 
   private find(idOrName: string): SimContainer | undefined {
@@ -192,6 +205,7 @@ export class SimulatedRuntime implements ContainerRuntime {
     this.exit(sim, 137);
     this.containers.delete(sim.c.id);
     if (this.containerByName.get(sim.c.name) === sim) this.containerByName.delete(sim.c.name);
+    this.emit({ type: 'container', action: 'removed', id: sim.c.id, labels: { ...sim.c.labels } });
   }
 
   async logs(id: string, opts: LogOptions, sink: OutputSink): Promise<void> {

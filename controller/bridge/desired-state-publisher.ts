@@ -17,6 +17,12 @@ export interface DesiredStatePublisherOptions {
   log: { warn: (o: object, m: string) => void; debug?: (o: object, m: string) => void };
   /** Coalesces bursts (a Deployment scaling up) into one publication per node. */
   debounceMs?: number;
+  /**
+   * Least time between two publications to one node. Each publication is the node's
+   * whole set, so during a burst this bounds the bytes sent (and parsed, and saved by the
+   * agent) to a few sets a second instead of one per pod.
+   */
+  minIntervalMs?: number;
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -72,6 +78,8 @@ export class DesiredStatePublisher {
   private readonly dirty = new Set<string>();
   private readonly knownNodes = new Set<string>();
   private timer?: NodeJS.Timeout;
+  private timerAt = 0;
+  private readonly lastPublished = new Map<string, number>();
   private watches: WatchHandle[] = [];
   private publishing = Promise.resolve();
 
@@ -84,6 +92,7 @@ export class DesiredStatePublisher {
       if (e.type === 'DELETED') {
         this.knownNodes.delete(name);
         this.lastHash.delete(name);
+        this.lastPublished.delete(name);
         void this.opts.publish(name, '').catch(() => undefined);
       } else if (!this.knownNodes.has(name)) {
         this.knownNodes.add(name);
@@ -141,14 +150,29 @@ export class DesiredStatePublisher {
 
   private markDirty(node: string): void {
     this.dirty.add(node);
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        const nodes = [...this.dirty];
-        this.dirty.clear();
-        this.publishing = this.publishing.then(() => this.flush(nodes));
-      }, this.opts.debounceMs ?? 5);
-    }
+    this.schedule(Math.max(this.opts.debounceMs ?? 5, this.wait(node)));
+  }
+
+  /** How long until `node` may be published again. */
+  private wait(node: string): number {
+    const last = this.lastPublished.get(node);
+    return last === undefined ? 0 : Math.max(0, last + (this.opts.minIntervalMs ?? 100) - Date.now());
+  }
+
+  private schedule(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const due = [...this.dirty].filter((n) => this.wait(n) === 0);
+      for (const n of due) this.dirty.delete(n);
+      const now = Date.now();
+      for (const n of due) this.lastPublished.set(n, now);
+      if (due.length) this.publishing = this.publishing.then(() => this.flush(due));
+      if (this.dirty.size) this.schedule(Math.min(...[...this.dirty].map((n) => this.wait(n))));
+    }, delayMs);
   }
 
   private async flush(nodes: string[]): Promise<void> {

@@ -1,0 +1,100 @@
+// Field numbers of the meta/v1 protobuf messages that request bodies may carry.
+// Each row: field number → [JSON name ('' when inlined), type, flags].
+import { type MessageTable, REP, PTR } from '../message-table.js';
+
+export const metaV1Messages: Record<string, MessageTable> = {
+  'meta/v1.Condition': {
+    1: ['type', 'string'],
+    2: ['status', 'string'],
+    3: ['observedGeneration', 'int64'],
+    4: ['lastTransitionTime', 'Time'],
+    5: ['reason', 'string'],
+    6: ['message', 'string'],
+  },
+  'meta/v1.DeleteOptions': {
+    1: ['gracePeriodSeconds', 'int64', PTR],
+    2: ['preconditions', 'meta/v1.Preconditions', PTR],
+    3: ['orphanDependents', 'bool', PTR],
+    4: ['propagationPolicy', 'string', PTR],
+    5: ['dryRun', 'string', REP],
+    6: ['ignoreStoreReadErrorWithClusterBreakingPotential', 'bool', PTR],
+  },
+  'meta/v1.LabelSelector': {
+    1: ['matchLabels', 'map:string'],
+    2: ['matchExpressions', 'meta/v1.LabelSelectorRequirement', REP],
+  },
+  'meta/v1.LabelSelectorRequirement': {
+    1: ['key', 'string'],
+    2: ['operator', 'string'],
+    3: ['values', 'string', REP],
+  },
+  'meta/v1.ListMeta': {
+    1: ['selfLink', 'string'],
+    2: ['resourceVersion', 'string'],
+    3: ['continue', 'string'],
+    4: ['remainingItemCount', 'int64', PTR],
+    5: ['shardInfo', 'meta/v1.ShardInfo', PTR],
+  },
+  'meta/v1.ManagedFieldsEntry': {
+    1: ['manager', 'string'],
+    2: ['operation', 'string'],
+    3: ['apiVersion', 'string'],
+    4: ['time', 'Time', PTR],
+    6: ['fieldsType', 'string'],
+    7: ['fieldsV1', 'FieldsV1', PTR],
+    8: ['subresource', 'string'],
+  },
+  'meta/v1.ObjectMeta': {
+    1: ['name', 'string'],
+    2: ['generateName', 'string'],
+    3: ['namespace', 'string'],
+    4: ['selfLink', 'string'],
+    5: ['uid', 'string'],
+    6: ['resourceVersion', 'string'],
+    7: ['generation', 'int64'],
+    8: ['creationTimestamp', 'Time'],
+    9: ['deletionTimestamp', 'Time', PTR],
+    10: ['deletionGracePeriodSeconds', 'int64', PTR],
+    11: ['labels', 'map:string'],
+    12: ['annotations', 'map:string'],
+    13: ['ownerReferences', 'meta/v1.OwnerReference', REP],
+    14: ['finalizers', 'string', REP],
+    17: ['managedFields', 'meta/v1.ManagedFieldsEntry', REP],
+  },
+  'meta/v1.OwnerReference': {
+    1: ['kind', 'string'],
+    3: ['name', 'string'],
+    4: ['uid', 'string'],
+    5: ['apiVersion', 'string'],
+    6: ['controller', 'bool', PTR],
+    7: ['blockOwnerDeletion', 'bool', PTR],
+  },
+  'meta/v1.Preconditions': {
+    1: ['uid', 'string', PTR],
+    2: ['resourceVersion', 'string', PTR],
+  },
+  'meta/v1.ShardInfo': {
+    1: ['selector', 'string'],
+  },
+  'meta/v1.Status': {
+    1: ['metadata', 'meta/v1.ListMeta'],
+    2: ['status', 'string'],
+    3: ['message', 'string'],
+    4: ['reason', 'string'],
+    5: ['details', 'meta/v1.StatusDetails', PTR],
+    6: ['code', 'int32'],
+  },
+  'meta/v1.StatusCause': {
+    1: ['reason', 'string'],
+    2: ['message', 'string'],
+    3: ['field', 'string'],
+  },
+  'meta/v1.StatusDetails': {
+    1: ['name', 'string'],
+    2: ['group', 'string'],
+    3: ['kind', 'string'],
+    4: ['causes', 'meta/v1.StatusCause', REP],
+    5: ['retryAfterSeconds', 'int32'],
+    6: ['uid', 'string'],
+  },
+};
