@@ -7,7 +7,7 @@
 //    and that of the runtime CLIs it spawns), and the MQTT traffic of an idle node.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PodmanRuntime } from '../agent/runtime/podman.js';
@@ -35,6 +35,31 @@ export function cpuTicks(pid: number): { own: number; children: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields 14..17 of proc(5), counted from the state field (3) here
   return { own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+}
+
+/**
+ * utime+stime of the live children of a process (a long-lived event stream shows up in
+ * the parent's cutime only once it exits, so it is counted here while it runs).
+ */
+export function liveChildTicks(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === pid) out.set(Number(entry), Number(f[11]) + Number(f[12]));
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+
+/** Ticks the live children used between two readings; one that exited is in cutime by then. */
+function liveDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let d = 0;
+  for (const [p, t] of after) d += t - (before.get(p) ?? 0);
+  for (const [p, t] of before) if (!after.has(p)) d -= t;
+  return d;
 }
 
 function rssMb(pid: number): number {
@@ -183,17 +208,19 @@ export async function benchAgentIdle(o: { pods: number; idleSeconds: number }): 
     messages = 0;
     bytes = 0;
     const before = cpuTicks(pid);
+    const liveBefore = liveChildTicks(pid);
     const t0 = performance.now();
     await sleep(o.idleSeconds * 1000);
     const after = cpuTicks(pid);
+    const liveAfter = liveChildTicks(pid);
     const seconds = (performance.now() - t0) / 1000;
     const perMinute = 60 / seconds;
     const ownPct = ((after.own - before.own) / CLK_TCK / seconds) * 100;
-    const childPct = ((after.children - before.children) / CLK_TCK / seconds) * 100;
+    const childPct = ((after.children - before.children + liveDelta(liveBefore, liveAfter)) / CLK_TCK / seconds) * 100;
     const rss = rssMb(pid);
     return [
       { metric: 'agent_rss_10_pods', value: rss, unit: 'MB', goal: { op: '<=', value: 50 }, note: `VmRSS with ${o.pods} running podman pods` },
-      { metric: 'agent_idle_cpu', value: ownPct + childPct, unit: '% of a core', goal: { op: '<=', value: 0.5 }, note: `${o.idleSeconds} s idle with ${o.pods} pods: the agent (${ownPct.toFixed(2)} %) and the runtime CLIs it spawned (${childPct.toFixed(2)} %)` },
+      { metric: 'agent_idle_cpu', value: ownPct + childPct, unit: '% of a core', goal: { op: '<=', value: 0.5 }, note: `${o.idleSeconds} s idle with ${o.pods} pods: the agent (${ownPct.toFixed(2)} %) and the runtime CLIs it spawned, event stream included (${childPct.toFixed(2)} %)` },
       { metric: 'agent_idle_cpu_own', value: ownPct, unit: '% of a core' },
       { metric: 'agent_idle_mqtt_messages', value: messages * perMinute, unit: 'msgs/min', note: `on ${c.topics.root}/nodes/<node>/#, both directions` },
       { metric: 'agent_idle_mqtt_bytes', value: bytes * perMinute, unit: 'bytes/min', note: 'topic + payload' },

@@ -3,6 +3,7 @@
 // connections alive so that many requests share a few TLS sessions.
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 
 export interface ApiResponse<T = any> {
@@ -61,7 +62,8 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       const req = request({
         host: this.url.hostname, port: this.url.port, path, method, headers, agent: this.agent,
-        servername: this.url.hostname === '127.0.0.1' ? undefined : this.url.hostname,
+        // SNI carries host names only (RFC 6066); Node warns about an address
+        servername: isIP(this.url.hostname) ? undefined : this.url.hostname,
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

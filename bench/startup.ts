@@ -4,7 +4,8 @@
 //    and restarts on the same directory are reported apart;
 //  - agent start → node Ready: from spawning `pikube agent --runtime simulated` to a watch
 //    on Nodes showing its Ready condition True; a first join (join token exchange, Node
-//    created) and a restart with saved credentials after the node went NotReady.
+//    created) and a restart with saved credentials after the node went NotReady;
+//  - `pikube up --runtime simulated`: spawn → API ready, and → its own node Ready.
 // The bare `node` start-up is measured too, as the floor under both.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,10 +46,17 @@ function statusOf(url: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Two free ports; freePort() can hand out the same one twice in a row. */
+async function twoPorts(): Promise<[number, number]> {
+  const a = await freePort();
+  let b = await freePort();
+  while (b === a) b = await freePort();
+  return [a, b];
+}
+
 /** Spawns a controller on `dir` and resolves with ms until it is ready, and the process. */
 async function timeController(dir: string): Promise<{ ms: number; proc: Started; apiPort: number }> {
-  const apiPort = await freePort();
-  const mqttPort = await freePort();
+  const [apiPort, mqttPort] = await twoPorts();
   const t0 = performance.now();
   const proc = launch(['controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`], join(dir, 'controller.log'));
   for (;;) {
@@ -161,6 +169,45 @@ export async function benchAgentStartup(o: { repetitions: number }): Promise<Met
   ];
 }
 
+/** `pikube up --runtime simulated` on a fresh data dir: spawn → API ready, and → its node Ready. */
+export async function benchUpStartup(o: { repetitions: number }): Promise<Metric[]> {
+  const apiReady: number[] = [];
+  const nodeReady: number[] = [];
+  for (let i = 0; i < o.repetitions; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'pikube-bench-up-'));
+    const node = `bench-up-${randomBytes(3).toString('hex')}`;
+    const [apiPort, mqttPort] = await twoPorts();
+    const t0 = performance.now();
+    const proc = launch(['up', '--runtime', 'simulated', '--node-name', node, '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`], join(dir, '..', `${node}.log`));
+    let api: ApiClient | undefined;
+    try {
+      for (;;) {
+        if (proc.child.exitCode !== null) throw new Error(`pikube up exited: ${readFileSync(proc.logPath, 'utf8').slice(-2000)}`);
+        if (existsSync(join(dir, 'kubeconfig')) && (await statusOf(`https://127.0.0.1:${apiPort}/readyz`)) === 200) break;
+        if (performance.now() - t0 > 30_000) throw new Error('pikube up: API not ready within 30 s');
+        await sleep(5);
+      }
+      apiReady.push(performance.now() - t0);
+      api = new ApiClient(join(dir, 'kubeconfig'), { maxSockets: 1 });
+      const client = api;
+      await waitFor(`${node} Ready`, async () => {
+        const r = await client.get(`/api/v1/nodes/${node}`);
+        return r.status === 200 && isReady(r.body);
+      }, 30_000, 5);
+      nodeReady.push(performance.now() - t0);
+    } finally {
+      api?.close();
+      await kill(proc);
+      removeDir(dir);
+      removeDir(proc.logPath);
+    }
+  }
+  return [
+    { metric: 'up_api_ready_ms', value: median(apiReady), unit: 'ms', goal: { op: '<=', value: 1000 }, note: `median of ${o.repetitions} (${list(apiReady)}): \`pikube up --runtime simulated\`, fresh data dir, spawn → /readyz 200 and kubeconfig` },
+    { metric: 'up_node_ready_ms', value: median(nodeReady), unit: 'ms', goal: { op: '<=', value: 3000 }, note: `median of ${o.repetitions} (${list(nodeReady)}): spawn → its node Ready (polled every 5 ms); goal = the two budgets added` },
+  ];
+}
+
 export async function benchStartup(o: { repetitions: number }): Promise<Metric[]> {
-  return [...(await benchControllerStartup(o)), ...(await benchAgentStartup(o))];
+  return [...(await benchControllerStartup(o)), ...(await benchAgentStartup(o)), ...(await benchUpStartup(o))];
 }

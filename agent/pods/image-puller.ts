@@ -25,15 +25,31 @@ export function effectivePullPolicy(c: Container): PullPolicy {
 export class ImagePuller {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly lastFailure = new Map<string, number>();
+  /** Presence checks started ahead of time (while the sandbox is being made), by image. */
+  private readonly early = new Map<string, { at: number; present: Promise<boolean> }>();
 
   constructor(private readonly runtime: ContainerRuntime, private readonly backoff: Backoff, private readonly clock: Clock) {}
+
+  /** Starts the presence check of a container's image now, for an ensure() that follows shortly. */
+  warm(c: Container): void {
+    const e = this.early.get(c.image);
+    if (effectivePullPolicy(c) === 'Always' || (e && this.clock.now() - e.at < 5000)) return;
+    this.early.set(c.image, { at: this.clock.now(), present: this.runtime.imageExists(c.image).catch(() => false) });
+  }
+
+  private async present(image: string): Promise<boolean> {
+    const e = this.early.get(image);
+    this.early.delete(image);
+    if (e && this.clock.now() - e.at < 5000) return e.present;
+    return this.runtime.imageExists(image);
+  }
 
   /** key identifies the container (pod uid + name) for back-off. */
   async ensure(c: Container, key: string, event: EventFn): Promise<PullOutcome> {
     const image = c.image;
     const policy = effectivePullPolicy(c);
     if (policy !== 'Always') {
-      const present = await this.runtime.imageExists(image);
+      const present = await this.present(image);
       if (present) {
         event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
         return { ok: true };

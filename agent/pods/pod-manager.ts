@@ -95,7 +95,9 @@ export class PodManager {
   private relisting?: Promise<void>;
   private fingerprints = new Map<string, string>();
   /** The last relist, by pod uid, and when it was taken (kept current by the workers' own lists). */
-  private lastRelist?: { takenAt: number; byPod: Map<string, RuntimeContainer[]> };
+  private lastRelist?: { takenAt: number; byPod: Map<string, RuntimeContainer[]>; sandboxes?: SandboxInfo[] };
+  /** When a worker's own list replaced its pod's part of the last relist. */
+  private readonly listedAt = new Map<string, number>();
   private events?: EventWatch;
   /** A relist asked for while one runs; `full` also re-reads sandboxes. */
   private relistWanted?: { full: boolean };
@@ -232,7 +234,12 @@ export class PodManager {
       if (!w) {
         w = this.newWorker(dp);
         this.workers.set(uid, w);
-        w.trigger();
+        // A pod new to this process has nothing the last full relist did not show (only its
+        // worker creates things for it): start from that instead of asking the runtime again.
+        const r = this.lastRelist;
+        w.trigger(r?.sandboxes
+          ? { snapshot: { takenAt: r.takenAt, list: r.byPod.get(uid) ?? [], sandboxes: r.sandboxes.filter((b) => b.labels[LABEL.podUid] === uid) }, full: true }
+          : undefined);
       } else {
         w.update(dp); // passes again only when the pod changed
       }
@@ -267,6 +274,7 @@ export class PodManager {
         if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
         this.fingerprints.delete(w.uid);
         this.lastRelist?.byPod.delete(w.uid);
+        this.listedAt.delete(w.uid);
         this.reported.delete(w.uid);
         this.lastPhase.delete(w.uid);
         if (this.desired?.pods.some((p) => p.pod.metadata.uid === w.uid)) this.gone.add(w.uid);
@@ -315,7 +323,7 @@ export class PodManager {
     if (this.stopped) return;
     const r = this.lastRelist;
     for (const [uid, w] of this.workers) {
-      w.trigger(r ? { snapshot: { takenAt: r.takenAt, list: r.byPod.get(uid) ?? [] } } : undefined);
+      w.trigger(r ? { snapshot: { takenAt: Math.max(r.takenAt, this.listedAt.get(uid) ?? 0), list: r.byPod.get(uid) ?? [] } } : undefined);
     }
   }
 
@@ -365,8 +373,9 @@ export class PodManager {
   /** A worker listed its own pod: the manager's view takes it, so no relist is needed for it. */
   private noteListed(uid: string, list: RuntimeContainer[], takenAt: number): void {
     const r = this.lastRelist;
-    if (!r || r.takenAt > takenAt || !this.workers.has(uid)) return;
+    if (!r || Math.max(r.takenAt, this.listedAt.get(uid) ?? 0) > takenAt || !this.workers.has(uid)) return;
     r.byPod.set(uid, list);
+    this.listedAt.set(uid, takenAt);
     this.fingerprints.set(uid, fingerprint(list));
   }
 
@@ -407,7 +416,9 @@ export class PodManager {
       else if (this.fingerprints.has(uid)) w.trigger({ snapshot: { takenAt, list: [] } });
     }
     this.fingerprints = next;
-    this.lastRelist = { takenAt, byPod };
+    this.listedAt.clear();
+    const sandboxes = boxes ?? this.lastRelist?.sandboxes;
+    this.lastRelist = sandboxes ? { takenAt, byPod, sandboxes } : { takenAt, byPod };
   }
 
   /** Sandboxes left without a desired pod (containers are handled by relist). */

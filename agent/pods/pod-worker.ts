@@ -35,6 +35,8 @@ export interface PodWorkerDeps {
   kubernetesService?: { host: number | string; port: number };
   emitStatus(u: PodStatusUpdate): void;
   emitEvent(e: NodeEvent): void;
+  /** The worker listed its pod's containers itself (the manager keeps its view current with it). */
+  onListed?(uid: string, list: RuntimeContainer[], takenAt: number): void;
   /** Every container and the sandbox of the pod are gone. */
   onGone(w: PodWorker): void;
 }
@@ -67,12 +69,12 @@ function errorText(err: unknown): string {
 
 interface Instances { current?: RuntimeContainer; previous?: RuntimeContainer; older: RuntimeContainer[] }
 
-/** The manager's relist of this pod's containers, taken at takenAt (Date.now()). */
-export interface Snapshot { takenAt: number; list: RuntimeContainer[] }
+/** The manager's relist of this pod's containers (and, on a full relist, its sandboxes), taken at takenAt (Date.now()). */
+export interface Snapshot { takenAt: number; list: RuntimeContainer[]; sandboxes?: SandboxInfo[] }
 
 export interface TriggerHint {
   snapshot?: Snapshot;
-  /** Also re-read the sandbox from the runtime instead of trusting the cached one. */
+  /** Also re-read the sandbox (from snapshot.sandboxes, else the runtime) instead of trusting the cached one. */
   full?: boolean;
 }
 
@@ -105,6 +107,8 @@ export class PodWorker {
   private lastActionAt = 0;
   private cachedSandbox?: SandboxInfo;
   private startTime?: string;
+  /** Containers this pass started; undefined once it did anything else (then the pod is relisted). */
+  private passStarted?: string[];
 
   constructor(private readonly deps: PodWorkerDeps, desired: DesiredPod | undefined, orphan?: PodIdentity) {
     this.desired = desired;
@@ -184,7 +188,7 @@ export class PodWorker {
         this.fullPending = false;
         this.snapshot = undefined;
         if (this.terminateGrace !== undefined || !this.desired) await this.syncTerminating();
-        else await this.syncRunning(this.desired, full, snap && snap.takenAt > this.lastActionAt ? snap.list : undefined);
+        else await this.syncRunning(this.desired, full, snap && snap.takenAt >= this.lastActionAt ? snap : undefined);
       } catch (err) {
         this.lastActionAt = Date.now();
         this.fullPending = true;
@@ -224,25 +228,30 @@ export class PodWorker {
   // ---- running pod -------------------------------------------------------------
 
   /** One pass for a pod that should run. `known` is a fresh relist of its containers, if any. */
-  private async syncRunning(dp: DesiredPod, full: boolean, known: RuntimeContainer[] | undefined): Promise<void> {
+  private async syncRunning(dp: DesiredPod, full: boolean, known: Snapshot | undefined): Promise<void> {
     const { runtime } = this.deps;
     const pod = dp.pod;
     const spec = pod.spec;
     this.startTime ??= isoSeconds(this.deps.clock.now());
-    let all = known ?? await runtime.list({ [LABEL.podUid]: this.uid });
+    let all = known?.list ?? await this.listOwn();
     const policy = spec.restartPolicy ?? 'Always';
 
     const hostIP = this.deps.hostIP();
     let sandbox: SandboxInfo | undefined;
     let podIP: string | undefined;
     const finished = this.podFinished(dp, all);
+    if (!finished) {
+      // the image checks of containers about to start run while the sandbox is being made
+      const first = spec.initContainers?.length ? [spec.initContainers[0]!] : spec.containers;
+      for (const c of first) if (!all.some((x) => x.labels[LABEL.container] === c.name)) this.deps.puller.warm(c);
+    }
     if (spec.hostNetwork) {
       podIP = hostIP;
     } else {
-      const box = await this.ensureSandbox(dp, all, finished, full);
+      const box = await this.ensureSandbox(dp, all, finished, full, known?.sandboxes);
       sandbox = box.sandbox;
       if (box.changed) this.lastActionAt = Date.now();
-      if (box.replaced) all = await runtime.list({ [LABEL.podUid]: this.uid });
+      if (box.replaced) all = await this.listOwn();
       podIP = sandbox?.ip;
       if (!sandbox && !finished) { this.publish(dp, all, false, podIP, hostIP, false, false); return; }
     }
@@ -261,11 +270,12 @@ export class PodWorker {
     }
 
     let acted = false;
+    this.passStarted = [];
     const groups = new Map<string, Instances>();
     for (const name of new Set(all.map((c) => c.labels[LABEL.container] ?? ''))) {
       const g = this.split(all.filter((c) => c.labels[LABEL.container] === name));
       groups.set(name, g);
-      for (const old of g.older) { await runtime.remove(old.id); acted = true; } // keep one dead instance, like the kubelet
+      for (const old of g.older) { await runtime.remove(old.id); acted = true; this.passStarted = undefined; } // keep one dead instance, like the kubelet
     }
     const ctx = { dp, sandbox, podIP, hostIP, volumes: volumes ?? new Map() };
 
@@ -302,6 +312,7 @@ export class PodWorker {
             this.dropProbes(cur.id);
             await runtime.stop(cur.id, gracePeriodOf(pod));
             acted = true;
+            this.passStarted = undefined;
           }
           continue;
         }
@@ -310,8 +321,18 @@ export class PodWorker {
     }
 
     if (acted) {
-      all = await runtime.list({ [LABEL.podUid]: this.uid });
+      // what this pass did is done: lists from now on are current
       this.lastActionAt = Date.now();
+      // only new containers: one inspect of them instead of a whole relist of the pod
+      const started = this.passStarted;
+      const takenAt = Date.now();
+      const fresh = started?.length ? await Promise.all(started.map((id) => runtime.inspect(id))) : undefined;
+      if (fresh && fresh.every((c) => c !== undefined)) {
+        all = [...all, ...fresh as RuntimeContainer[]];
+        this.deps.onListed?.(this.uid, all, takenAt);
+      } else {
+        all = await this.listOwn();
+      }
       // a container that died within this pass gets its back-off (and wake-up) on the next one,
       // at once: no relist needs to notice what this pass already saw
       if (initDone && !finished && spec.containers.some((c) => {
@@ -321,6 +342,14 @@ export class PodWorker {
     }
     this.syncProbes(dp, all, podIP);
     this.publish(dp, all, !!sandbox || !!spec.hostNetwork, podIP, hostIP, initDone, initFailed);
+  }
+
+  /** This pod's containers from the runtime; the manager's view is updated with them. */
+  private async listOwn(): Promise<RuntimeContainer[]> {
+    const takenAt = Date.now();
+    const list = await this.deps.runtime.list({ [LABEL.podUid]: this.uid });
+    this.deps.onListed?.(this.uid, list, takenAt);
+    return list;
   }
 
   private shouldRestart(policy: string, c: RuntimeContainer): boolean {
@@ -346,11 +375,13 @@ export class PodWorker {
   }
 
   /** The pod's running sandbox, created when missing; replaced = an old one died and was removed. */
-  private async ensureSandbox(dp: DesiredPod, all: RuntimeContainer[], finished: boolean, full: boolean): Promise<{ sandbox?: SandboxInfo; replaced: boolean; changed: boolean }> {
+  private async ensureSandbox(dp: DesiredPod, all: RuntimeContainer[], finished: boolean, full: boolean, known?: SandboxInfo[]): Promise<{ sandbox?: SandboxInfo; replaced: boolean; changed: boolean }> {
     const { runtime } = this.deps;
     // sandboxes are costly to inspect (podman: two calls each): trust the cache between full passes
     if (!full && this.cachedSandbox) return { sandbox: this.cachedSandbox, replaced: false, changed: false };
-    const boxes = await runtime.listSandboxes({ [LABEL.podUid]: this.uid });
+    // the manager's full relist read every sandbox of the node at once; an IP it lacks is kept from the cache
+    const boxes = (known ?? await runtime.listSandboxes({ [LABEL.podUid]: this.uid }))
+      .map((b) => (b.ip === undefined && b.id === this.cachedSandbox?.id && this.cachedSandbox.ip ? { ...b, ip: this.cachedSandbox.ip } : b));
     const running = boxes.filter((b) => b.running);
     for (const extra of running.slice(1)) await runtime.removeSandbox(extra.id);
     this.cachedSandbox = running[0];
@@ -424,7 +455,7 @@ export class PodWorker {
       return false;
     }
     backoff.next(key);
-    if (before) await this.deps.runtime.remove(before.id); // cur becomes the one dead instance kept
+    if (before) { await this.deps.runtime.remove(before.id); this.passStarted = undefined; } // cur becomes the one dead instance kept
     const attempt = Number(cur.labels[LABEL.restartCount] ?? 0) + 1;
     return this.startContainer(c, init, attempt, ctx);
   }
@@ -450,8 +481,10 @@ export class PodWorker {
       return false;
     }
     try {
-      await runtime.run(spec);
+      const id = await runtime.run(spec);
+      this.passStarted?.push(id);
     } catch (err) {
+      this.passStarted = undefined;
       const message = err instanceof RuntimeError ? (err.stderr || err.message) : errorText(err);
       this.waits.set(c.name, { reason: 'CreateContainerError', message });
       event('Warning', 'Failed', `Error: ${message}`);

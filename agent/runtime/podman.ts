@@ -138,7 +138,9 @@ export class PodmanRuntime extends CliRuntime {
   override async createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
     let conflictRetried = false;
     for (let attempt = 0; ; attempt++) {
-      const argv = ['pod', 'create', '--name', spec.name];
+      // a known infra name: the pod's address and state then come from one inspect
+      const infraName = `${spec.name}-infra`;
+      const argv = ['pod', 'create', '--name', spec.name, '--infra-name', infraName];
       for (const [k, v] of Object.entries(spec.labels)) argv.push('--label', `${k}=${v}`);
       if (this.infraImage) argv.push('--infra-image', this.infraImage);
       argv.push(...sandboxNetworkArgs(spec, this.network));
@@ -155,9 +157,9 @@ export class PodmanRuntime extends CliRuntime {
       const id = created.stdout.trim().split('\n').pop()!.trim();
       const started = await this.cli.run(['pod', 'start', id]);
       if (started.exitCode === 0) {
-        const info = (await this.sandboxesById([id]))[0];
-        if (!info) throw new RuntimeError('CreateFailed', `pod ${spec.name} vanished right after creation`);
-        return info;
+        const infra = (await this.inspectRaw([infraName]))[0];
+        if (!infra) throw new RuntimeError('CreateFailed', `pod ${spec.name} vanished right after creation`);
+        return this.sandboxInfo({ id, name: spec.name, labels: { ...spec.labels } }, infra);
       }
       const err = runtimeError(`pod start ${spec.name}`, started);
       // The infra container's limits are fixed at creation: start over with a new pod.
@@ -185,38 +187,25 @@ export class PodmanRuntime extends CliRuntime {
     return { CONTAINERS_CONF: this.infraConfPath };
   }
 
+  /** `pod ps` for the pods, then one inspect of all their infra containers: two calls, however many pods. */
   override async listSandboxes(labels: Record<string, string>): Promise<SandboxInfo[]> {
     const r = await this.cli.run(['pod', 'ps', '--format', 'json', ...labelFilterArgs(labels)]);
     if (r.exitCode !== 0) throw runtimeError('pod ps', r);
-    const pods = parseJsonRecords(r.stdout).filter((p) => hasLabels(labelsOf(p['Labels']), labels));
-    return this.sandboxesById(pods.map((p) => str(p['Id']) ?? '').filter(Boolean));
+    const pods = parseJsonRecords(r.stdout).filter((p) => hasLabels(labelsOf(p['Labels']), labels) && str(p['Id']));
+    const infraIds = pods.map((p) => str(p['InfraId']) ?? '').filter(Boolean);
+    const infras = new Map<string, Record<string, unknown>>();
+    for (const raw of await this.inspectRaw(infraIds)) infras.set(str(raw['Id']) ?? '', raw);
+    return pods.map((p) => this.sandboxInfo(
+      { id: str(p['Id'])!, name: str(p['Name']) ?? '', labels: labelsOf(p['Labels']) },
+      infras.get(str(p['InfraId']) ?? ''),
+    ));
   }
 
-  private async sandboxesById(ids: string[]): Promise<SandboxInfo[]> {
-    const out: SandboxInfo[] = [];
-    for (const id of ids) {
-      const r = await this.cli.run(['pod', 'inspect', id]);
-      if (r.exitCode !== 0) {
-        const err = runtimeError(`pod inspect ${id}`, r);
-        if (err.kind === 'NotFound') continue;
-        throw err;
-      }
-      // 4.3 prints one object; later versions an array.
-      const pod = parseJsonRecords(r.stdout)[0];
-      if (!pod) continue;
-      const infraId = str(pod['InfraContainerID']);
-      const infra = infraId ? (await this.inspectRaw([infraId]))[0] : undefined;
-      const info: SandboxInfo = {
-        id: str(pod['Id']) ?? id,
-        name: str(pod['Name']) ?? '',
-        labels: labelsOf(pod['Labels']),
-        running: infra ? stateOf(rec(infra['State'])) === 'running' : false,
-      };
-      const ip = infra ? ipOf(infra) : undefined;
-      if (ip) info.ip = ip;
-      out.push(info);
-    }
-    return out;
+  private sandboxInfo(pod: { id: string; name: string; labels: Record<string, string> }, infra: Record<string, unknown> | undefined): SandboxInfo {
+    const info: SandboxInfo = { ...pod, running: infra ? stateOf(rec(infra['State'])) === 'running' : false };
+    const ip = infra ? ipOf(infra) : undefined;
+    if (ip) info.ip = ip;
+    return info;
   }
 
   override async removeSandbox(id: string): Promise<void> {

@@ -8,7 +8,8 @@ import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js'
 
 export interface DesiredStatePublisherOptions {
   client: ClusterClient;
-  publish: (node: string, payload: DesiredPodsPayload | '') => Promise<unknown>;
+  /** The payload as JSON text (a DesiredPodsPayload), or '' to clear the node's topic. */
+  publish: (node: string, payload: Buffer | '') => Promise<unknown>;
   /** Store revision: a generation that only rises, across restarts too. */
   revision: () => number;
   serviceAccount?: (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
@@ -80,6 +81,8 @@ export class DesiredStatePublisher {
   private timer?: NodeJS.Timeout;
   private timerAt = 0;
   private readonly lastPublished = new Map<string, number>();
+  /** JSON of each pod's DesiredPod, reused while the pod and what it reads are unchanged. */
+  private readonly podJson = new Map<string, { key: string; json: string }>();
   private watches: WatchHandle[] = [];
   private publishing = Promise.resolve();
 
@@ -130,6 +133,7 @@ export class DesiredStatePublisher {
     const uid = pod.metadata.uid!;
     const before = this.podNode.get(uid);
     const node = type === 'DELETED' ? undefined : pod.spec.nodeName;
+    if (type === 'DELETED') this.podJson.delete(uid);
     if (before && before !== node) {
       this.byNode.get(before)?.delete(uid);
       this.podNode.delete(uid);
@@ -177,12 +181,13 @@ export class DesiredStatePublisher {
 
   private async flush(nodes: string[]): Promise<void> {
     await Promise.all(nodes.map(async (node) => {
-      const payload = this.payloadFor(node);
-      const hash = createHash('sha1').update(JSON.stringify({ ...payload, generation: 0 })).digest('hex');
+      const { body, tail } = this.serialized(node);
+      // Identical content is not sent again; the generation alone does not count.
+      const hash = createHash('sha1').update(body).update(tail).digest('hex');
       if (this.lastHash.get(node) === hash) return;
       this.lastHash.set(node, hash);
       try {
-        await this.opts.publish(node, payload);
+        await this.opts.publish(node, Buffer.from(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`));
       } catch (err) {
         this.lastHash.delete(node);
         this.opts.log.warn({ node, err: String(err) }, 'desired pods not published; will retry');
@@ -191,27 +196,59 @@ export class DesiredStatePublisher {
     }));
   }
 
-  payloadFor(node: string): DesiredPodsPayload {
-    const c = this.opts.client;
-    const pods: DesiredPod[] = [];
-    for (const pod of this.byNode.get(node)?.values() ?? []) {
-      const refs = podReferences(pod);
-      const ns = pod.metadata.namespace;
-      const configMaps: DesiredPod['configMaps'] = {};
-      const secrets: DesiredPod['secrets'] = {};
-      for (const name of refs.configMaps) {
-        const cm = c.get(R.configmaps, ns, name);
-        if (cm) configMaps[name] = (cm.data as Record<string, string>) ?? {};
+  /** The node's pods as a JSON array, built from per-pod JSON kept between publications. */
+  private serialized(node: string): { body: string; tail: string } {
+    const pods = [...(this.byNode.get(node)?.values() ?? [])].sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1));
+    const parts: string[] = [];
+    for (const pod of pods) {
+      const uid = pod.metadata.uid!;
+      const key = this.cacheKey(pod);
+      let cached = this.podJson.get(uid);
+      if (!cached || cached.key !== key) {
+        cached = { key, json: JSON.stringify(this.desiredPod(pod)) };
+        this.podJson.set(uid, cached);
       }
-      for (const name of refs.secrets) {
-        const s = c.get(R.secrets, ns, name);
-        if (s) secrets[name] = (s.data as Record<string, string>) ?? {};
-      }
-      const sa = pod.spec.automountServiceAccountToken === false ? undefined : this.opts.serviceAccount?.(pod);
-      pods.push({ pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}) });
+      parts.push(cached.json);
     }
-    pods.sort((a, b) => (a.pod.metadata.uid! < b.pod.metadata.uid! ? -1 : 1));
     const podCIDR = this.opts.podCidrFor?.(node);
-    return { generation: this.opts.revision(), pods, ...(podCIDR ? { podCIDR } : {}), ...(this.opts.dns ? { dns: this.opts.dns } : {}) };
+    const tail = `${podCIDR ? `,"podCIDR":${JSON.stringify(podCIDR)}` : ''}${this.opts.dns ? `,"dns":${JSON.stringify(this.opts.dns)}` : ''}`;
+    return { body: `[${parts.join(',')}]`, tail };
+  }
+
+  /** Changes whenever the pod or a ConfigMap or Secret it reads changes. */
+  private cacheKey(pod: Pod): string {
+    const c = this.opts.client;
+    const refs = podReferences(pod);
+    const ns = pod.metadata.namespace;
+    // Not the resourceVersion: the agent's own status reports change that all the time.
+    const m = pod.metadata;
+    let key = `${m.generation}|${m.deletionTimestamp ?? ''}|${m.deletionGracePeriodSeconds ?? ''}|${JSON.stringify(m.labels ?? {})}|${JSON.stringify(m.annotations ?? {})}|${JSON.stringify(m.ownerReferences ?? [])}`;
+    for (const name of refs.configMaps) key += `|c${c.get(R.configmaps, ns, name)?.metadata.resourceVersion ?? '-'}`;
+    for (const name of refs.secrets) key += `|s${c.get(R.secrets, ns, name)?.metadata.resourceVersion ?? '-'}`;
+    return key;
+  }
+
+  /** The node's whole desired set, as published. */
+  payloadFor(node: string): DesiredPodsPayload {
+    const { body, tail } = this.serialized(node);
+    return JSON.parse(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`) as DesiredPodsPayload;
+  }
+
+  private desiredPod(pod: Pod): DesiredPod {
+    const c = this.opts.client;
+    const refs = podReferences(pod);
+    const ns = pod.metadata.namespace;
+    const configMaps: DesiredPod['configMaps'] = {};
+    const secrets: DesiredPod['secrets'] = {};
+    for (const name of refs.configMaps) {
+      const cm = c.get(R.configmaps, ns, name);
+      if (cm) configMaps[name] = (cm.data as Record<string, string>) ?? {};
+    }
+    for (const name of refs.secrets) {
+      const s = c.get(R.secrets, ns, name);
+      if (s) secrets[name] = (s.data as Record<string, string>) ?? {};
+    }
+    const sa = pod.spec.automountServiceAccountToken === false ? undefined : this.opts.serviceAccount?.(pod);
+    return { pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}) };
   }
 }

@@ -212,12 +212,13 @@ export class MqttLink extends EventEmitter<LinkEvents> {
    * JSON-encodes and publishes. An empty string clears a retained topic. Resolves true
    * once sent (QoS 1: acknowledged), false when dropped by `ifConnected`.
    */
-  publish(topic: string, payload: object | '', opts: PublishOptions = {}): Promise<boolean> {
+  /** A Buffer is sent as it is: for callers that already hold the JSON text. */
+  publish(topic: string, payload: object | '' | Buffer, opts: PublishOptions = {}): Promise<boolean> {
     if (!isPublishableTopic(topic)) return Promise.reject(new Error(`refusing to publish to ${JSON.stringify(topic)}: wildcards are not allowed`));
     const client = this.client;
     if (!client) return Promise.reject(new Error('MqttLink not started'));
     if (opts.ifConnected && !client.connected) return Promise.resolve(false);
-    const body = payload === '' ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+    const body = Buffer.isBuffer(payload) ? payload : payload === '' ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
     const qos = opts.qos ?? 1;
     return new Promise<boolean>((resolve, reject) => {
       client.publish(topic, body, { qos, retain: opts.retain ?? false }, (err) => {

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ApiError, badRequest } from '../errors.js';
+import { decodeProtobufBody } from '../protobuf/decode-body.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -21,11 +22,12 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
-/** Parses JSON, or YAML when the content type says so (server-side apply sends YAML types). */
+/** Parses JSON, YAML when the content type says so (server-side apply sends YAML types), or Kubernetes protobuf. */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const ct = (contentType ?? '').toLowerCase();
-  // Protobuf is not spoken: 415 makes clients that can (kubectl) send JSON instead.
-  if (ct.includes('protobuf') || ct.includes('cbor')) {
+  // kubectl's typed commands (create namespace/deployment/...) send protobuf and never fall back.
+  if (ct.includes('protobuf')) return decodeProtobufBody(buf);
+  if (ct.includes('cbor')) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
   const text = buf.toString('utf8');

@@ -1,0 +1,30 @@
+// Which top-level kinds a protobuf body may carry, and the message each one is.
+
+const KINDS: Record<string, string> = {
+  'v1/Namespace': 'core/v1.Namespace',
+  'v1/ConfigMap': 'core/v1.ConfigMap',
+  'v1/Secret': 'core/v1.Secret',
+  'v1/Service': 'core/v1.Service',
+  'v1/ServiceAccount': 'core/v1.ServiceAccount',
+  'v1/Pod': 'core/v1.Pod',
+  'v1/Node': 'core/v1.Node',
+  'v1/Endpoints': 'core/v1.Endpoints',
+  'v1/Event': 'core/v1.Event',
+  'v1/Binding': 'core/v1.Binding',
+  'apps/v1/Deployment': 'apps/v1.Deployment',
+  'apps/v1/ReplicaSet': 'apps/v1.ReplicaSet',
+  'apps/v1/DaemonSet': 'apps/v1.DaemonSet',
+  'apps/v1/ControllerRevision': 'apps/v1.ControllerRevision',
+  'autoscaling/v1/Scale': 'autoscaling/v1.Scale',
+  'authentication.k8s.io/v1/TokenRequest': 'authentication/v1.TokenRequest',
+  'policy/v1/Eviction': 'policy/v1.Eviction',
+  'coordination.k8s.io/v1/Lease': 'coordination/v1.Lease',
+  'discovery.k8s.io/v1/EndpointSlice': 'discovery/v1.EndpointSlice',
+};
+
+/** The message of `apiVersion`/`kind`, or undefined when pikube does not decode it. */
+export function messageForKind(apiVersion: string, kind: string): string | undefined {
+  // Option kinds are registered in every group version, so any apiVersion names them.
+  if (kind === 'DeleteOptions') return 'meta/v1.DeleteOptions';
+  return KINDS[`${apiVersion}/${kind}`];
+}
