@@ -10,6 +10,7 @@ import type { Topics } from '../protocol/mqtt/topics.js';
 import type { ApiCore } from './apiserver/api-core.js';
 import type { ClusterClient } from './apiserver/client.js';
 import type { ExtraRoute, SelfAuthenticatingRoute, UserInfo } from './apiserver/http/server.js';
+import type { TokenIssuer } from './apiserver/http/resource-routes.js';
 import type { NodeTelemetry } from './bridge/node-telemetry.js';
 import type { ControlLoop } from './controllers/framework/controller.js';
 import { EventRecorder } from './controllers/framework/event-recorder.js';
@@ -50,6 +51,7 @@ export interface StartedLoops {
   selfAuthenticatingRoutes: SelfAuthenticatingRoute[];
   authenticateServiceAccount: (token: string) => UserInfo | undefined;
   serviceAccountFor: (cluster: { caCrt: string; apiServer: string }) => (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
+  issueToken: TokenIssuer;
 }
 
 /** Long-lived pod tokens, signed once per pod and reused, so desired state stays stable. */
@@ -99,6 +101,14 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
       if (token.split('.').length !== 3) return undefined;
       const user = signer.verify(token);
       return user ? { username: user.username, uid: user.uid, groups: user.groups } : undefined;
+    },
+    issueToken: (sa, request) => {
+      const ttl = request.expirationSeconds ?? 3600;
+      const token = signer.sign({
+        namespace: sa.metadata.namespace!, serviceAccountName: sa.metadata.name!, uid: sa.metadata.uid!,
+        ...(request.boundPod ? { pod: request.boundPod } : {}), ...(request.audiences?.length ? { audiences: request.audiences } : {}),
+      }, ttl);
+      return { token, expirationTimestamp: new Date(Date.now() + ttl * 1000).toISOString().replace(/\.\d+Z$/, 'Z') };
     },
     serviceAccountFor: (cluster) => (pod) => {
       const uid = pod.metadata.uid!;

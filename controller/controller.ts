@@ -134,6 +134,7 @@ export class Controller {
       core: this.core,
       tls: { cert: this.pki.serverCert, key: this.pki.serverKey },
       authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount),
+      tokens: loops.issueToken,
       streams: this.bridge.streams,
       upgrade: (req, socket, head, url) => this.bridge!.streams.upgrade(req, socket, head, url),
       extraRoutes,

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { ApiCore, DeleteOpts } from '../api-core.js';
-import { ApiError, badRequest, methodNotAllowed, notFound } from '../errors.js';
+import { ApiError, badRequest, conflict, methodNotAllowed, notFound } from '../errors.js';
 import { findResource, type ResourceInfo } from '../resources.js';
 import { applyPatch } from '../patch/index.js';
 import { applyStrategicMergePatch } from '../patch/strategic-merge.js';
@@ -29,9 +29,13 @@ export interface PodStreams {
   exec(req: IncomingMessage, res: ServerResponse, pod: KubeObject, query: URLSearchParams): Promise<void>;
 }
 
+/** Issues service-account tokens (serviceaccounts/token, what `kubectl create token` asks for). */
+export type TokenIssuer = (serviceAccount: KubeObject, request: { audiences?: string[]; expirationSeconds?: number; boundPod?: { name: string; uid: string } }) => { token: string; expirationTimestamp: string };
+
 export interface RouteContext {
   core: ApiCore;
   streams?: PodStreams;
+  tokens?: TokenIssuer;
   onWatchCount?: (delta: number) => void;
 }
 
@@ -190,6 +194,33 @@ async function serveSubresource(ctx: RouteContext, req: IncomingMessage, res: Se
       const body = decodeBody(await readBody(req), req.headers['content-type']) as { deleteOptions?: DeleteOpts };
       await core.delete(info, ns, name, { ...(body?.deleteOptions ?? {}), dryRun });
       return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+    case 'token': {
+      if (method !== 'POST') throw methodNotAllowed();
+      if (!ctx.tokens) throw new ApiError(503, 'ServiceUnavailable', 'token issuing is not available');
+      const sa = core.get(info, ns ?? '', name);
+      const body = decodeBody(await readBody(req), req.headers['content-type']) as { spec?: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; name?: string; uid?: string } } };
+      const spec = body?.spec ?? {};
+      const expirationSeconds = spec.expirationSeconds ?? 3600;
+      if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
+        throw new ApiError(422, 'Invalid', `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${JSON.stringify(spec.expirationSeconds)}: may not specify a duration less than 10 minutes`, {
+          name, group: 'authentication.k8s.io', kind: 'TokenRequest', causes: [{ reason: 'FieldValueInvalid', field: 'spec.expirationSeconds', message: 'may not specify a duration less than 10 minutes' }],
+        });
+      }
+      let boundPod: { name: string; uid: string } | undefined;
+      const ref = spec.boundObjectRef;
+      if (ref?.kind === 'Pod' && ref.name) {
+        const pod = core.get(findResource('', 'pods')!, ns ?? '', ref.name);
+        if (ref.uid && ref.uid !== pod.metadata.uid) throw conflict('pods', ref.name, '', 'the UID in the bound object reference does not match');
+        boundPod = { name: ref.name, uid: pod.metadata.uid! };
+      }
+      const issued = ctx.tokens(sa, { audiences: spec.audiences, expirationSeconds, boundPod });
+      return sendJson(res, 201, {
+        kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
+        metadata: { name, namespace: ns, creationTimestamp: null },
+        spec: { audiences: spec.audiences ?? [], expirationSeconds, boundObjectRef: ref ?? null },
+        status: issued,
+      });
     }
     case 'log':
     case 'exec': {

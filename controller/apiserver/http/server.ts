@@ -8,7 +8,7 @@ import { ApiError, notFound, unauthorized } from '../errors.js';
 import { RESOURCES } from '../resources.js';
 import { openapiV3Document, openapiV3Index, type ServedKind } from '../openapi.js';
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { parseResourcePath, serveResource, type PodStreams } from './resource-routes.js';
+import { parseResourcePath, serveResource, type PodStreams, type TokenIssuer } from './resource-routes.js';
 import { sendError, sendJson } from './respond.js';
 
 export interface UserInfo { username: string; uid?: string; groups: string[] }
@@ -29,6 +29,7 @@ export interface ApiServerOptions {
   tls: { cert: string; key: string };
   authenticate: Authenticator;
   streams?: PodStreams;
+  tokens?: TokenIssuer;
   /** Handles WebSocket upgrades for exec; given an authenticated request. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
   extraRoutes?: ExtraRoute[];
@@ -135,7 +136,7 @@ export class ApiServer {
       const rr = parseResourcePath(path, url.searchParams);
       if (rr) {
         resourceLabel = `${rr.group || 'core'}/${rr.resource}${rr.subresource ? '/' + rr.subresource : ''}`;
-        return await serveResource({ core: this.opts.core, streams: this.opts.streams, onWatchCount: this.opts.onWatchCount }, req, res, rr);
+        return await serveResource({ core: this.opts.core, streams: this.opts.streams, tokens: this.opts.tokens, onWatchCount: this.opts.onWatchCount }, req, res, rr);
       }
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     } catch (err) {
