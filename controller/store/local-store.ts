@@ -14,7 +14,7 @@ import { deepFreeze } from './freeze.js';
 
 export interface LocalStoreOptions {
   dir: string;
-  /** Events kept for resuming watches. */
+  /** Events kept for resuming watches (upstream keeps about 100 per resource; etcd about 5 minutes). */
   watchWindow?: number;
   /** The snapshot is rewritten once the log exceeds max(minLogBytes, logToSnapshotRatio × snapshot size). */
   minLogBytes?: number;
@@ -67,7 +67,7 @@ export class LocalStore implements StoreBackend {
       const ev = this.applyRecord(rec);
       if (ev) replayed.push(ev);
     }
-    this.window = new WatchWindow(this.opts.watchWindow ?? 20_000, replayed.length ? snap.revision : this.rev);
+    this.window = new WatchWindow(this.opts.watchWindow ?? 4096, replayed.length ? snap.revision : this.rev);
     for (const ev of replayed) this.window.publish(ev);
     await this.wal.open(replay.validBytes);
     this.opts.log?.info({ revision: this.rev, objects: this.count(), replayed: replayed.length }, 'store opened');
