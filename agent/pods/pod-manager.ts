@@ -35,12 +35,12 @@ export interface PodManagerOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   backoffResetMs?: number;
-  /** Every pod is re-synced this often (default 10 s), from the last relist. */
+  /** Every pod is re-synced this often from the last relist (default 10 s; 30 s with an event stream). */
   resyncMs?: number;
   /** Without an event stream from the runtime, it is relisted this often to notice exits (default 2 s). */
   relistMs?: number;
   /**
-   * With an event stream, the relist runs on events and this often for safety (default 60 s).
+   * With an event stream, the relist runs on events and this often for safety (default 120 s).
    * A relist this old (or older) also re-reads every pod's sandbox.
    */
   safetyRelistMs?: number;
@@ -135,10 +135,11 @@ export class PodManager {
         this.opts.log.error({ err }, 'saved desired pod set invalid; waiting for the controller');
       }
     }
-    const resyncMs = this.opts.resyncMs ?? 10_000;
+    this.events = this.opts.runtime.watchEvents?.((e) => this.onRuntimeEvent(e));
+    // with an event stream nothing changes unseen: the safety passes can be rarer
+    const resyncMs = this.opts.resyncMs ?? (this.events ? 30_000 : 10_000);
     this.resyncTimer = setInterval(() => this.resync(), resyncMs);
     this.resyncTimer.unref();
-    this.events = this.opts.runtime.watchEvents?.((e) => this.onRuntimeEvent(e));
     this.scheduleRelist(0);
   }
 
@@ -328,7 +329,7 @@ export class PodManager {
   }
 
   private relistPeriod(): number {
-    return this.events ? (this.opts.safetyRelistMs ?? 60_000) : (this.opts.relistMs ?? 2000);
+    return this.events ? (this.opts.safetyRelistMs ?? 120_000) : (this.opts.relistMs ?? 2000);
   }
 
   /** Exits, OOM kills and removals of this node's containers make the manager look again. */
@@ -359,7 +360,7 @@ export class PodManager {
     this.relistTimer = setTimeout(() => {
       const wanted = this.relistWanted;
       this.relistWanted = undefined;
-      const full = (wanted?.full ?? false) || Date.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 60_000);
+      const full = (wanted?.full ?? false) || Date.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
       this.relisting = this.relist(full)
         .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
         .finally(() => {

@@ -1,7 +1,6 @@
-// The agent's only way to start other programs: a thin layer over node:child_process.
-// (A general-purpose process library costs an idle agent ~8 MB of resident memory for
-// features it never uses; on a 1 GB board that matters more than convenience.)
-import { spawn, type ChildProcess } from 'node:child_process';
+// The agent's one way to start other programs, through execa: buffered runs, streamed
+// runs (logs, exec) and long-lived line readers (runtime event streams).
+import { execa, type ResultPromise } from 'execa';
 
 export interface ProcessResult {
   /** The exit code; 127 when the program could not be started, or was killed by a timeout. */
@@ -20,49 +19,44 @@ export interface RunOptions {
   input?: string;
 }
 
-function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv | undefined {
-  return extra ? { ...process.env, ...extra } : undefined;
+interface ExecaOutcome {
+  exitCode?: number;
+  stdout?: unknown;
+  stderr?: unknown;
+  failed: boolean;
+  timedOut: boolean;
+  isCanceled: boolean;
+  signal?: string;
+  shortMessage?: string;
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined ? '' : String(v);
+}
+
+/** An execa outcome in our terms: 127 and a reason when the program did not run to an exit code. */
+function toResult(r: ExecaOutcome, cmd: string, timeoutMs?: number): ProcessResult {
+  const stdout = text(r.stdout);
+  const stderr = text(r.stderr);
+  if (r.timedOut) {
+    const failure = `${cmd} timed out after ${timeoutMs} ms`;
+    return { exitCode: 127, stdout, stderr: stderr || failure, failure };
+  }
+  if (r.exitCode === undefined) {
+    const failure = r.signal ? 'killed by a signal' : r.shortMessage ?? `${cmd} could not be started`;
+    return { exitCode: 127, stdout, stderr: stderr || failure, failure };
+  }
+  return { exitCode: r.exitCode, stdout, stderr };
 }
 
 /** Runs to completion with output buffered; never throws. */
-export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, { env: childEnv(opts.env), stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    } catch (err) {
-      resolve({ exitCode: 127, stdout: '', stderr: String(err), failure: String(err) });
-      return;
-    }
-    const out: Buffer[] = [];
-    const errs: Buffer[] = [];
-    let failure: string | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    if (opts.timeoutMs) {
-      timer = setTimeout(() => {
-        failure = `${cmd} timed out after ${opts.timeoutMs} ms`;
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-      }, opts.timeoutMs);
-    }
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => errs.push(c));
-    if (opts.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => {});
-      child.stdin.end(opts.input);
-    }
-    child.on('error', (err) => { failure ??= err.message; });
-    child.on('close', (code) => {
-      if (timer) clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(errs).toString('utf8');
-      if (failure !== undefined || code === null) {
-        resolve({ exitCode: 127, stdout, stderr: stderr || (failure ?? 'killed by a signal'), failure: failure ?? 'killed by a signal' });
-      } else {
-        resolve({ exitCode: code, stdout, stderr });
-      }
-    });
+export async function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<ProcessResult> {
+  const r = await execa(cmd, args, {
+    reject: false, stripFinalNewline: false,
+    env: opts.env, timeout: opts.timeoutMs, forceKillAfterDelay: 2000,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
   });
+  return toResult(r as unknown as ExecaOutcome, cmd, opts.timeoutMs);
 }
 
 export interface StreamOptions {
@@ -76,40 +70,25 @@ export interface StreamOptions {
 }
 
 /** Streams output as it comes; resolves with the exit code, -1 when aborted. */
-export function streamProcess(cmd: string, args: string[], opts: StreamOptions): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    if (opts.signal?.aborted) { resolve({ exitCode: -1, stdout: '', stderr: '' }); return; }
-    let child: ChildProcess;
-    try {
-      child = spawn(cmd, args, { env: childEnv(opts.env), stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    } catch (err) {
-      resolve({ exitCode: 127, stdout: '', stderr: String(err), failure: String(err) });
-      return;
-    }
-    let aborted = false;
-    let failure: string | undefined;
-    const onAbort = () => {
-      aborted = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 2000).unref();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout!.on('data', (c: Buffer) => opts.onStdout(c));
-    child.stderr!.on('data', (c: Buffer) => opts.onStderr(c));
-    if (opts.stdin && child.stdin) {
-      // A closed child stdin (process gone) must not crash the agent.
-      child.stdin.on('error', () => {});
-      opts.stdin.pipe(child.stdin);
-    }
-    child.on('error', (err) => { failure ??= err.message; });
-    child.on('close', (code) => {
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (opts.stdin && child.stdin) opts.stdin.unpipe(child.stdin);
-      if (aborted) resolve({ exitCode: -1, stdout: '', stderr: '' });
-      else if (failure !== undefined || code === null) resolve({ exitCode: 127, stdout: '', stderr: failure ?? 'killed by a signal', failure: failure ?? 'killed by a signal' });
-      else resolve({ exitCode: code, stdout: '', stderr: '' });
-    });
+export async function streamProcess(cmd: string, args: string[], opts: StreamOptions): Promise<ProcessResult> {
+  if (opts.signal?.aborted) return { exitCode: -1, stdout: '', stderr: '' };
+  const child = execa(cmd, args, {
+    reject: false, buffer: false, encoding: 'buffer',
+    env: opts.env, cancelSignal: opts.signal, forceKillAfterDelay: opts.killAfterMs ?? 2000,
+    stdin: opts.stdin ? 'pipe' : 'ignore',
   });
+  child.stdout?.on('data', (c: Buffer) => opts.onStdout(c));
+  child.stderr?.on('data', (c: Buffer) => opts.onStderr(c));
+  if (opts.stdin && child.stdin) {
+    // A closed child stdin (process gone) must not crash the agent.
+    child.stdin.on('error', () => {});
+    opts.stdin.pipe(child.stdin);
+  }
+  const r = (await child) as unknown as ExecaOutcome;
+  if (opts.stdin && child.stdin) opts.stdin.unpipe(child.stdin);
+  if (r.isCanceled) return { exitCode: -1, stdout: '', stderr: '' };
+  const out = toResult({ ...r, stdout: '', stderr: '' }, cmd);
+  return { exitCode: out.exitCode, stdout: '', stderr: out.failure ? out.stderr : '', ...(out.failure ? { failure: out.failure } : {}) };
 }
 
 export interface LineWatch {
@@ -120,29 +99,22 @@ export interface LineWatch {
 
 /** A long-lived process whose stdout is read line by line (event streams). */
 export function watchLines(cmd: string, args: string[], onLine: (line: string) => void, onStderr?: (text: string) => void): LineWatch {
-  let child: ChildProcess | undefined;
-  const done = new Promise<number>((resolve) => {
-    try {
-      child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch {
-      resolve(127);
-      return;
+  const child: ResultPromise = execa(cmd, args, { reject: false, buffer: false, stdin: 'ignore' });
+  let rest = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    rest += chunk;
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      const line = rest.slice(0, nl).trim();
+      rest = rest.slice(nl + 1);
+      if (line) onLine(line);
     }
-    let rest = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (text: string) => {
-      rest += text;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl).trim();
-        rest = rest.slice(nl + 1);
-        if (line) onLine(line);
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => onStderr?.(c.toString('utf8')));
-    let failed = false;
-    child.on('error', () => { failed = true; });
-    child.on('close', (code) => resolve(failed ? 127 : (code ?? 1)));
   });
-  return { done, stop: () => { child?.kill('SIGTERM'); } };
+  child.stderr?.on('data', (c: Buffer) => onStderr?.(c.toString('utf8')));
+  const done = child.then((r) => {
+    const o = r as unknown as ExecaOutcome;
+    return o.exitCode ?? (o.signal ? 1 : 127);
+  });
+  return { done, stop: () => { child.kill('SIGTERM'); } };
 }
