@@ -154,13 +154,13 @@ export class DesiredStatePublisher {
 
   private markDirty(node: string): void {
     this.dirty.add(node);
-    this.schedule(Math.max(this.opts.debounceMs ?? 5, this.wait(node)));
+    this.schedule(Math.max(this.opts.debounceMs ?? 2, this.wait(node)));
   }
 
   /** How long until `node` may be published again. */
   private wait(node: string): number {
     const last = this.lastPublished.get(node);
-    return last === undefined ? 0 : Math.max(0, last + (this.opts.minIntervalMs ?? 100) - Date.now());
+    return last === undefined ? 0 : Math.max(0, last + (this.opts.minIntervalMs ?? 25) - Date.now());
   }
 
   private schedule(delayMs: number): void {
