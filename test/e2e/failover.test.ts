@@ -115,7 +115,8 @@ test.before(async () => {
 test.after.always(async () => {
   for (const a of agents.values()) await a.kill();
   await ctrl?.kill();
-  for (const d of dirs) removeDir(d);
+  if (!process.env.PIKUBE_KEEP_TEST_DIRS) for (const d of dirs) removeDir(d);
+  else console.log("kept", dirs.join(" "));
 });
 
 test.afterEach.always((t) => {
