@@ -42,8 +42,12 @@ export class Bridge {
 
   constructor(private readonly opts: BridgeOptions) {
     const { link, topics, client, log } = opts;
-    this.nodes = new NodeStatusSync({ client, telemetry: opts.telemetry, log, podCidrFor: opts.podCidrFor });
     this.pods = new PodStatusSync({ client, log });
+    this.nodes = new NodeStatusSync({
+      client, telemetry: opts.telemetry, log, podCidrFor: opts.podCidrFor,
+      // The controller marked this node's pods unready while it was away: restore what the agent last reported.
+      onReady: (node) => void this.pods.reapply(node).catch((err) => log.warn({ node, err: String(err) }, 'pod statuses not restored')),
+    });
     this.events = new NodeEvents(client, log);
     this.publisher = new DesiredStatePublisher({
       client, log,

@@ -15,6 +15,8 @@ export interface NodeStatusSyncOptions {
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
   /** Pod CIDR for a node, allocated on first sight. */
   podCidrFor?: (node: string) => string | undefined;
+  /** Called after a node's Ready condition turned True again. */
+  onReady?: (node: string) => void;
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -100,6 +102,9 @@ export class NodeStatusSync {
     next.status = status;
     next.metadata.labels = labels;
     await client.update<Node>(R.nodes, next, 'status');
+    const wasReady = current.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    const isReady = status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    if (isReady && !wasReady && current.status?.conditions?.some((c) => c.type === 'Ready')) this.opts.onReady?.(node);
   }
 
   private desiredStatus(p: NodeStatusPayload, current: Node, at: string, online: boolean): Node['status'] {

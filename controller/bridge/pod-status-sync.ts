@@ -10,7 +10,20 @@ export interface PodStatusSyncOptions {
 }
 
 export class PodStatusSync {
+  /**
+   * The last status each node's agent reported per pod uid. When a node was marked
+   * NotReady its pods' Ready conditions were set False by the controller; once the node
+   * is Ready again these are what the agent last said, and they are put back.
+   */
+  private readonly lastReported = new Map<string, Map<string, PodStatusUpdate>>();
+
   constructor(private readonly opts: PodStatusSyncOptions) {}
+
+  /** Re-applies the node's last reported pod statuses (after the node came back Ready). */
+  async reapply(node: string): Promise<void> {
+    const updates = [...(this.lastReported.get(node)?.values() ?? [])];
+    if (updates.length) await this.apply(node, updates);
+  }
 
   async apply(node: string, updates: PodStatusUpdate[]): Promise<void> {
     await Promise.all(updates.map((u) => this.one(node, u).catch((err) => {
@@ -22,7 +35,14 @@ export class PodStatusSync {
     const c = this.opts.client;
     const pod = c.get<Pod>(R.pods, u.namespace, u.name);
     // Reports about another incarnation of the name, or from a node the pod is not on, are stale.
-    if (!pod || pod.metadata.uid !== u.uid || pod.spec.nodeName !== node) return;
+    if (!pod || pod.metadata.uid !== u.uid || pod.spec.nodeName !== node) {
+      this.lastReported.get(node)?.delete(u.uid);
+      return;
+    }
+    let known = this.lastReported.get(node);
+    if (!known) this.lastReported.set(node, (known = new Map()));
+    if (u.gone) known.delete(u.uid);
+    else if (u.status) known.set(u.uid, u);
     if (u.gone) {
       if (pod.metadata.deletionTimestamp) {
         await c.delete(R.pods, u.namespace, u.name, { gracePeriodSeconds: 0, preconditions: { uid: u.uid } });

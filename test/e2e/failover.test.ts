@@ -115,8 +115,7 @@ test.before(async () => {
 test.after.always(async () => {
   for (const a of agents.values()) await a.kill();
   await ctrl?.kill();
-  if (!process.env.PIKUBE_KEEP_TEST_DIRS) for (const d of dirs) removeDir(d);
-  else console.log("kept", dirs.join(" "));
+  for (const d of dirs) removeDir(d);
 });
 
 test.afterEach.always((t) => {

@@ -149,6 +149,8 @@ export function kubectl(kubeconfig: string): Kubectl {
   return fn;
 }
 
+/** Removes a test's directory, unless PIKUBE_KEEP_TEST_DIRS is set (to read its logs). */
 export function removeDir(dir: string): void {
+  if (process.env.PIKUBE_KEEP_TEST_DIRS) { process.stderr.write(`kept ${dir}\n`); return; }
   rmSync(dir, { recursive: true, force: true });
 }
