@@ -5,8 +5,8 @@ import { ready, startWatchdog, stopping } from './sd-notify.js';
 
 /** Runs until SIGTERM/SIGINT; finishes in-flight work and exits 0. */
 export async function runUntilSignal(stop: () => Promise<void>, log: { info: (o: object, m: string) => void }): Promise<number> {
-  const stopWatchdog = startWatchdog();
   await ready();
+  const stopWatchdog = startWatchdog();
   return new Promise((resolve) => {
     let stoppingNow = false;
     const onSignal = (signal: string) => {
