@@ -32,6 +32,13 @@ export interface DeleteOpts {
 
 export interface WriteOpts { dryRun?: boolean }
 
+/** Another write landed between reading an object and writing its new state (409). */
+export class ConcurrentChange extends ApiError {
+  constructor(message: string, details: ApiError['details']) {
+    super(409, 'Conflict', message, details);
+  }
+}
+
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -184,6 +191,18 @@ export class ApiCore {
 
   /** Applies a change computed from the current object (patch, scale, binding...). */
   async mutate(info: ResourceInfo, namespace: string | undefined, name: string, change: (draft: KubeObject) => KubeObject | void, subresource?: 'status' | 'binding', opts: WriteOpts = {}): Promise<KubeObject> {
+    // Like upstream's patch handler: a change computed from the current object is computed
+    // again when another write landed between our read and our write.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.mutateOnce(info, namespace, name, change, subresource, opts);
+      } catch (err) {
+        if (!(err instanceof ConcurrentChange) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private async mutateOnce(info: ResourceInfo, namespace: string | undefined, name: string, change: (draft: KubeObject) => KubeObject | void, subresource: 'status' | 'binding' | undefined, opts: WriteOpts): Promise<KubeObject> {
     const current = this.get(info, namespace ?? '', name);
     const draft = clone(current) as KubeObject;
     const next = (change(draft) ?? draft) as KubeObject;
@@ -256,6 +275,10 @@ export class ApiCore {
     try {
       return await this.store.update(info.gr, ns, name, next, Number(current.metadata.resourceVersion));
     } catch (err) {
+      if (err instanceof StoreError && err.code === 'Conflict') {
+        const c = conflict(info.resource, name, info.group);
+        throw new ConcurrentChange(c.message, c.details);
+      }
       throw this.storeError(err, info, name);
     }
   }

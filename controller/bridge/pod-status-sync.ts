@@ -3,6 +3,7 @@
 import type { Pod, PodCondition } from '../../protocol/kube/types.js';
 import type { PodStatusUpdate } from '../../protocol/mqtt/payloads.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
+import { ApiError } from '../apiserver/errors.js';
 
 export interface PodStatusSyncOptions {
   client: ClusterClient;
@@ -26,9 +27,19 @@ export class PodStatusSync {
   }
 
   async apply(node: string, updates: PodStatusUpdate[]): Promise<void> {
-    await Promise.all(updates.map((u) => this.one(node, u).catch((err) => {
+    await Promise.all(updates.map((u) => this.inOrder(u.uid, () => this.one(node, u)).catch((err) => {
       this.opts.log.warn({ node, pod: `${u.namespace}/${u.name}`, err: String(err) }, 'pod status not applied');
     })));
+  }
+
+  /** Reports about one pod are applied one after another, so an older one never wins a race. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private inOrder(uid: string, work: () => Promise<void>): Promise<void> {
+    const run = (this.queues.get(uid) ?? Promise.resolve()).then(work, work);
+    const tail = run.catch(() => undefined);
+    this.queues.set(uid, tail);
+    void tail.then(() => { if (this.queues.get(uid) === tail) this.queues.delete(uid); });
+    return run;
   }
 
   private async one(node: string, u: PodStatusUpdate): Promise<void> {
@@ -50,11 +61,23 @@ export class PodStatusSync {
       return;
     }
     if (!u.status) return;
-    const next = mergeStatus(pod, u.status);
-    if (JSON.stringify(next) === JSON.stringify(pod.status)) return;
-    const draft = structuredClone(pod) as Pod;
-    draft.status = next;
-    await c.update<Pod>(R.pods, draft, 'status');
+    // Merged into the pod as it is at write time: a write that raced ours (the scheduler,
+    // the node lifecycle controller) must not make the agent's report get lost, because
+    // the agent sends a status again only when it changes.
+    for (let attempt = 1; ; attempt++) {
+      const latest = c.get<Pod>(R.pods, u.namespace, u.name);
+      if (!latest || latest.metadata.uid !== u.uid) return;
+      const next = mergeStatus(latest, u.status);
+      if (JSON.stringify(next) === JSON.stringify(latest.status)) return;
+      const draft = structuredClone(latest) as Pod;
+      draft.status = next;
+      try {
+        await c.update<Pod>(R.pods, draft, 'status');
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409) || attempt >= 5) throw err;
+      }
+    }
   }
 }
 
