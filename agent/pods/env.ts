@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { Container, EnvVar } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../protocol/kube/quantity.js';
 
 /** A reference the pod makes cannot be satisfied: status CreateContainerConfigError. */
 export class ConfigError extends Error {}

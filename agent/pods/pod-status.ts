@@ -2,7 +2,7 @@
 // reasons, probe results), following the kubelet's rules for phase and conditions.
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../../protocol/kube/types.js';
 import type { RuntimeContainer } from '../runtime/types.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../protocol/kube/quantity.js';
 
 export interface Waiting { reason: string; message?: string }
 

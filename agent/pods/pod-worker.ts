@@ -13,7 +13,7 @@ import type { EventFn, ImagePuller } from './image-puller.js';
 import { LABEL, containerName, podDescription, podIdentity, podLabels, sandboxName, type PodIdentity } from './labels.js';
 import { ContainerProbes } from './probes.js';
 import { buildPodStatus, type ContainerView, type Waiting } from './pod-status.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../protocol/kube/quantity.js';
 import { containerSpecHash } from './spec-hash.js';
 import { VolumeError, containerMounts, prepareVolumes, removePodDir, type PreparedVolumes } from './volumes.js';
 

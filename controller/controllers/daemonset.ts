@@ -9,7 +9,7 @@ import { ignoreNotFound, isAlreadyExists, isNotFound } from './api-errors.js';
 import { claimObjects, controllerRefOf, newControllerRef } from './controller-ref.js';
 import { Expectations } from './expectations.js';
 import { scaledValue } from './int-or-percent.js';
-import { selectorMatches } from './label-selector.js';
+import { selectorMatches } from '../../protocol/kube/labels.js';
 import { nodeMatchesSelectors, untoleratedTaints } from './node-fit.js';
 import { isPodAvailable, isPodReady, msUntilAvailable } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';

@@ -12,7 +12,7 @@ import {
   progressDeadlineSeconds, replicasOf, REVISION, REVISION_HISTORY, revisionOf, rsReplicas, setCondition,
   setReplicasAnnotations, sumReplicas, type Deployment, type DeploymentStatus,
 } from './deployment-util.js';
-import { isEmptySelector, selectorMatches } from './label-selector.js';
+import { isEmptySelector, selectorMatches } from '../../protocol/kube/labels.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 import type { ReplicaSet } from './replicaset.js';
 import { canonicalJson, computeTemplateHash, templatesEqualIgnoringLabel } from './template-hash.js';

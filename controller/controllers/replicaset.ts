@@ -6,7 +6,7 @@ import { objectKey } from './framework/informer.js';
 import { isNotFound, ignoreNotFound } from './api-errors.js';
 import { claimObjects, controllerRefOf, newControllerRef } from './controller-ref.js';
 import { Expectations } from './expectations.js';
-import { selectorMatches } from './label-selector.js';
+import { selectorMatches } from '../../protocol/kube/labels.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince, restartCount } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 

@@ -53,16 +53,29 @@ export function matcherFor(reqs: Requirement[]): LabelMatcher {
   });
 }
 
-/** A workload's LabelSelector; an empty selector matches everything, an absent one nothing. */
-export function labelSelectorMatcher(sel: LabelSelector | undefined | null): LabelMatcher {
-  if (!sel) return () => false;
-  const reqs: Requirement[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key: k, op: 'in', values: [v] });
-  for (const e of sel.matchExpressions ?? []) {
-    const op = e.operator === 'In' ? 'in' : e.operator === 'NotIn' ? 'notin' : e.operator === 'Exists' ? 'exists' : '!exists';
-    reqs.push(op === 'in' || op === 'notin' ? { key: e.key, op, values: e.values ?? [] } : { key: e.key, op });
+/** metav1.LabelSelector matching: an absent selector matches nothing, an empty one everything. */
+export function selectorMatches(selector: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return false;
+  const have = labels ?? {};
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    if (have[k] !== v) return false;
   }
-  return matcherFor(reqs);
+  for (const req of selector.matchExpressions ?? []) {
+    const present = Object.prototype.hasOwnProperty.call(have, req.key);
+    const values = req.values ?? [];
+    switch (req.operator) {
+      case 'In': if (!present || !values.includes(have[req.key]!)) return false; break;
+      case 'NotIn': if (present && values.includes(have[req.key]!)) return false; break;
+      case 'Exists': if (!present) return false; break;
+      case 'DoesNotExist': if (present) return false; break;
+      default: return false;
+    }
+  }
+  return true;
+}
+
+export function isEmptySelector(selector: LabelSelector | undefined | null): boolean {
+  return !!selector && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
 }
 
 /** `a=b,c=d` form of matchLabels (what kubectl shows as Selector). */

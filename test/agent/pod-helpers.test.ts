@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandVars, resolveEnv, ConfigError } from '../../agent/pods/env.js';
-import { parseQuantity, QuantityError } from '../../agent/pods/quantity.js';
+import { parseQuantity, QuantityError } from '../../protocol/kube/quantity.js';
 import { Backoff, goDuration } from '../../agent/pods/backoff.js';
 import { effectivePullPolicy } from '../../agent/pods/image-puller.js';
 import { qosClass } from '../../agent/pods/pod-status.js';

@@ -4,15 +4,8 @@ import type { ContainerPort, Node, Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
 import type { Service } from '../../controller/controllers/endpoints.js';
 
-export async function waitUntil<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// Polling a synchronous probe is the controllers' tests' helper; these tests call it waitUntil.
+export { waitFor as waitUntil } from '../controllers/util.js';
 
 const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
