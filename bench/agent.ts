@@ -15,7 +15,7 @@ import { MqttLink } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
 import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../test/helpers/podman-image.js';
 import { removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../test/helpers/processes.js';
-import { ApiClient, percentile } from './api-client.js';
+import { ApiClient, percentile } from '../test/helpers/api-client.js';
 import { openWatch } from './api.js';
 import type { Metric } from './metric.js';
 

@@ -2,7 +2,7 @@
 // 50 concurrent clients, kubectl's Table list of 1,000 pods, and watch delivery latency.
 import { performance } from 'node:perf_hooks';
 import { removeDir, startController, type ControllerHandle } from '../test/helpers/processes.js';
-import { ApiClient, percentile, runConcurrently } from './api-client.js';
+import { ApiClient, percentile, runConcurrently } from '../test/helpers/api-client.js';
 import type { Metric } from './metric.js';
 
 /** What kubectl 1.32 sends when it lists. */

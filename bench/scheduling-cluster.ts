@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
-import { ApiClient, runConcurrently } from './api-client.js';
+import { ApiClient, runConcurrently } from '../test/helpers/api-client.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 

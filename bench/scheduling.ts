@@ -6,7 +6,7 @@
 // 500 pods/s; controller at rest with 100 nodes and 1,000 pods ≤ 150 MB and ≤ 2 % of a core.
 // `node dist/bench/scheduling.js` runs it alone.
 import { join } from 'node:path';
-import { percentile, runConcurrently } from './api-client.js';
+import { percentile, runConcurrently } from '../test/helpers/api-client.js';
 import {
   benchDir, benchPod, cpuSeconds, createPod, rssBytes, RunningWatch, startAgentProcess, startBenchController,
   startHollowNodes, until, type BenchController, type HollowFleet,

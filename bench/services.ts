@@ -35,7 +35,7 @@ import { MqttLink } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
 import type { ServiceRoute, ServiceRoutingPayload } from '../protocol/mqtt/payloads.js';
 import { removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../test/helpers/processes.js';
-import { ApiClient, percentile } from './api-client.js';
+import { ApiClient, percentile } from '../test/helpers/api-client.js';
 import type { Metric } from './metric.js';
 
 const SELF = fileURLToPath(import.meta.url);

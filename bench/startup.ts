@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI, freePort, removeDir, startController, waitFor } from '../test/helpers/processes.js';
-import { ApiClient, percentile } from './api-client.js';
+import { ApiClient, percentile } from '../test/helpers/api-client.js';
 import { openWatch } from './api.js';
 import type { Metric } from './metric.js';
 

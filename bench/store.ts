@@ -11,7 +11,7 @@ import { bootstrapCluster } from '../controller/apiserver/bootstrap.js';
 import { R } from '../controller/apiserver/client.js';
 import { LocalClient } from '../controller/apiserver/local-client.js';
 import { LocalStore } from '../controller/store/local-store.js';
-import { runConcurrently } from './api-client.js';
+import { runConcurrently } from '../test/helpers/api-client.js';
 import { benchPod } from './api.js';
 import type { Metric } from './metric.js';
 

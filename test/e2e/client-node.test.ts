@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { kubectl, removeDir, startController, waitFor, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
-import { ApiClient } from '../../bench/api-client.js';
+import { ApiClient } from '../helpers/api-client.js';
 
 const suffix = Math.random().toString(36).slice(2, 7);
 let ctrl: ControllerHandle | undefined;

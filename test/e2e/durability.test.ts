@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { kubectl, removeDir, startAgent, startController, waitFor, type ControllerHandle } from '../helpers/processes.js';
-import { ApiClient, runConcurrently } from '../../bench/api-client.js';
+import { ApiClient, runConcurrently } from '../helpers/api-client.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples');
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -8,7 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { kubectl, removeDir, startController, waitFor, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
-import { ApiClient } from '../../bench/api-client.js';
+import { ApiClient } from '../helpers/api-client.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples');
 const example = (name: string) => join(EXAMPLES, name);

@@ -9,7 +9,6 @@ import { bool, bytes, entry, envelope, fixed32, int, msg, str, varint } from './
 // Bodies that kubectl v1.32 sent for its typed create commands (source path: dist/test/protobuf → test/fixtures).
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../../test/fixtures/protobuf/${name}.pb`, import.meta.url)));
 
-const apiError = (code: number, message: RegExp) => ({ instanceOf: ApiError, message, is: undefined }) as const;
 
 test('a hand-built Pod: maps, repeated, pointers, inlined structs, int-or-string, quantities', (t) => {
   const metadata = msg(1,
