@@ -10,7 +10,8 @@ import { claimObjects, controllerRefOf, newControllerRef } from './controller-re
 import { Expectations } from './expectations.js';
 import { scaledValue } from './int-or-percent.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
-import { nodeMatchesSelectors, untoleratedTaints } from './node-fit.js';
+import { nodeMatchesRequired } from '../scheduler/node-affinity.js';
+import { tolerates } from '../scheduler/taints.js';
 import { isPodAvailable, isPodReady, msUntilAvailable } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 import { canonicalJson, computeTemplateHash } from './template-hash.js';
@@ -115,11 +116,14 @@ export class DaemonSetController extends QueueController {
 
   private placement(ds: DaemonSet, node: Node): { shouldRun: boolean; keepRunning: boolean } {
     const spec = ds.spec.template.spec;
-    if (!nodeMatchesSelectors(spec, node)) return { shouldRun: false, keepRunning: false };
+    if (!nodeMatchesRequired(spec, node)) return { shouldRun: false, keepRunning: false };
     const tolerations = withDaemonTolerations(spec);
+    const taints = node.spec?.taints ?? [];
+    // The scheduler's taint rules: NoSchedule keeps new pods off, NoExecute also evicts.
+    const untolerated = (effects: string[]) => taints.some((t) => effects.includes(t.effect) && !tolerates(tolerations, t));
     return {
-      shouldRun: untoleratedTaints(node, tolerations, ['NoSchedule', 'NoExecute']).length === 0,
-      keepRunning: untoleratedTaints(node, tolerations, ['NoExecute']).length === 0,
+      shouldRun: !untolerated(['NoSchedule', 'NoExecute']),
+      keepRunning: !untolerated(['NoExecute']),
     };
   }
 

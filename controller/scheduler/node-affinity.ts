@@ -1,7 +1,7 @@
 // nodeSelector and node affinity, compiled once per pod into plain functions of a
 // node's labels and name. Terms of nodeSelectorTerms are ORed; inside a term every
 // matchExpression and matchField must hold; an empty term matches nothing.
-import type { Pod } from '../../protocol/kube/types.js';
+import type { Node, Pod, PodSpec } from '../../protocol/kube/types.js';
 
 export interface NodeSelectorRequirement { key: string; operator: string; values?: string[] }
 export interface NodeSelectorTerm { matchExpressions?: NodeSelectorRequirement[]; matchFields?: NodeSelectorRequirement[] }
@@ -51,8 +51,16 @@ export function termMatcher(term: NodeSelectorTerm | undefined | null): NodeMatc
 
 /** nodeSelector AND required node affinity; undefined when the pod constrains nothing. */
 export function requiredNodeMatcher(pod: Pod): NodeMatcher | undefined {
-  const selector = Object.entries(pod.spec?.nodeSelector ?? {});
-  const terms: NodeSelectorTerm[] | undefined = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  return requiredNodeMatcherOf(pod.spec);
+}
+
+/**
+ * The same rule for a pod template's spec: the DaemonSet controller decides where its pods
+ * belong with it, so that it and the scheduler never disagree about a node.
+ */
+export function requiredNodeMatcherOf(spec: PodSpec | undefined): NodeMatcher | undefined {
+  const selector = Object.entries(spec?.nodeSelector ?? {});
+  const terms: NodeSelectorTerm[] | undefined = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (selector.length === 0 && terms === undefined) return undefined;
   const termMatchers = terms?.map(termMatcher);
   return (labels, nodeName) => {
@@ -68,4 +76,10 @@ export interface PreferredMatcher { weight: number; matches: NodeMatcher }
 export function preferredNodeMatchers(pod: Pod): PreferredMatcher[] {
   const terms: PreferredSchedulingTerm[] = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
   return terms.filter((t) => t && t.weight > 0).map((t) => ({ weight: t.weight, matches: termMatcher(t.preference) }));
+}
+
+/** Whether a pod spec's nodeSelector and required node affinity admit the node. */
+export function nodeMatchesRequired(spec: PodSpec | undefined, node: Node): boolean {
+  const m = requiredNodeMatcherOf(spec);
+  return !m || m(node.metadata.labels ?? {}, node.metadata.name ?? '');
 }
