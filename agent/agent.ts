@@ -3,10 +3,11 @@
 // current and reports node and pod status.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { EventsPayload, NodeEvent, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
+import type { EventsPayload, HeartbeatPayload, NodeEvent, NodeStatusPayload, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
 import { MqttLink } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
-import { isCleared, parseDesiredPods, parseRequest, parseServiceRouting, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
+import { isCleared, parseClusterConfig, parseDesiredPods, parseRequest, parseServiceRouting, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
+import { STATUS_REFRESH_SECONDS } from '../protocol/mqtt/heartbeat-policy.js';
 import { createRuntime, type RuntimeName, type ContainerRuntime } from './runtime/index.js';
 import { PodManager } from './pods/pod-manager.js';
 import { forgetCredentials, obtainCredentials, type NodeCredentials } from './join.js';
@@ -14,6 +15,7 @@ import { readNodeStatus, type NodeStatusReading } from './node-status.js';
 import { ClusterNetworking } from './network/cluster-networking.js';
 import type { ProxyModeSetting } from './proxy/service-proxy.js';
 import { DesiredStore } from './pods/desired-store.js';
+import { statusChangeReason } from './status-change.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -22,6 +24,7 @@ export interface AgentOptions {
   dataDir: string;
   runtime: RuntimeName;
   baseTopic: string;
+  /** Beat period until the controller's cluster config says otherwise. */
   heartbeatMs: number;
   /** CA for mqtts:// */
   ca?: string;
@@ -44,6 +47,10 @@ export class Agent {
   private link?: MqttLink;
   private readonly topics: Topics;
   private heartbeat?: NodeJS.Timeout;
+  private heartbeatMs: number;
+  private statusRefreshMs = STATUS_REFRESH_SECONDS * 1000;
+  /** The last full status sent, and when: beats stand in for it while nothing moves. */
+  private lastSent?: { payload: NodeStatusPayload; at: number };
   private events: NodeEvent[] = [];
   private eventTimer?: NodeJS.Timeout;
   private readonly bootTime = new Date().toISOString();
@@ -54,6 +61,7 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     this.topics = new Topics(opts.baseTopic);
+    this.heartbeatMs = opts.heartbeatMs;
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
     });
@@ -120,7 +128,7 @@ export class Agent {
     link.on('offline', () => log.warn({}, 'controller unreachable; pods keep running'));
     link.onConnect(async () => {
       log.info({ url: opts.mqttUrl }, 'connected to the controller');
-      await this.publishStatus();
+      await this.publishStatus({ full: true });
       this.pods.resendAllStatus();
     });
     await link.start({ failOnRefusal: false });
@@ -157,18 +165,53 @@ export class Agent {
         void link.publish(topics.response(opts.nodeName, op), chunk, { qos: 1 }).catch(() => undefined);
       });
     });
-    this.heartbeat = setInterval(() => void this.publishStatus(), opts.heartbeatMs);
+    await link.subscribe(topics.clusterConfig(), (_t, buf) => {
+      if (isCleared(buf)) return;
+      try {
+        const config = parseClusterConfig(buf);
+        this.statusRefreshMs = config.statusRefreshSeconds * 1000;
+        const ms = Math.round(config.heartbeatSeconds * 1000);
+        if (ms !== this.heartbeatMs) {
+          log.info({ heartbeatSeconds: config.heartbeatSeconds, nodeMonitorGracePeriodSeconds: config.nodeMonitorGracePeriodSeconds }, 'heartbeat period set by the controller');
+          this.heartbeatMs = ms;
+          this.scheduleHeartbeat();
+        }
+      } catch (err) {
+        log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed cluster config');
+      }
+    });
+    this.scheduleHeartbeat();
   }
 
-  /** Retained node status: start, reconnect and every heartbeat. */
-  private async publishStatus(): Promise<void> {
+  private scheduleHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.stopped) return;
+    this.heartbeat = setInterval(() => void this.publishStatus({ full: false }), this.heartbeatMs);
+  }
+
+  /**
+   * Every heartbeat: the retained full status when something a user or the scheduler
+   * would notice moved (or the refresh period ran out), a small liveness beat otherwise.
+   * On start and reconnect always the full status.
+   */
+  private async publishStatus(o: { full: boolean }): Promise<void> {
     const link = this.link;
     if (!link || this.stopped) return;
     try {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
       this.lastReading = reading;
       const pods = await this.podUsage();
-      await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
+      const payload: NodeStatusPayload = { ...reading, bootTime: this.bootTime, pods };
+      const now = Date.now();
+      const due = o.full || !this.lastSent || now - this.lastSent.at >= this.statusRefreshMs
+        || statusChangeReason(this.lastSent.payload, payload) !== undefined;
+      if (due) {
+        await link.publish(this.topics.status(this.opts.nodeName), payload, { retain: true, qos: 1, ifConnected: true });
+        this.lastSent = { payload, at: now };
+      } else {
+        const beat: HeartbeatPayload = { time: payload.time };
+        await link.publish(this.topics.heartbeat(this.opts.nodeName), beat, { qos: 1, ifConnected: true });
+      }
     } catch (err) {
       this.opts.log.warn({ err: String(err) }, 'node status not published');
     }

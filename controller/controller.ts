@@ -24,6 +24,7 @@ import { PodCidrAllocator } from './controllers/pod-cidr.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { startControlLoops } from './control-loops.js';
+import { clusterConfigFor } from '../protocol/mqtt/heartbeat-policy.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -126,6 +127,7 @@ export class Controller {
       serviceAccount: loops.serviceAccountFor({ caCrt: this.pki.caCert, apiServer: `https://${advertise}:${opts.apiListen.port}` }),
       podCidrFor: (node) => podCidrs.cidrFor(node),
       dns: { clusterDomain: opts.clusterDomain },
+      clusterConfig: clusterConfigFor(opts.nodeMonitorGracePeriodMs / 1000),
     });
     await this.bridge.start();
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Controller, type ControllerOptions } from '../../controller/controller.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
+import { BEATS_PER_GRACE_PERIOD, MIN_GRACE_PERIOD_SECONDS } from '../../protocol/mqtt/heartbeat-policy.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -31,7 +32,8 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --mqtt-tls-listen HOST:PORT       embedded broker's TLS listener (cluster CA)
   --mqtt-url URL                    use an external broker instead (e.g. Mosquitto)
   --base-topic NAME                 MQTT base topic (default pikube)
-  --node-monitor-grace-period DUR   silence before a node is NotReady (default 20s)
+  --node-monitor-grace-period DUR   silence before a node is NotReady (default 20s, at least 4s;
+                                    agents say they are alive every quarter of it)
   --default-toleration-seconds N    how long pods stay on a NotReady node (default 60)
   --service-cluster-ip-range CIDR   ClusterIPs (default 10.43.0.0/16)
   --cluster-cidr CIDR               pod addresses, split per node (default 10.42.0.0/16)
@@ -51,6 +53,10 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(v[flag] ?? '')) throw new UsageError(`--${flag} must be an IPv4 CIDR such as 10.42.0.0/16`);
   }
   if (v['mqtt-url'] && !/^mqtts?:\/\//.test(v['mqtt-url'])) throw new UsageError(`--mqtt-url must start with mqtt:// or mqtts://`);
+  const graceMs = parseDuration(v['node-monitor-grace-period']!, '--node-monitor-grace-period');
+  if (graceMs < MIN_GRACE_PERIOD_SECONDS * 1000) {
+    throw new UsageError(`--node-monitor-grace-period must be at least ${MIN_GRACE_PERIOD_SECONDS}s: agents beat at most once a second and ${BEATS_PER_GRACE_PERIOD - 1} lost beats must not mark a node NotReady`);
+  }
   return {
     dataDir: v['data-dir'] ?? defaultDataDir('controller'),
     apiListen: parseHostPort(v['api-listen']!, '--api-listen'),
@@ -58,7 +64,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     ...(v['mqtt-tls-listen'] ? { mqttTlsListen: parseHostPort(v['mqtt-tls-listen'], '--mqtt-tls-listen') } : {}),
     ...(v['mqtt-url'] ? { mqttUrl: v['mqtt-url'] } : {}),
     baseTopic: v['base-topic']!,
-    nodeMonitorGracePeriodMs: parseDuration(v['node-monitor-grace-period']!, '--node-monitor-grace-period'),
+    nodeMonitorGracePeriodMs: graceMs,
     defaultTolerationSeconds: tolerations,
     serviceCIDR: v['service-cluster-ip-range']!,
     clusterCIDR: v['cluster-cidr']!,

@@ -1,11 +1,11 @@
 // The MQTT gateway: store changes → per-node desired state on MQTT, agent reports →
 // Node and Pod status. Every incoming payload is validated; bad ones are logged and dropped.
 import type { Pod } from '../../protocol/kube/types.js';
-import type { DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
+import type { ClusterConfigPayload, DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
 import type { MqttLink } from '../../protocol/mqtt/link.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import {
-  isCleared, parseAvailability, parseEvents, parseNodeStatus, parsePodStatus, parseResponseChunk, PayloadError,
+  isCleared, parseAvailability, parseEvents, parseHeartbeat, parseNodeStatus, parsePodStatus, parseResponseChunk, PayloadError,
 } from '../../protocol/mqtt/validate.js';
 import type { ApiCore } from '../apiserver/api-core.js';
 import type { ClusterClient } from '../apiserver/client.js';
@@ -27,6 +27,8 @@ export interface BridgeOptions {
   serviceAccount?: (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
   podCidrFor?: (node: string) => string | undefined;
   dns?: DesiredPodsPayload['dns'];
+  /** Heartbeat rate and status refresh for every agent, retained on `<base>/v1/cluster/config`. */
+  clusterConfig: ClusterConfigPayload;
 }
 
 export class Bridge {
@@ -95,11 +97,21 @@ export class Bridge {
       if (isCleared(buf)) return;
       this.nodes.status(node, parseNodeStatus(buf));
     });
+    await on(topics.allNodes('heartbeat'), (node, buf) => {
+      parseHeartbeat(buf);
+      this.nodes.heartbeat(node);
+    });
     await on(topics.allNodes('pod-status'), (node, buf) => void this.pods.apply(node, parsePodStatus(buf).updates));
     await on(topics.allNodes('events'), (node, buf) => this.events.record(node, parseEvents(buf).events));
     await on(topics.allResponses(), (_node, buf) => this.streams.onResponse(parseResponseChunk(buf)));
+    await this.publishClusterConfig();
     // After a broker restart (embedded or external), retained desired state may be gone.
-    link.onConnect(() => { this.publisher.republishAll(); this.serviceRouting.republish(); });
+    link.onConnect(() => { this.publisher.republishAll(); this.serviceRouting.republish(); void this.publishClusterConfig(); });
+  }
+
+  private async publishClusterConfig(): Promise<void> {
+    await this.opts.link.publish(this.opts.topics.clusterConfig(), this.opts.clusterConfig, { retain: true, qos: 1 })
+      .catch((err) => this.opts.log.warn({ err: String(err) }, 'cluster config not published'));
   }
 
   async stop(): Promise<void> {

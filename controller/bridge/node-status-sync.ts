@@ -50,6 +50,11 @@ export class NodeStatusSync {
     if (online && this.latest.has(node)) this.sync(node);
   }
 
+  /** A liveness beat: the node is there and nothing worth a full status changed. */
+  heartbeat(node: string): void {
+    this.opts.telemetry.update(node, { lastSeen: Date.now() });
+  }
+
   status(node: string, p: NodeStatusPayload): void {
     const pods = new Map<string, { namespace: string; name: string; containers: { name: string; cpuCores: number; memoryBytes: number }[] }>();
     for (const u of p.pods) pods.set(u.uid, { namespace: u.namespace, name: u.name, containers: u.containers });

@@ -13,6 +13,7 @@ export interface AclRule { access: Access; filter: string }
 export const NODE_RULES: readonly AclRule[] = [
   { access: 'write', filter: 'nodes/{node}/availability' },
   { access: 'write', filter: 'nodes/{node}/status' },
+  { access: 'write', filter: 'nodes/{node}/heartbeat' },
   { access: 'write', filter: 'nodes/{node}/pod-status' },
   { access: 'write', filter: 'nodes/{node}/events' },
   { access: 'write', filter: 'nodes/{node}/response/#' },

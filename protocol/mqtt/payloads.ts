@@ -37,6 +37,28 @@ export interface NodeStatusPayload {
 
 export interface PodUsage { uid: string; namespace: string; name: string; containers: { name: string; cpuCores: number; memoryBytes: number }[] }
 
+/**
+ * `<base>/v1/nodes/<node>/heartbeat`, not retained: "still here", sent every heartbeat in
+ * which nothing worth a full status changed. A few dozen bytes instead of a status.
+ */
+export interface HeartbeatPayload {
+  /** ISO time on the agent's clock. */
+  time: string;
+}
+
+/**
+ * `<base>/v1/cluster/config`, retained, from the controller: how often agents must say
+ * they are alive so that the node monitor's grace period holds without flapping.
+ */
+export interface ClusterConfigPayload {
+  /** Seconds between liveness beats (a quarter of the grace period, within bounds). */
+  heartbeatSeconds: number;
+  /** The controller's --node-monitor-grace-period, in seconds, for the record. */
+  nodeMonitorGracePeriodSeconds: number;
+  /** Longest time between two full status reports, even when nothing changed. */
+  statusRefreshSeconds: number;
+}
+
 /** One pod of a node's desired set, with what the agent cannot read from the API itself. */
 export interface DesiredPod {
   pod: Pod;

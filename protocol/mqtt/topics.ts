@@ -1,23 +1,24 @@
 // Every MQTT topic pikube uses, built and parsed in one place so that both sides, the
 // broker ACL and the mosquitto generator agree on the exact strings.
 //
-//   <base>/v1/nodes/<node>/{availability,status,pods,pod-status,events}
+//   <base>/v1/nodes/<node>/{availability,status,heartbeat,pods,pod-status,events}
 //   <base>/v1/nodes/<node>/request/<op>   <base>/v1/nodes/<node>/response/<op>
-//   <base>/v1/cluster/services
+//   <base>/v1/cluster/{services,config}
 //   <base>/v1/join/<node>/{request,response}
 import { PROTOCOL_VERSION } from './payloads.js';
 
 export const DEFAULT_BASE_TOPIC = 'pikube';
 
 /** Per-node topics without an operation segment. */
-export type NodeTopicKind = 'availability' | 'status' | 'pods' | 'pod-status' | 'events';
-const NODE_KINDS: ReadonlySet<string> = new Set<NodeTopicKind>(['availability', 'status', 'pods', 'pod-status', 'events']);
+export type NodeTopicKind = 'availability' | 'status' | 'heartbeat' | 'pods' | 'pod-status' | 'events';
+const NODE_KINDS: ReadonlySet<string> = new Set<NodeTopicKind>(['availability', 'status', 'heartbeat', 'pods', 'pod-status', 'events']);
 
 export type ParsedTopic =
   | { kind: NodeTopicKind; node: string }
   | { kind: 'request' | 'response'; node: string; op: string }
   | { kind: 'join-request' | 'join-response'; node: string }
-  | { kind: 'services' };
+  | { kind: 'services' }
+  | { kind: 'cluster-config' };
 
 /** A single topic level that may be used as a node name or operation: no wildcards, no separator. */
 export function isTopicLevel(value: string): boolean {
@@ -48,6 +49,7 @@ export class Topics {
   }
   availability(node: string): string { return this.node(node, 'availability'); }
   status(node: string): string { return this.node(node, 'status'); }
+  heartbeat(node: string): string { return this.node(node, 'heartbeat'); }
   pods(node: string): string { return this.node(node, 'pods'); }
   podStatus(node: string): string { return this.node(node, 'pod-status'); }
   events(node: string): string { return this.node(node, 'events'); }
@@ -58,6 +60,7 @@ export class Topics {
     return `${this.root}/nodes/${level(node, 'node name')}/response/${level(op, 'operation')}`;
   }
   services(): string { return `${this.root}/cluster/services`; }
+  clusterConfig(): string { return `${this.root}/cluster/config`; }
   joinRequest(node: string): string { return `${this.root}/join/${level(node, 'node name')}/request`; }
   joinResponse(node: string): string { return `${this.root}/join/${level(node, 'node name')}/response`; }
 
@@ -89,6 +92,7 @@ export class Topics {
       return undefined;
     }
     if (scope === 'cluster' && rest.length === 2 && a === 'services') return { kind: 'services' };
+    if (scope === 'cluster' && rest.length === 2 && a === 'config') return { kind: 'cluster-config' };
     return undefined;
   }
 }

@@ -2,7 +2,7 @@
 // hostile node from making us parse megabytes), then JSON, then the shape of the fields
 // the receiver relies on. Callers log a PayloadError and drop the message.
 import type {
-  AvailabilityPayload, DesiredPodsPayload, EventsPayload, JoinRequest, JoinResponse, NodeStatusPayload,
+  AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse, NodeStatusPayload,
   PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
 import type { ParsedTopic } from './topics.js';
@@ -18,6 +18,8 @@ const MiB = 1024 * KiB;
 export const PAYLOAD_LIMITS = {
   availability: 1 * KiB,
   status: 64 * KiB,
+  heartbeat: 256,
+  'cluster-config': 1 * KiB,
   events: 64 * KiB,
   'pod-status': 256 * KiB,
   pods: 8 * MiB,
@@ -335,11 +337,27 @@ export function parseJoinResponse(buf: Buffer): JoinResponse {
   return o as unknown as JoinResponse;
 }
 
+export function parseHeartbeat(buf: Buffer): HeartbeatPayload {
+  const o = obj(parseJson(buf, PAYLOAD_LIMITS.heartbeat), 'heartbeat');
+  time(o.time, 'heartbeat.time');
+  return o as unknown as HeartbeatPayload;
+}
+
+export function parseClusterConfig(buf: Buffer): ClusterConfigPayload {
+  const o = obj(parseJson(buf, PAYLOAD_LIMITS['cluster-config']), 'cluster config');
+  num(o.heartbeatSeconds, 'cluster config.heartbeatSeconds', { min: 0.1 });
+  num(o.nodeMonitorGracePeriodSeconds, 'cluster config.nodeMonitorGracePeriodSeconds', { min: 0 });
+  num(o.statusRefreshSeconds, 'cluster config.statusRefreshSeconds', { min: 1 });
+  return o as unknown as ClusterConfigPayload;
+}
+
 /** The parser for what arrives on a topic recognised by `Topics.parse`. */
 export function parseForTopic(topic: ParsedTopic, buf: Buffer): unknown {
   switch (topic.kind) {
     case 'availability': return parseAvailability(buf);
     case 'status': return parseNodeStatus(buf);
+    case 'heartbeat': return parseHeartbeat(buf);
+    case 'cluster-config': return parseClusterConfig(buf);
     case 'pods': return parseDesiredPods(buf);
     case 'pod-status': return parsePodStatus(buf);
     case 'events': return parseEvents(buf);
