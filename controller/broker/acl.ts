@@ -34,8 +34,9 @@ function rulesFor(identity: BrokerIdentity): readonly AclRule[] {
 
 /** Full filters (with `{node}` replaced) one identity holds for one access. */
 export function allowedFilters(identity: BrokerIdentity, access: Access, topics: Topics): string[] {
-  // The controller also owns Home Assistant's discovery topics (`--homeassistant`).
-  if (identity.role === 'controller') return [`${topics.base}/#`, `${DISCOVERY_PREFIX}/#`];
+  // The controller also owns Home Assistant's discovery topics (`--homeassistant`), and
+  // reads any home-lab topic a TopicBinding follows.
+  if (identity.role === 'controller') return access === 'read' ? ['#'] : [`${topics.base}/#`, `${DISCOVERY_PREFIX}/#`];
   return rulesFor(identity)
     .filter((r) => r.access === access)
     .map((r) => `${topics.root}/${r.filter.replace('{node}', identity.node)}`);
@@ -72,6 +73,8 @@ export function renderMosquittoAcl(topics: Topics): string {
     `user ${CONTROLLER_USERNAME}`,
     `topic readwrite ${topics.base}/#`,
     `topic readwrite ${DISCOVERY_PREFIX}/#`,
+    '# TopicBindings follow any home-lab topic.',
+    'topic read #',
     '',
     '# Home Assistant: its discovery prefix and status, node availability, sensor state.',
     `user ${HOMEASSISTANT_USERNAME}`,
