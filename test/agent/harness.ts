@@ -1,5 +1,6 @@
 // A PodManager on a temporary data directory that records every status update and
 // event, with helpers to build desired pods and to wait for a condition.
+import { waitFor as waitForValue, type Probe } from '../helpers/wait.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,20 +69,7 @@ export function set(generation: number, ...pods: DesiredPod[]): DesiredPodsPaylo
   return { generation, pods };
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export const waitFor = <T>(what: string, fn: Probe<T>, timeoutMs = 10_000, everyMs = 20): Promise<T> => waitForValue(what, fn, timeoutMs, everyMs);
 
 /** Waits until the pod's latest status satisfies the predicate. */
 export function waitStatus(h: Harness, uid: string, what: string, pred: (s: PodStatus) => boolean, timeoutMs = 10_000): Promise<PodStatus> {

@@ -1,5 +1,6 @@
 // Shared bits of the broker tests: temp data dirs, free ports, and clients that record
 // what they receive.
+import { waitUntil as waitUntilHolds } from '../helpers/wait.js';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,10 +38,4 @@ export async function record(link: MqttLink, filter: string): Promise<{ topic: s
 }
 
 /** Waits until check() is true, or throws after timeoutMs. */
-export async function waitUntil(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export const waitUntil = (check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> => waitUntilHolds(what, check, timeoutMs);

@@ -1,17 +1,11 @@
 // Shared test helpers: waiting on the store, and playing the kubelet.
+import { waitFor as waitForValue } from '../helpers/wait.js';
 import type { KubeObject, Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
 import { controllerRefOf } from '../../controller/controllers/controller-ref.js';
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls the in-memory store every 20 ms. */
+export const waitFor = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> => waitForValue(what, probe, timeoutMs, 20);
 
 export function podsOf(client: ClusterClient, namespace: string, filter: (p: Pod) => boolean = () => true): Pod[] {
   return client.list<Pod>(R.pods, { namespace }).items.filter(filter);

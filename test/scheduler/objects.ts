@@ -1,6 +1,7 @@
 // Builders for the nodes and pods that scheduler and node lifecycle tests create, and a
 // small wait helper. Nodes are real Node objects in the real store plus a telemetry
 // entry, as the bridge would leave them.
+import { waitFor as waitForValue } from '../helpers/wait.js';
 import type { Container, Node, Pod, Taint, Toleration } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
 import type { NodeTelemetry } from '../../controller/bridge/node-telemetry.js';
@@ -88,14 +89,10 @@ export function addPod(client: ClusterClient, name: string, o: PodSpecOptions = 
   return client.create<Pod>(R.pods, podObject(name, o));
 }
 
+/** Polls the scheduler's caches every 10 ms; any value but undefined/false counts (0 included). */
 export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000, stepMs = 10): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+  const boxed = await waitForValue(what, () => { const v = check(); return v === undefined || v === false ? undefined : { v }; }, timeoutMs, stepMs);
+  return boxed.v;
 }
 
 export function getPod(client: ClusterClient, name: string, namespace = 'default'): Pod | undefined {

@@ -1,3 +1,4 @@
+import { waitUntil } from '../helpers/wait.js';
 import test from 'ava';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -42,13 +43,7 @@ async function startReceiver(address: string): Promise<Receiver> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(20);
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 5000): Promise<void> => waitUntil('the notify messages', check, timeoutMs);
 
 function withoutBarriers(messages: string[]): string[] {
   // systemd-notify follows each message with BARRIER=1 to wait for the manager.
