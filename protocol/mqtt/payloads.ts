@@ -163,4 +163,39 @@ export interface ResponseChunk {
 export interface JoinRequest { token: string; nonce: string }
 export interface JoinResponse { nonce: string; ok: boolean; username?: string; password?: string; error?: string }
 
+/** Verbs of the Kubernetes API over MQTT (`<base>/v1/api/request/<user>`). */
+export const API_VERBS = ['get', 'list', 'create', 'update', 'patch', 'delete', 'scale', 'watch', 'cancel'] as const;
+export type ApiVerb = (typeof API_VERBS)[number];
+export const API_PATCH_TYPES = ['merge', 'strategic', 'json', 'apply'] as const;
+
+/** A request a home-lab automation sends; answered on `<base>/v1/api/response/<user>/<id>`. */
+export interface ApiRequest {
+  id: string;
+  verb: ApiVerb;
+  /** '' or absent: the core group. */
+  group?: string;
+  version?: string;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  body?: unknown;
+  patchType?: (typeof API_PATCH_TYPES)[number];
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Server-side apply's field manager (default pikube-mqtt). */
+  fieldManager?: string;
+}
+
+/** The answer: the HTTP API's status code and its Status or object; watches send one per event. */
+export interface ApiResponse {
+  id: string;
+  code: number;
+  status?: unknown;
+  object?: unknown;
+  /** Watch events, one per message, until `done`. */
+  event?: { type: string; object: unknown };
+  done?: boolean;
+}
+
 export type { Pod, PodStatus, ContainerStatus };

@@ -5,6 +5,7 @@
 //   <base>/v1/nodes/<node>/request/<op>   <base>/v1/nodes/<node>/response/<op>
 //   <base>/v1/cluster/{services,config}
 //   <base>/v1/join/<node>/{request,response}
+//   <base>/v1/api/request/<user>   <base>/v1/api/response/<user>/<id>
 import { PROTOCOL_VERSION } from './payloads.js';
 
 export const DEFAULT_BASE_TOPIC = 'pikube';
@@ -18,7 +19,9 @@ export type ParsedTopic =
   | { kind: 'request' | 'response'; node: string; op: string }
   | { kind: 'join-request' | 'join-response'; node: string }
   | { kind: 'services' }
-  | { kind: 'cluster-config' };
+  | { kind: 'cluster-config' }
+  | { kind: 'api-request'; user: string }
+  | { kind: 'api-response'; user: string; id: string };
 
 /** A single topic level that may be used as a node name or operation: no wildcards, no separator. */
 export function isTopicLevel(value: string): boolean {
@@ -63,6 +66,10 @@ export class Topics {
   clusterConfig(): string { return `${this.root}/cluster/config`; }
   joinRequest(node: string): string { return `${this.root}/join/${level(node, 'node name')}/request`; }
   joinResponse(node: string): string { return `${this.root}/join/${level(node, 'node name')}/response`; }
+  /** Where an MQTT user sends Kubernetes API requests. */
+  apiRequest(user: string): string { return `${this.root}/api/request/${level(user, 'user name')}`; }
+  /** Where the answer to one request (or a watch's events) goes; only that user may read it. */
+  apiResponse(user: string, id: string): string { return `${this.root}/api/response/${level(user, 'user name')}/${level(id, 'request id')}`; }
 
   // Subscription filters.
   /** One kind for every node, e.g. `<base>/v1/nodes/+/status`. */
@@ -74,6 +81,7 @@ export class Topics {
   /** Everything cluster-wide: `<base>/v1/cluster/#`. */
   cluster(): string { return `${this.root}/cluster/#`; }
   allJoinRequests(): string { return `${this.root}/join/+/request`; }
+  allApiRequests(): string { return `${this.root}/api/request/+`; }
 
   /** Recognises a pikube topic; anything else (other bases, versions, shapes) gives undefined. */
   parse(topic: string): ParsedTopic | undefined {
@@ -91,6 +99,8 @@ export class Topics {
       if (b === 'response') return { kind: 'join-response', node: a! };
       return undefined;
     }
+    if (scope === 'api' && a === 'request' && rest.length === 3) return { kind: 'api-request', user: b! };
+    if (scope === 'api' && a === 'response' && rest.length === 4) return { kind: 'api-response', user: b!, id: c! };
     if (scope === 'cluster' && rest.length === 2 && a === 'services') return { kind: 'services' };
     if (scope === 'cluster' && rest.length === 2 && a === 'config') return { kind: 'cluster-config' };
     return undefined;

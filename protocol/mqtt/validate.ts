@@ -2,10 +2,11 @@
 // hostile node from making us parse megabytes), then JSON, then the shape of the fields
 // the receiver relies on. Callers log a PayloadError and drop the message.
 import type {
-  AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse, NodeStatusPayload,
+  ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse, NodeStatusPayload,
   PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
-import type { ParsedTopic } from './topics.js';
+import { API_PATCH_TYPES, API_VERBS } from './payloads.js';
+import { isTopicLevel, type ParsedTopic } from './topics.js';
 
 export class PayloadError extends Error {
   override readonly name = 'PayloadError';
@@ -28,6 +29,8 @@ export const PAYLOAD_LIMITS = {
   response: 1 * MiB,
   'join-request': 4 * KiB,
   'join-response': 4 * KiB,
+  'api-request': 1 * MiB,
+  'api-response': 8 * MiB,
 } as const;
 
 export type PayloadKind = keyof typeof PAYLOAD_LIMITS;
@@ -351,6 +354,52 @@ export function parseClusterConfig(buf: Buffer): ClusterConfigPayload {
   return o as unknown as ClusterConfigPayload;
 }
 
+const API_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * A Kubernetes API request over MQTT. Throws PayloadError naming the field; the request
+ * id, when it is readable at all, is returned with it so the sender still gets a 400.
+ */
+export function parseApiRequest(buf: Buffer): ApiRequest {
+  const o = obj(parseJson(buf, PAYLOAD_LIMITS['api-request']), 'request');
+  const id = str(o.id, 'request.id', { nonEmpty: true });
+  if (id.length > 128 || !isTopicLevel(id)) throw new PayloadError('request.id: must be 1-128 characters without /, + or #');
+  const verb = oneOf(o.verb, 'request.verb', API_VERBS);
+  for (const f of ['group', 'version', 'resource', 'namespace', 'name', 'subresource', 'labelSelector', 'fieldSelector', 'fieldManager'] as const) {
+    opt(o[f], (x) => str(x, `request.${f}`));
+  }
+  if (verb !== 'cancel') {
+    str(o.version, 'request.version', { nonEmpty: true });
+    str(o.resource, 'request.resource', { nonEmpty: true });
+    for (const f of ['group', 'version', 'resource', 'namespace', 'name', 'subresource'] as const) {
+      const v = o[f] as string | undefined;
+      if (v && (v.length > 253 || !API_NAME.test(v))) throw new PayloadError(`request.${f}: ${JSON.stringify(v.slice(0, 64))} is not a valid name`);
+    }
+  }
+  const needsName = verb === 'get' || verb === 'update' || verb === 'patch' || verb === 'delete' || verb === 'scale';
+  if (needsName && !o.name) throw new PayloadError(`request.name: required for ${verb}`);
+  if ((verb === 'create' || verb === 'update' || verb === 'patch' || verb === 'scale') && o.body === undefined) throw new PayloadError(`request.body: required for ${verb}`);
+  if (verb === 'patch') opt(o.patchType, (x) => oneOf(x, 'request.patchType', API_PATCH_TYPES));
+  return o as unknown as ApiRequest;
+}
+
+/** The request id of a payload that failed parseApiRequest, if one can be read, to answer 400 to. */
+export function apiRequestIdOf(buf: Buffer): string | undefined {
+  try {
+    const o = JSON.parse(buf.toString('utf8')) as { id?: unknown };
+    return typeof o.id === 'string' && o.id.length > 0 && o.id.length <= 128 && isTopicLevel(o.id) ? o.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseApiResponse(buf: Buffer): ApiResponse {
+  const o = obj(parseJson(buf, PAYLOAD_LIMITS['api-response']), 'response');
+  str(o.id, 'response.id', { nonEmpty: true });
+  num(o.code, 'response.code', { int: true, min: 100 });
+  return o as unknown as ApiResponse;
+}
+
 /** The parser for what arrives on a topic recognised by `Topics.parse`. */
 export function parseForTopic(topic: ParsedTopic, buf: Buffer): unknown {
   switch (topic.kind) {
@@ -358,6 +407,8 @@ export function parseForTopic(topic: ParsedTopic, buf: Buffer): unknown {
     case 'status': return parseNodeStatus(buf);
     case 'heartbeat': return parseHeartbeat(buf);
     case 'cluster-config': return parseClusterConfig(buf);
+    case 'api-request': return parseApiRequest(buf);
+    case 'api-response': return parseApiResponse(buf);
     case 'pods': return parseDesiredPods(buf);
     case 'pod-status': return parsePodStatus(buf);
     case 'events': return parseEvents(buf);
