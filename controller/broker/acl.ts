@@ -5,6 +5,7 @@
 import { Topics, filterCovers, topicMatches } from '../../protocol/mqtt/topics.js';
 import { CONTROLLER_USERNAME, JOIN_USERNAME, type BrokerIdentity } from './credentials.js';
 import { DISCOVERY_PREFIX, HOMEASSISTANT_USERNAME, stateFilter } from '../homeassistant/topics.js';
+import { commandFilters } from '../homeassistant/control-topics.js';
 
 export type Access = 'read' | 'write';
 export interface AclRule { access: Access; filter: string }
@@ -81,6 +82,8 @@ export function renderMosquittoAcl(topics: Topics): string {
     `topic readwrite ${DISCOVERY_PREFIX}/#`,
     `topic read ${topics.root}/nodes/+/availability`,
     `topic read ${stateFilter(topics)}`,
+    '# Home Assistant controls: its commands (carried out under --homeassistant-user and RBAC).',
+    ...commandFilters(topics).map((f) => `topic write ${f}`),
     '',
     `user ${JOIN_USERNAME}`,
     ...JOINER_RULES.map((r) => `topic ${mode(r.access)} ${topics.root}/${r.filter.replace('{node}', '+')}`),

@@ -102,12 +102,26 @@ export class MqttApiGateway {
     }
     const call = httpCallFor(req);
     if (call.stream) return this.watch(user, req.id, call, token);
+    await this.answer(user, await this.call(req.id, call, token));
+  }
+
+  /**
+   * Runs one request (not a watch) as `user` and gives the answer the HTTP API gave: what
+   * Home Assistant's buttons and numbers use, under the identity given to them.
+   */
+  async execute(user: string, req: ApiRequest): Promise<ApiResponse> {
+    const token = this.opts.tokenFor(user);
+    if (!token) return { id: req.id, code: 401, status: status(401, 'Unauthorized', `${user} is not an MQTT API user`) };
+    return this.call(req.id, httpCallFor(req), token);
+  }
+
+  private async call(id: string, call: HttpCall, token: string): Promise<ApiResponse> {
     const res = await this.send(call, token);
     const body = await readBody(res);
     let parsed: unknown = body;
     try { parsed = JSON.parse(body); } catch { /* not JSON: keep the text */ }
     const code = res.statusCode ?? 500;
-    await this.answer(user, code < 400 ? { id: req.id, code, object: parsed } : { id: req.id, code, status: parsed });
+    return code < 400 ? { id, code, object: parsed } : { id, code, status: parsed };
   }
 
   private send(call: HttpCall, token: string): Promise<IncomingMessage> {
