@@ -88,14 +88,22 @@ function parseLegacy(buf: Buffer, offset: number): Parsed {
   }
 }
 
-/** The next offset after `from` where a record verifies, or -1. */
+/**
+ * The next offset after `from` where a record verifies, or -1. Every byte is a candidate
+ * (the damage may have hit the newline before a good record); a checksummed header is
+ * checked in a few comparisons, so this stays linear.
+ */
 function resync(buf: Buffer, from: number): number {
-  let p = buf.indexOf(0x0a, from);
-  while (p >= 0 && p + 1 < buf.length) {
-    const r = parseAt(buf, p + 1);
-    // A legacy line has no checksum: only trust one that is followed by more good records.
-    if (r.ok && (!r.legacy || r.end === buf.length || parseAt(buf, r.end).ok)) return p + 1;
-    p = buf.indexOf(0x0a, p + 1);
+  for (let p = from + 1; p < buf.length; p++) {
+    const c = buf[p]!;
+    if (isHex(c)) {
+      const r = parseAt(buf, p);
+      if (r.ok) return p;
+    } else if (c === 0x7b && buf[p - 1] === 0x0a) {
+      // A legacy line has no checksum: only trust one that is followed by more good records.
+      const r = parseAt(buf, p);
+      if (r.ok && (r.end === buf.length || parseAt(buf, r.end).ok)) return p;
+    }
   }
   return -1;
 }
