@@ -25,7 +25,7 @@ export class ScheduledSnapshots {
   private running?: Promise<unknown>;
   private lastRevision?: number;
 
-  constructor(private readonly store: { snapshotFile(): { revision: number; bytes: Buffer } }, private readonly opts: ScheduledSnapshotOptions) {}
+  constructor(private readonly store: { readonly revision: number; snapshotFile(): { revision: number; bytes: Buffer } }, private readonly opts: ScheduledSnapshotOptions) {}
 
   start(): void {
     if (this.opts.intervalMs <= 0) return;
@@ -44,8 +44,8 @@ export class ScheduledSnapshots {
     try {
       const existing = await this.list();
       this.lastRevision ??= existing.at(-1)?.revision;
+      if (this.store.revision === this.lastRevision) return undefined;
       const { revision, bytes } = this.store.snapshotFile();
-      if (revision === this.lastRevision) return undefined;
       await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
       const path = join(this.opts.dir, snapshotFileName(now, revision));
       await writeFileDurably(path, bytes);

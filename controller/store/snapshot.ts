@@ -6,10 +6,12 @@
 //
 // The header line keeps the revision readable even when the body is damaged, so a repair
 // can keep the revision counter from going back.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { statSync, existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { writeFileDurably } from './durable-file.js';
+import { DataFile } from 'lowdb/node';
+import { fsyncPath } from './durable-file.js';
 
 export interface SnapshotData {
   format: 1 | 2;
@@ -69,8 +71,15 @@ export function headerRevision(buf: Buffer): number | undefined {
 export class Snapshot {
   /** True when the file on disk predates checksums and should be rewritten. */
   legacy = false;
+  /** lowdb writes the checksummed text here first; it is fsynced before it replaces the snapshot. */
+  private readonly next: DataFile<SnapshotData>;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.next = new DataFile<SnapshotData>(`${path}.next`, {
+      parse: (text) => decodeSnapshot(Buffer.from(text, 'utf8'), `${path}.next`),
+      stringify: (d) => encodeSnapshot(d).toString('utf8'),
+    });
+  }
 
   async read(): Promise<SnapshotData> {
     let buf: Buffer;
@@ -90,9 +99,18 @@ export class Snapshot {
 
   /** Serialises `data` synchronously (the caller's state at this instant), then writes it durably. */
   async write(data: SnapshotData): Promise<void> {
-    await writeFileDurably(this.path, encodeSnapshot(data));
+    const next = `${this.path}.next`;
+    try {
+      await this.next.write(data);
+      await fsyncPath(next);
+      await rename(next, this.path);
+    } catch (err) {
+      // A full disk gets the space of the half-written copy back; the old snapshot stays.
+      await rm(next, { force: true }).catch(() => undefined);
+      await rm(join(dirname(next), `.${basename(next)}.tmp`), { force: true }).catch(() => undefined); // lowdb's own temp file
+      throw err;
+    }
+    await fsyncPath(dirname(this.path));
     this.legacy = false;
-    // The pre-checksum format kept its next copy here.
-    await rm(`${this.path}.next`, { force: true }).catch(() => undefined);
   }
 }
