@@ -8,7 +8,7 @@ import test from 'ava';
 import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeDir, startController, type ControllerHandle } from '../helpers/processes.js';
+import { removeDir, startController, waitFor, type ControllerHandle } from '../helpers/processes.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 import { ApiClient } from '../../bench/api-client.js';
 import { LocalStore } from '../../controller/store/local-store.js';
@@ -65,8 +65,16 @@ test(`${ROUNDS} rounds of SIGKILL during concurrent writes: nothing acknowledged
     const full = round % 5 === 0;
     if (full) { fs.fill(200 * 1024); fullRounds++; }
     let killed = false;
-    const killAt = 100 + Math.random() * 900;
-    const killer = new Promise<void>((resolve) => setTimeout(() => { killed = true; void ctrl!.kill().then(resolve); }, killAt));
+    let roundAcked = 0; let roundFailed = 0;
+    // A random moment well inside the burst: after a random number of acknowledgements (on
+    // a full disk, once writes fail), plus a random delay.
+    const target = 1 + Math.floor(Math.random() * 40);
+    const killer = (async () => {
+      await waitFor('the burst under way', () => (full ? roundFailed >= 3 : roundAcked >= target), 20_000, 10).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, Math.random() * 250));
+      killed = true;
+      await ctrl!.kill();
+    })();
     const worker = async (w: number) => {
       for (let i = 0; !killed; i++) {
         const name = `k${w}-${Math.floor(Math.random() * KEYS_PER_WORKER)}`;
@@ -91,11 +99,11 @@ test(`${ROUNDS} rounds of SIGKILL during concurrent writes: nothing acknowledged
           ackedRevisions.add(rv);
           highestSeen = Math.max(highestSeen, rv);
           known.set(name, next);
-          acked++;
+          acked++; roundAcked++;
         } else {
           // A definite error: the change must not be there.
           t.true(r.status >= 500 || r.status === 409 || r.status === 404, `round ${round}: unexpected ${r.status} ${r.text.slice(0, 200)}`);
-          failed++;
+          failed++; roundFailed++;
         }
       }
     };
