@@ -89,7 +89,11 @@ export class Agent {
       log.warn({ runtime: this.opts.runtime, err: String(err) }, 'container runtime does not answer; will keep trying');
     }
     // The pod network (from the saved pod range) must exist before the saved pods come back.
-    const saved = await new DesiredStore(this.opts.dataDir).load().catch(() => undefined);
+    const saved = await new DesiredStore(this.opts.dataDir).load().catch((err: Error) => {
+      // Set aside by the store: the agent waits for the controller instead of guessing.
+      log.warn({ err: err.message }, 'saved desired pod set unusable; waiting for the controller');
+      return undefined;
+    });
     await this.networking.start(saved?.podCIDR);
     // Pods come back from the agent's own copy before anything touches the network.
     await this.pods.start();

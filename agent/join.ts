@@ -1,12 +1,13 @@
 // How an agent gets its MQTT credentials: once, by joining with a token; afterwards from
 // `<dataDir>/credentials.json` (0600), so a reboot needs neither the token nor the controller.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MqttLink } from '../protocol/mqtt/link.js';
 import { Topics, isValidNodeName } from '../protocol/mqtt/topics.js';
 import { PayloadError, parseJoinResponse } from '../protocol/mqtt/validate.js';
 import type { JoinRequest } from '../protocol/mqtt/payloads.js';
+import { readCheckedJson, sealJson, writeFileAtomically } from './checked-json.js';
 
 export const CREDENTIALS_FILE = 'credentials.json';
 /** Username and client-id prefix the broker knows joining clients by. */
@@ -34,31 +35,25 @@ export class JoinError extends Error {
 
 /** Saved credentials for this node, or undefined when absent or not for this node. */
 export async function loadSavedCredentials(dataDir: string, nodeName: string): Promise<NodeCredentials | undefined> {
-  let text: string;
+  let data: Partial<NodeCredentials> | undefined;
   try {
-    text = await readFile(join(dataDir, CREDENTIALS_FILE), 'utf8');
+    data = (await readCheckedJson(join(dataDir, CREDENTIALS_FILE))) as Partial<NodeCredentials> | undefined;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // A damaged file (now set aside) is as good as none: join again.
+    if ((err as Error).name === 'DamagedFile') {
+      process.emitWarning((err as Error).message, { code: 'PIKUBE_DAMAGED_FILE' });
+      return undefined;
+    }
     throw err;
   }
-  try {
-    const data = JSON.parse(text) as Partial<NodeCredentials>;
-    if (data.username === nodeName && typeof data.password === 'string' && data.password.length > 0) {
-      return { username: data.username, password: data.password };
-    }
-  } catch {
-    // A damaged file is as good as none: join again.
+  if (data?.username === nodeName && typeof data.password === 'string' && data.password.length > 0) {
+    return { username: data.username, password: data.password };
   }
   return undefined;
 }
 
 export async function saveCredentials(dataDir: string, creds: NodeCredentials): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
-  const path = join(dataDir, CREDENTIALS_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  await writeFileAtomically(join(dataDir, CREDENTIALS_FILE), sealJson({ username: creds.username, password: creds.password }) + '\n', 0o600);
 }
 
 /** Drops saved credentials (e.g. after the broker refused them), so the next start joins again. */

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   token: { summary: 'join tokens: pikube token create [--ttl 24h]', load: () => import('./commands/token.js') },
   'mosquitto-config': { summary: 'write mosquitto.conf, passwords and ACL for an external broker', load: () => import('./commands/mosquitto-config.js') },
   install: { summary: 'install systemd units: pikube install controller|agent', load: () => import('./commands/install.js') },
+  store: { summary: 'store check, repair, snapshot save|restore', load: () => import('./commands/store.js') },
   'flash-config': { summary: 'write boot-partition files that join a fresh Pi', load: () => import('./commands/flash-config.js') },
 };
 

@@ -24,7 +24,7 @@ import { LoadBalancerController } from './controllers/load-balancer.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
-import { ClusterView } from './ui/cluster-view.js';
+import { ClusterView, type AlertSource } from './ui/cluster-view.js';
 import { statusPageRoute } from './ui/status-page.js';
 
 export interface ControlLoopDeps {
@@ -42,6 +42,8 @@ export interface ControlLoopDeps {
   metrics: ControllerMetrics;
   /** pikube's version, for Home Assistant's device info. */
   version?: string;
+  /** Control-plane problems for the status page. */
+  alerts?: AlertSource;
 }
 
 export interface StartedLoops {
@@ -82,7 +84,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   deps.metrics.attach({ scheduler: () => scheduler.stats });
   const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle, ...serviceLoops] });
   await scheduler.start();
-  const view = new ClusterView(informers, telemetry);
+  const view = new ClusterView(informers, telemetry, undefined, deps.alerts);
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];
   if (deps.homeassistant) {
     const ha = new HomeAssistantPublisher({

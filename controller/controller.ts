@@ -4,6 +4,8 @@ import { writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LocalStore } from './store/local-store.js';
+import { snapshotRoute } from './store/snapshot-route.js';
+import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';
 import { LocalClient } from './apiserver/local-client.js';
@@ -42,6 +44,8 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   clusterDomain: string;
   homeassistant: boolean;
+  /** Scheduled store snapshots; intervalMs 0 turns them off. dir defaults to <dataDir>/snapshots. */
+  snapshots?: { intervalMs: number; retain: number; dir?: string };
   log: Logger;
 }
 
@@ -49,6 +53,7 @@ export const PIKUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-pi
 
 export class Controller {
   private store?: LocalStore;
+  private snapshots?: ScheduledSnapshots;
   private api?: ApiServer;
   private broker?: EmbeddedBroker;
   private link?: MqttLink;
@@ -75,6 +80,10 @@ export class Controller {
     const storeDir = join(opts.dataDir, 'store');
     this.store = new LocalStore({ dir: storeDir, log: log.child({ component: 'store' }) });
     await this.store.open();
+    if (opts.snapshots && opts.snapshots.intervalMs > 0) {
+      this.snapshots = new ScheduledSnapshots(this.store, { ...opts.snapshots, dir: opts.snapshots.dir ?? join(opts.dataDir, 'snapshots'), log: log.child({ component: 'snapshots' }) });
+      this.snapshots.start();
+    }
     const extraNames = opts.apiListen.host !== '0.0.0.0' && opts.apiListen.host !== '::' ? [opts.apiListen.host] : [];
     this.pki = await ensurePki(opts.dataDir, extraNames);
     const admission = new Admission(this.store, { defaultTolerationSeconds: opts.defaultTolerationSeconds, serviceCIDR: opts.serviceCIDR });
@@ -118,6 +127,7 @@ export class Controller {
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
       podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      alerts: this.store.health,
     });
     this.loops = loops.loops;
 
@@ -131,7 +141,7 @@ export class Controller {
     });
     await this.bridge.start();
 
-    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), ...loops.routes];
+    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), snapshotRoute(this.store), ...loops.routes];
     this.api = new ApiServer({
       core: this.core,
       tls: { cert: this.pki.serverCert, key: this.pki.serverKey },
@@ -143,6 +153,7 @@ export class Controller {
       selfAuthenticatingRoutes: loops.selfAuthenticatingRoutes,
       version: PIKUBE_VERSION,
       ready: () => this.ready,
+      notReady: () => this.store?.health.reason(),
       log,
       onRequest: (verb, resource, code, seconds) => this.metrics.request(verb, resource, code, seconds),
       onWatchCount: (d) => this.metrics.watches(d),
@@ -162,6 +173,7 @@ export class Controller {
     await this.join?.stop().catch(() => undefined);
     await this.link?.end().catch(() => undefined);
     await this.broker?.close().catch(() => undefined);
+    await this.snapshots?.stop();
     await this.store?.close();
   }
 

@@ -1,9 +1,10 @@
 // The node's last desired pod set on disk, so pods keep running (and come back after a
-// reboot) while the control plane is away. Written atomically: temp file, fsync,
-// rename, fsync of the directory; skipped when nothing changed.
-import { promises as fs } from 'node:fs';
+// reboot) while the control plane is away. Written atomically and checksummed (see
+// ../checked-json.ts); skipped when nothing changed. A damaged file is set aside and the
+// agent waits for the controller rather than running a wrong set.
 import path from 'node:path';
 import type { DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
+import { DamagedFile, readCheckedJson, sealJson, setAside, writeFileAtomically } from '../checked-json.js';
 
 export const DESIRED_FILE = 'desired-pods.json';
 
@@ -16,38 +17,22 @@ export class DesiredStore {
     return path.join(this.dataDir, DESIRED_FILE);
   }
 
-  /** The saved set, or undefined when there is none. Throws on a file that is not a desired set. */
+  /** The saved set, or undefined when there is none. Throws (having set the file aside) on a damaged file or one that is not a desired set. */
   async load(): Promise<DesiredPodsPayload | undefined> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+    const parsed = (await readCheckedJson(this.file)) as Partial<DesiredPodsPayload> | undefined;
+    if (parsed === undefined) return undefined;
+    if (typeof parsed.generation !== 'number' || !Array.isArray(parsed.pods)) {
+      throw new DamagedFile(this.file, 'does not hold a desired pod set', await setAside(this.file));
     }
-    const parsed = JSON.parse(text) as DesiredPodsPayload;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.generation !== 'number' || !Array.isArray(parsed.pods)) {
-      throw new Error(`${this.file} does not hold a desired pod set`);
-    }
-    this.lastWritten = text;
-    return parsed;
+    const set = parsed as DesiredPodsPayload;
+    this.lastWritten = JSON.stringify(set);
+    return set;
   }
 
   async save(p: DesiredPodsPayload): Promise<void> {
     const text = JSON.stringify(p);
     if (text === this.lastWritten) return;
-    await fs.mkdir(this.dataDir, { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600); // holds secrets and tokens
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, this.file);
-    const dir = await fs.open(this.dataDir, 'r');
-    try { await dir.sync(); } finally { await dir.close(); }
+    await writeFileAtomically(this.file, sealJson(p), 0o600); // holds secrets and tokens
     this.lastWritten = text;
   }
 }

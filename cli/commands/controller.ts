@@ -19,6 +19,9 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string', default: '24' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   homeassistant: { type: 'boolean', default: false },
+  'snapshot-interval': { type: 'string', default: '12h' },
+  'snapshot-retain': { type: 'string', default: '5' },
+  'snapshot-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -40,6 +43,9 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --node-cidr-mask-size N           size of each node's pod range (default 24)
   --cluster-domain NAME             DNS domain of Services (default cluster.local)
   --homeassistant                   announce nodes to Home Assistant by MQTT discovery
+  --snapshot-interval DUR           store snapshot every DUR when something changed; 0 turns it off (default 12h)
+  --snapshot-retain N               scheduled snapshots kept (default 5)
+  --snapshot-dir DIR                where they go, e.g. a USB stick or NAS mount (default <data-dir>/snapshots)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -52,6 +58,9 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
   for (const flag of ['service-cluster-ip-range', 'cluster-cidr'] as const) {
     if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(v[flag] ?? '')) throw new UsageError(`--${flag} must be an IPv4 CIDR such as 10.42.0.0/16`);
   }
+  const retain = Number(v['snapshot-retain'] ?? '5');
+  if (!Number.isInteger(retain) || retain < 1) throw new UsageError(`--snapshot-retain must be a whole number of at least 1, got "${v['snapshot-retain']}"`);
+  const snapshotInterval = v['snapshot-interval'] === '0' ? 0 : parseDuration(v['snapshot-interval'] ?? '12h', '--snapshot-interval');
   if (v['mqtt-url'] && !/^mqtts?:\/\//.test(v['mqtt-url'])) throw new UsageError(`--mqtt-url must start with mqtt:// or mqtts://`);
   const graceMs = parseDuration(v['node-monitor-grace-period']!, '--node-monitor-grace-period');
   if (graceMs < MIN_GRACE_PERIOD_SECONDS * 1000) {
@@ -71,6 +80,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     nodeCIDRMaskSize: mask,
     clusterDomain: v['cluster-domain']!,
     homeassistant: v.homeassistant ?? false,
+    snapshots: { intervalMs: snapshotInterval, retain, ...(v['snapshot-dir'] ? { dir: v['snapshot-dir'] } : {}) },
     log,
   };
 }
@@ -86,7 +96,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await controller.start();
   } catch (err) {
-    log.error({ err: String((err as Error)?.stack ?? err) }, 'controller failed to start');
+    // A damaged store is the operator's to repair: say so in one line, not a stack.
+    if ((err as Error)?.name === 'StoreCorrupt') {
+      log.error({ err: (err as Error).message }, 'controller refused to start');
+      process.stderr.write(`pikube controller: ${(err as Error).message}\n`);
+    } else log.error({ err: String((err as Error)?.stack ?? err) }, 'controller failed to start');
     await controller.stop().catch(() => undefined);
     return 1;
   }

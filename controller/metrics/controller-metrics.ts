@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricSources {
-  store?: () => { objects: number; revision: number; bytesWritten: number; batches: number; writes: number; snapshots: number };
+  store?: () => { objects: number; revision: number; bytesWritten: number; batches: number; writes: number; snapshots: number; failedWrites?: number; writeFailing?: boolean };
   mqtt?: () => { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number };
   nodes?: () => { name: string; online: boolean; cpuCores?: number; memoryBytes?: number; cpuCapacityCores?: number; memoryCapacityBytes?: number; pods: number; temperatureC?: number }[];
   scheduler?: () => { scheduled: number; unschedulable: number; bindErrors: number };
@@ -33,6 +33,11 @@ export class ControllerMetrics {
     gauge('pikube_store_bytes_written_total', 'Bytes written to disk by the store since start.', [], (g) => g.set(self.sources.store?.().bytesWritten ?? 0));
     gauge('pikube_store_fsyncs_total', 'Group commits (one fsync each) since start.', [], (g) => g.set(self.sources.store?.().batches ?? 0));
     gauge('pikube_store_snapshots_total', 'Snapshots written since start.', [], (g) => g.set(self.sources.store?.().snapshots ?? 0));
+    new Counter({
+      name: 'pikube_store_failed_writes_total', help: 'Store writes that failed to reach the disk (full disk, I/O error) since start.', registers: [this.registry],
+      collect() { this.reset(); this.inc(self.sources.store?.().failedWrites ?? 0); },
+    });
+    gauge('pikube_store_write_failing', 'Whether the store cannot write right now (1 while its disk is full or failing).', [], (g) => g.set(self.sources.store?.().writeFailing ? 1 : 0));
     gauge('pikube_mqtt_messages_total', 'MQTT messages by the controller, by direction.', ['direction'], (g) => {
       const m = self.sources.mqtt?.();
       g.set({ direction: 'sent' }, m?.messagesSent ?? 0);

@@ -34,7 +34,7 @@ export function metricsRoutes(deps: MetricsDeps): ExtraRoute {
     ],
   });
   deps.metrics.attach({
-    store: () => deps.store.stats(),
+    store: () => ({ ...deps.store.stats(), writeFailing: deps.store.health.failure !== undefined }),
     mqtt: deps.link ? () => deps.link!.counters : undefined,
     nodes: () => deps.telemetry.names().map((name) => {
       const t = deps.telemetry.get(name)!;

@@ -1,5 +1,5 @@
 // The contract between the API server and whatever keeps objects: the embedded store
-// (a lowdb snapshot plus a write-ahead log) today, an etcd backend for larger clusters.
+// (a checksummed snapshot plus a write-ahead log) today, an etcd backend for larger clusters.
 // One global revision counter is the resourceVersion of everything.
 import type { KubeObject } from '../../protocol/kube/types.js';
 
@@ -37,13 +37,15 @@ export interface StoreStats {
   writes: number;
   snapshots: number;
   oldestWatchRevision: number;
+  /** Writes that failed to reach the disk since start (backends that can tell). */
+  failedWrites?: number;
 }
 
 export interface StoreBackend {
   open(): Promise<void>;
   /** Finishes in-flight writes, then releases files. */
   close(): Promise<void>;
-  /** The latest revision handed out. */
+  /** The latest durable revision (what reads and lists reflect). */
   readonly revision: number;
   /** Objects returned are frozen and shared: clone before changing. */
   get(gr: GroupResource, namespace: string, name: string): KubeObject | undefined;

@@ -1,16 +1,25 @@
-// The embedded store: every object in memory, a lowdb JSON snapshot on disk plus an
+// The embedded store: every object in memory, a checksummed snapshot on disk plus an
 // append-only log of changes since it. A write is acknowledged once its log record is
-// fsynced (group commit); the snapshot is rewritten only when the log has outgrown it,
-// so bytes written per update stay close to the size of the change, and an idle store
-// writes nothing at all.
-import { mkdirSync } from 'node:fs';
+// fsynced (group commit), and only then becomes visible: in memory, to watches and in the
+// response. A write that fails changes nothing. The snapshot is rewritten only when the
+// log has outgrown it, so bytes written per update stay close to the size of the change,
+// and an idle store writes nothing at all.
+import { mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../protocol/kube/types.js';
 import { StoreError, type GroupResource, type StoreBackend, type StoreEvent, type StoreStats } from './backend.js';
-import { Snapshot, type SnapshotData } from './snapshot.js';
-import { WriteAheadLog, replayLog, type LogRecord } from './write-ahead-log.js';
+import { Snapshot, encodeSnapshot, type SnapshotData } from './snapshot.js';
+import { WriteAheadLog } from './write-ahead-log.js';
+import type { LogRecord } from './log-format.js';
+import { inspectStore, refusal, LOG_FILE, SNAPSHOT_FILE } from './inspect.js';
 import { WatchWindow } from './watch-window.js';
 import { deepFreeze } from './freeze.js';
+import { WriteHealth } from './write-health.js';
+
+/** The store's files fail verification; the message is one line naming file, offset and the repair command. */
+export class StoreCorrupt extends Error {
+  constructor(message: string) { super(message); this.name = 'StoreCorrupt'; }
+}
 
 export interface LocalStoreOptions {
   dir: string;
@@ -23,10 +32,17 @@ export interface LocalStoreOptions {
 }
 
 interface Entry { obj: KubeObject; revision: number }
+/** A change handed a revision whose record is not yet durable; undefined obj: a deletion. */
+interface PendingChange { obj: KubeObject | undefined; revision: number }
 
 export class LocalStore implements StoreBackend {
   private readonly objects = new Map<GroupResource, Map<string, Entry>>();
-  private rev = 0;
+  /** Changes waiting for their record, by `<gr>/<ns>/<name>`: checked against by later writes, invisible to reads. */
+  private readonly pending = new Map<string, PendingChange[]>();
+  /** The latest durable revision: what readers see. */
+  private committed = 0;
+  /** The last revision handed out; numbers of failed writes are skipped, never reused. */
+  private handedOut = 0;
   private readonly snapshot: Snapshot;
   private readonly wal: WriteAheadLog;
   private window!: WatchWindow;
@@ -35,21 +51,31 @@ export class LocalStore implements StoreBackend {
   private snapshotBytesWritten = 0;
   private writes = 0;
   private compacting?: Promise<void>;
-  /** Changes applied in memory whose log record is not yet durable, in revision order. */
-  private undelivered: StoreEvent[] = [];
+  /** After a failed snapshot, none is tried before this time (ms). */
+  private compactNotBefore = 0;
+  private compactBackoffMs = 0;
   private closed = false;
+  readonly health: WriteHealth;
 
   constructor(private readonly opts: LocalStoreOptions) {
     mkdirSync(opts.dir, { recursive: true });
-    this.snapshot = new Snapshot(join(opts.dir, 'store.json'));
-    this.wal = new WriteAheadLog(join(opts.dir, 'store.log'), () => this.afterBatch());
+    this.snapshot = new Snapshot(join(opts.dir, SNAPSHOT_FILE));
+    this.health = new WriteHealth(opts.log);
+    this.wal = new WriteAheadLog(join(opts.dir, LOG_FILE), {
+      onBatchDurable: () => { this.health.succeeded(); this.maybeCompact(); },
+      onWriteFailed: (err, n) => this.health.failed(err, n),
+    });
   }
 
-  get revision(): number { return this.rev; }
+  get revision(): number { return this.committed; }
 
   async open(): Promise<void> {
-    const snap = await this.snapshot.read();
-    this.snapshotBytes = this.snapshot.size();
+    const found = inspectStore(this.opts.dir);
+    const refuse = refusal(found);
+    if (refuse) throw new StoreCorrupt(refuse);
+    const snap = found.snapshot!;
+    this.snapshot.legacy = found.snapshotLegacy;
+    this.snapshotBytes = found.snapshotBytes;
     for (const [gr, byKey] of Object.entries(snap.objects)) {
       const m = new Map<string, Entry>();
       for (const [key, obj] of Object.entries(byKey)) {
@@ -58,19 +84,30 @@ export class LocalStore implements StoreBackend {
       }
       this.objects.set(gr, m);
     }
-    this.rev = snap.revision;
-    const replay = replayLog(join(this.opts.dir, 'store.log'));
-    if (replay.tornBytes > 0) this.opts.log?.warn({ bytes: replay.tornBytes }, 'cut a torn record off the end of the store log');
+    this.committed = snap.revision;
+    const torn = found.scan.torn;
+    let validBytes = found.logBytes;
+    if (torn) {
+      validBytes = torn.start;
+      const kept = this.keepTornTail(found.logPath);
+      this.opts.log?.warn({ bytes: torn.end - torn.start, offset: torn.start, reason: torn.reason, kept }, `cut a torn record (${torn.end - torn.start} bytes at offset ${torn.start}) off the end of the store log`);
+    }
     const replayed: StoreEvent[] = [];
-    for (const rec of replay.records) {
+    for (const { rec } of found.scan.records) {
       if (rec.r <= snap.revision) continue;
       const ev = this.applyRecord(rec);
       if (ev) replayed.push(ev);
     }
-    this.window = new WatchWindow(this.opts.watchWindow ?? 4096, replayed.length ? snap.revision : this.rev);
+    this.handedOut = this.committed;
+    this.window = new WatchWindow(this.opts.watchWindow ?? 4096, replayed.length ? snap.revision : this.committed);
     for (const ev of replayed) this.window.publish(ev);
-    await this.wal.open(replay.validBytes);
-    this.opts.log?.info({ revision: this.rev, objects: this.count(), replayed: replayed.length }, 'store opened');
+    await this.wal.open(validBytes);
+    if (found.scan.legacy > 0 || this.snapshot.legacy) {
+      // Files from before checksums: fold them into a checksummed snapshot now.
+      await this.wal.compact(() => this.writeSnapshot());
+      this.opts.log?.info({ revision: this.committed }, 'store converted to the checksummed format');
+    }
+    this.opts.log?.info({ revision: this.committed, objects: this.count(), replayed: replayed.length }, 'store opened');
   }
 
   async close(): Promise<void> {
@@ -98,15 +135,14 @@ export class LocalStore implements StoreBackend {
   }
 
   create(gr: GroupResource, namespace: string, name: string, obj: KubeObject): Promise<KubeObject> {
-    const key = `${namespace}/${name}`;
-    if (this.objects.get(gr)?.has(key)) {
+    if (this.latest(gr, namespace, name)) {
       return Promise.reject(new StoreError('AlreadyExists', `${gr} "${name}" already exists`));
     }
     return this.commit(gr, namespace, name, obj, undefined);
   }
 
   update(gr: GroupResource, namespace: string, name: string, obj: KubeObject, expectedRevision?: number): Promise<KubeObject> {
-    const current = this.objects.get(gr)?.get(`${namespace}/${name}`);
+    const current = this.latest(gr, namespace, name);
     if (!current) return Promise.reject(new StoreError('NotFound', `${gr} "${name}" not found`));
     if (expectedRevision !== undefined && expectedRevision !== current.revision) {
       return Promise.reject(new StoreError('Conflict', `the object has been modified; please apply your changes to the latest version and try again`));
@@ -115,7 +151,7 @@ export class LocalStore implements StoreBackend {
   }
 
   delete(gr: GroupResource, namespace: string, name: string, expectedRevision?: number): Promise<KubeObject> {
-    const current = this.objects.get(gr)?.get(`${namespace}/${name}`);
+    const current = this.latest(gr, namespace, name);
     if (!current) return Promise.reject(new StoreError('NotFound', `${gr} "${name}" not found`));
     if (expectedRevision !== undefined && expectedRevision !== current.revision) {
       return Promise.reject(new StoreError('Conflict', `the object has been modified; please apply your changes to the latest version and try again`));
@@ -124,10 +160,8 @@ export class LocalStore implements StoreBackend {
   }
 
   watch(gr: GroupResource, fromRevision: number, onEvent: (e: StoreEvent) => void): () => void {
-    // Changes not yet durable reach watchers when their batch is durable; `seen` keeps a
-    // watcher that starts at a revision not yet delivered from seeing anything twice.
     let seen = fromRevision;
-    return this.window.subscribe(gr, fromRevision, this.rev, (e) => {
+    return this.window.subscribe(gr, fromRevision, this.committed, (e) => {
       if (e.revision <= seen) return;
       seen = e.revision;
       onEvent(e);
@@ -137,13 +171,19 @@ export class LocalStore implements StoreBackend {
   stats(): StoreStats {
     return {
       objects: this.count(),
-      revision: this.rev,
+      revision: this.committed,
       bytesWritten: this.wal.bytesWritten + this.snapshotBytesWritten,
       batches: this.wal.batches,
       writes: this.writes,
       snapshots: this.snapshotsWritten,
       oldestWatchRevision: this.window.oldestRevision,
+      failedWrites: this.health.failedWrites,
     };
+  }
+
+  /** Every durable object at one revision, in the snapshot file format (for backups). */
+  snapshotFile(): { revision: number; bytes: Buffer } {
+    return { revision: this.committed, bytes: encodeSnapshot(this.snapshotData()) };
   }
 
   private count(): number {
@@ -152,13 +192,22 @@ export class LocalStore implements StoreBackend {
     return n;
   }
 
+  /** The state later writes are checked against: the newest pending change, else the durable object. */
+  private latest(gr: GroupResource, namespace: string, name: string): Entry | undefined {
+    const p = this.pending.get(`${gr}/${namespace}/${name}`);
+    if (p?.length) {
+      const last = p[p.length - 1]!;
+      return last.obj ? { obj: last.obj, revision: last.revision } : undefined;
+    }
+    return this.objects.get(gr)?.get(`${namespace}/${name}`);
+  }
+
   private commit(gr: GroupResource, namespace: string, name: string, obj: KubeObject | undefined, current: Entry | undefined): Promise<KubeObject> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    const revision = ++this.rev;
+    const revision = ++this.handedOut;
     const key = `${namespace}/${name}`;
+    const fullKey = `${gr}/${key}`;
     let stored: KubeObject;
-    let m = this.objects.get(gr);
-    if (!m) this.objects.set(gr, (m = new Map()));
     let objectJson: string | undefined;
     if (obj) {
       // Serialised once for the log; the stored copy is parsed back from that text, which
@@ -166,51 +215,68 @@ export class LocalStore implements StoreBackend {
       // about a third of the memory of the object admission assembled step by step.
       objectJson = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } });
       stored = deepFreeze(JSON.parse(objectJson) as KubeObject);
-      m.set(key, { obj: stored, revision });
     } else {
       // A deletion's last state carries the deletion's revision, as etcd-backed servers do.
       const last = current!.obj;
       stored = deepFreeze({ ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } });
-      m.delete(key);
     }
-    this.writes++;
-    const event: StoreEvent = {
-      type: !obj ? 'DELETED' : current ? 'MODIFIED' : 'ADDED',
-      gr, namespace, name, revision, object: stored, previous: current?.obj,
+    const change: PendingChange = { obj: obj ? stored : undefined, revision };
+    let queue = this.pending.get(fullKey);
+    if (!queue) this.pending.set(fullKey, (queue = []));
+    queue.push(change);
+    const settle = () => {
+      const i = queue!.indexOf(change);
+      if (i >= 0) queue!.splice(i, 1);
+      if (queue!.length === 0 && this.pending.get(fullKey) === queue) this.pending.delete(fullKey);
     };
-    this.undelivered.push(event);
-    const head = JSON.stringify({ r: revision, k: `${gr}/${key}` } satisfies LogRecord);
+    const head = JSON.stringify({ r: revision, k: fullKey } satisfies LogRecord);
     const line = objectJson === undefined ? head : `${head.slice(0, -1)},"o":${objectJson}}`;
-    return this.wal.appendSerialized(revision, line).then(() => stored);
-  }
-
-  /** A batch is durable: deliver its events in order, then maybe fold the log into a new snapshot. */
-  private afterBatch(): void {
-    // Every record appended before this batch's write is durable now. Records that joined
-    // the queue later have higher revisions and stay undelivered.
-    const durableUpTo = this.wal.durableRevision;
-    let i = 0;
-    while (i < this.undelivered.length && this.undelivered[i]!.revision <= durableUpTo) {
-      this.window.publish(this.undelivered[i]!);
-      i++;
-    }
-    this.undelivered.splice(0, i);
-    this.maybeCompact();
+    // Runs once the record is durable, in revision order: only now does the change exist.
+    const durable = () => {
+      settle();
+      let m = this.objects.get(gr);
+      if (!m) this.objects.set(gr, (m = new Map()));
+      const previous = m.get(key)?.obj;
+      if (obj) m.set(key, { obj: stored, revision });
+      else m.delete(key);
+      this.committed = revision;
+      this.writes++;
+      this.window.publish({ type: !obj ? 'DELETED' : previous ? 'MODIFIED' : 'ADDED', gr, namespace, name, revision, object: stored, previous });
+    };
+    return this.wal.append(revision, fullKey, line, durable).then(() => stored, (err) => { settle(); throw err; });
   }
 
   private maybeCompact(): void {
-    if (this.compacting || this.closed) return;
+    if (this.compacting || this.closed || Date.now() < this.compactNotBefore) return;
     const threshold = Math.max(this.opts.minLogBytes ?? 4 * 1024 * 1024, (this.opts.logToSnapshotRatio ?? 2) * this.snapshotBytes);
     if (this.wal.size < threshold) return;
-    this.compacting = this.wal.compact(async () => {
-      const data = this.snapshotData();
-      await this.snapshot.write(data);
-      this.snapshotBytes = this.snapshot.size();
-      this.snapshotBytesWritten += this.snapshotBytes;
-      this.snapshotsWritten++;
-    }).catch((err) => {
-      this.opts.log?.error({ err: String(err) }, 'snapshot failed; the log keeps every change');
+    this.compacting = this.wal.compact(() => this.writeSnapshot()).then(() => {
+      this.compactBackoffMs = 0;
+    }, (err) => {
+      // The old snapshot and the whole log are untouched; try again later, less often while it fails.
+      this.compactBackoffMs = Math.min(Math.max(this.compactBackoffMs * 2, 5_000), 300_000);
+      this.compactNotBefore = Date.now() + this.compactBackoffMs;
+      this.opts.log?.error({ err: String(err), retryInMs: this.compactBackoffMs }, 'snapshot failed; the log keeps every change');
     }).finally(() => { this.compacting = undefined; });
+  }
+
+  private async writeSnapshot(): Promise<void> {
+    const data = this.snapshotData();
+    await this.snapshot.write(data);
+    this.snapshotBytes = this.snapshot.size();
+    this.snapshotBytesWritten += this.snapshotBytes;
+    this.snapshotsWritten++;
+  }
+
+  /** Keeps the bytes cut off the log beside it, so nothing is thrown away unseen. */
+  private keepTornTail(logPath: string): string | undefined {
+    const copy = `${logPath}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      copyFileSync(logPath, copy);
+      return copy;
+    } catch {
+      return undefined;
+    }
   }
 
   private snapshotData(): SnapshotData {
@@ -220,7 +286,7 @@ export class LocalStore implements StoreBackend {
       for (const [k, e] of m) byKey[k] = e.obj;
       objects[gr] = byKey;
     }
-    return { format: 1, revision: this.rev, objects };
+    return { format: 2, revision: this.committed, objects };
   }
 
   private applyRecord(rec: LogRecord): StoreEvent | undefined {
@@ -233,7 +299,7 @@ export class LocalStore implements StoreBackend {
     let m = this.objects.get(gr);
     if (!m) this.objects.set(gr, (m = new Map()));
     const current = m.get(key);
-    this.rev = Math.max(this.rev, rec.r);
+    this.committed = Math.max(this.committed, rec.r);
     if (rec.o) {
       const obj = deepFreeze(rec.o as KubeObject);
       m.set(key, { obj, revision: rec.r });

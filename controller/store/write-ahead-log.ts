@@ -1,72 +1,82 @@
 // Append-only log of changes since the last snapshot. Appends that arrive together are
 // written together and made durable by a single fdatasync (group commit); nothing is
-// written while nothing changes.
+// written while nothing changes. A batch either reaches the disk whole or fails whole:
+// every write is checked for its length, and after a failure the file is cut back to its
+// last good record before anything else is appended, so a later batch never lands behind
+// half a record.
 import { open, type FileHandle } from 'node:fs/promises';
-import { readFileSync, existsSync, truncateSync } from 'node:fs';
+import { constants, existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { encodeRecord, scanLog, type LogRecord, type LogScan } from './log-format.js';
+import { fsyncPath } from './durable-file.js';
 
-export interface LogRecord {
-  /** revision */
-  r: number;
-  /** key: `<gr>/<namespace>/<name>` */
-  k: string;
-  /** the object after the change; absent for a deletion */
-  o?: unknown;
+export type { LogRecord } from './log-format.js';
+
+export function readLog(path: string): { buf: Buffer; scan: LogScan } {
+  const buf = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+  return { buf, scan: scanLog(buf) };
 }
 
-export interface ReplayResult { records: LogRecord[]; validBytes: number; tornBytes: number }
+interface Pending {
+  r: number;
+  /** Which object the record changes: a failed record fails the queued changes of the same object. */
+  key: string;
+  data: Buffer;
+  durable: () => void;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
-/** Reads every whole record; a torn tail (a crash mid-append) is reported and cut off. */
-export function replayLog(path: string): ReplayResult {
-  if (!existsSync(path)) return { records: [], validBytes: 0, tornBytes: 0 };
-  const buf = readFileSync(path);
-  const records: LogRecord[] = [];
-  let offset = 0;
-  while (offset < buf.length) {
-    const nl = buf.indexOf(0x0a, offset);
-    if (nl < 0) break;
-    try {
-      const rec = JSON.parse(buf.subarray(offset, nl).toString('utf8')) as LogRecord;
-      if (typeof rec.r !== 'number' || typeof rec.k !== 'string') break;
-      records.push(rec);
-    } catch {
-      break;
-    }
-    offset = nl + 1;
+export interface WalHooks {
+  /** After each durable batch. */
+  onBatchDurable?: () => void;
+  /** A batch could not be written (the error says why). */
+  onWriteFailed?: (err: Error, records: number) => void;
+}
+
+/** Thrown to changes that queued behind a failed change of the same object. */
+export class DependentWriteError extends Error {
+  constructor(cause: Error) {
+    super(`an earlier change of the same object could not be written: ${cause.message}`);
+    this.name = 'StoreWriteError';
   }
-  const tornBytes = buf.length - offset;
-  if (tornBytes > 0) truncateSync(path, offset);
-  return { records, validBytes: offset, tornBytes };
 }
 
 export class WriteAheadLog {
   private fh?: FileHandle;
-  private pending: { r: number; line: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private pending: Pending[] = [];
   private flushing?: Promise<void>;
   private scheduled = false;
   /** Set while a snapshot is being taken: batches wait, appends still queue. */
   private locked = false;
+  /** A failed write may have left bytes past `size`; they are cut before the next append. */
+  private dirtyTail = false;
+  /** Bytes of verified records in the file: where the next record goes. */
   size = 0;
-  /** Highest revision whose record is on disk. */
-  durableRevision = 0;
   bytesWritten = 0;
   batches = 0;
 
-  constructor(private readonly path: string, private readonly onBatchDurable: () => void) {}
+  constructor(private readonly path: string, private readonly hooks: WalHooks = {}) {}
 
-  async open(existingBytes: number): Promise<void> {
-    this.fh = await open(this.path, 'a');
-    this.size = existingBytes;
+  async open(validBytes: number): Promise<void> {
+    const created = !existsSync(this.path);
+    this.fh = await open(this.path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    if (created) await fsyncPath(dirname(this.path));
+    this.size = validBytes;
+    const { size } = await this.fh.stat();
+    if (size > validBytes) {
+      await this.fh.truncate(validBytes);
+      await this.fh.datasync();
+    }
   }
 
-  /** Resolves when the record is on disk. */
-  append(rec: LogRecord): Promise<void> {
-    return this.appendSerialized(rec.r, JSON.stringify(rec));
-  }
-
-  /** Like append, for a record the caller has already serialised (one JSON line, no newline). */
-  appendSerialized(revision: number, json: string): Promise<void> {
+  /**
+   * Queues `json` (one record, no newline) for the next batch. `durable` runs once the
+   * record is on disk, in revision order, before the promise resolves.
+   */
+  append(revision: number, key: string, json: string, durable: () => void = () => undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ r: revision, line: json + '\n', resolve, reject });
+      this.pending.push({ r: revision, key, data: encodeRecord(json), durable, resolve, reject });
       if (!this.scheduled && !this.flushing) {
         this.scheduled = true;
         // Let every write of this turn of the event loop join the batch.
@@ -81,24 +91,65 @@ export class WriteAheadLog {
       while (this.pending.length > 0 && !this.locked) {
         const batch = this.pending;
         this.pending = [];
-        const data = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
+        const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((p) => p.data));
         try {
-          await this.fh!.write(data);
-          await this.fh!.datasync();
-        } catch (err) {
-          for (const p of batch) p.reject(err);
+          await this.writeAt(data);
+        } catch (e) {
+          this.fail(batch, e as Error);
           continue;
         }
         this.size += data.length;
         this.bytesWritten += data.length;
         this.batches++;
-        this.durableRevision = batch[batch.length - 1]!.r;
+        for (const p of batch) p.durable();
         for (const p of batch) p.resolve();
-        this.onBatchDurable();
+        this.hooks.onBatchDurable?.();
       }
     })();
     try { await this.flushing; } finally { this.flushing = undefined; }
     if (this.pending.length > 0 && !this.locked) void this.flushLoop();
+  }
+
+  /** Writes `data` at the end of the good records and makes it durable, or throws. */
+  private async writeAt(data: Buffer): Promise<void> {
+    const fh = this.fh;
+    if (!fh) throw new Error('store log is closed');
+    if (this.dirtyTail) await this.cutTail();
+    let done = 0;
+    try {
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, this.size + done);
+        if (bytesWritten <= 0) throw new Error(`short write: ${done} of ${data.length} bytes reached the store log`);
+        done += bytesWritten;
+      }
+      await fh.datasync();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      this.dirtyTail = true;
+      await this.cutTail().catch(() => undefined);
+      const what = err.code ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, '')}` : err.message;
+      const wrapped = new Error(`store write failed (${what}; ${done} of ${data.length} bytes written, cut back)`) as NodeJS.ErrnoException;
+      wrapped.name = 'StoreWriteError';
+      if (err.code) wrapped.code = err.code;
+      throw wrapped;
+    }
+  }
+
+  private async cutTail(): Promise<void> {
+    await this.fh!.truncate(this.size);
+    await this.fh!.datasync();
+    this.dirtyTail = false;
+  }
+
+  /** Fails the batch, and the queued changes of the same objects, which were checked against it. */
+  private fail(batch: Pending[], err: Error): void {
+    const keys = new Set(batch.map((p) => p.key));
+    const dependent = this.pending.filter((p) => keys.has(p.key));
+    this.pending = this.pending.filter((p) => !keys.has(p.key));
+    this.hooks.onWriteFailed?.(err, batch.length + dependent.length);
+    for (const p of batch) p.reject(err);
+    const derr = new DependentWriteError(err);
+    for (const p of dependent) p.reject(derr);
   }
 
   /**
@@ -118,7 +169,7 @@ export class WriteAheadLog {
     }
   }
 
-  /** Waits until everything appended so far is durable. */
+  /** Waits until everything appended so far is durable or failed. */
   async drain(): Promise<void> {
     while (this.flushing || this.pending.length > 0 || this.scheduled || this.locked) {
       if (this.flushing) await this.flushing;
@@ -126,11 +177,12 @@ export class WriteAheadLog {
     }
   }
 
-  /** Empties the log after a snapshot made its records redundant. */
-  async reset(): Promise<void> {
+  /** Empties the log after a durable snapshot made its records redundant. */
+  private async reset(): Promise<void> {
     await this.fh!.truncate(0);
     await this.fh!.datasync();
     this.size = 0;
+    this.dirtyTail = false;
   }
 
   async close(): Promise<void> {

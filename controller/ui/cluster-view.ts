@@ -49,7 +49,10 @@ export interface EventView {
   count: number;
 }
 
-export interface ClusterSnapshot { generatedAt: string; nodes: NodeView[]; pods: PodView[]; events: EventView[] }
+export interface ClusterSnapshot { generatedAt: string; nodes: NodeView[]; pods: PodView[]; events: EventView[]; alerts: string[] }
+
+/** Problems of the control plane itself (e.g. the store's disk is full), shown above everything. */
+export interface AlertSource { current(): string[]; on(event: 'change', listener: () => void): unknown; off(event: 'change', listener: () => void): unknown }
 
 /** How many events the page shows. */
 export const RECENT_EVENTS = 20;
@@ -82,7 +85,7 @@ export class ClusterView extends EventEmitter<{ change: [] }> {
   private started = false;
   private cached?: string;
 
-  constructor(informers: SharedInformers, private readonly telemetry: NodeTelemetry, private readonly coalesceMs = 250) {
+  constructor(informers: SharedInformers, private readonly telemetry: NodeTelemetry, private readonly coalesceMs = 250, private readonly alerts?: AlertSource) {
     super();
     this.nodes = informers.get<Node>(R.nodes);
     this.pods = informers.get<Pod>(R.pods);
@@ -97,11 +100,13 @@ export class ClusterView extends EventEmitter<{ change: [] }> {
       i.start();
     }
     this.telemetry.on('change', this.changed);
+    this.alerts?.on('change', this.changed);
   }
 
   stop(): void {
     this.started = false;
     this.telemetry.off('change', this.changed);
+    this.alerts?.off('change', this.changed);
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
   }
@@ -138,7 +143,7 @@ export class ClusterView extends EventEmitter<{ change: [] }> {
         message: e.message ?? '',
         count: e.series?.count ?? e.count ?? 1,
       }));
-    return { generatedAt: now.toISOString(), nodes, pods, events };
+    return { generatedAt: now.toISOString(), nodes, pods, events, alerts: this.alerts?.current() ?? [] };
   }
 
   private nodeView(node: Node): NodeView {

@@ -1,7 +1,7 @@
 // The small rules the pod workers are built from: $(VAR) expansion, quantities,
 // back-off arithmetic, default pull policy, QoS class, spec hashes, the saved set.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandVars, resolveEnv, ConfigError } from '../../agent/pods/env.js';
@@ -94,10 +94,33 @@ test('the saved set is written atomically and not rewritten when unchanged', asy
   t.is(await store.load(), undefined);
   const set = { generation: 2, pods: [] };
   await store.save(set);
-  t.deepEqual(JSON.parse(readFileSync(join(dir, 'desired-pods.json'), 'utf8')), set);
-  writeFileSync(join(dir, 'desired-pods.json'), JSON.stringify(set)); // same content: the store must not care
+  const { crc32, ...onDisk } = JSON.parse(readFileSync(join(dir, 'desired-pods.json'), 'utf8'));
+  t.deepEqual(onDisk, set);
+  t.regex(crc32, /^[0-9a-f]{8}$/, 'the file carries its checksum');
+  writeFileSync(join(dir, 'desired-pods.json'), JSON.stringify(set)); // same content, older format without checksum: still read
   const again = new DesiredStore(dir);
   t.deepEqual(await again.load(), set);
   writeFileSync(join(dir, 'desired-pods.json'), '{"nope":1}');
   await t.throwsAsync(new DesiredStore(dir).load(), { message: /does not hold a desired pod set/ });
+  t.false(existsSync(join(dir, 'desired-pods.json')), 'a wrong file is set aside');
+});
+
+test('a saved set with a flipped byte or cut short is set aside, never run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pikube-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'desired-pods.json');
+  await new DesiredStore(dir).save({ generation: 7, pods: [], podCIDR: '10.42.1.0/24' } as never);
+  const good = readFileSync(file);
+  const flipped = Buffer.from(good);
+  const at = flipped.indexOf('10.42.1.0');
+  flipped[at + 3] = '7'.charCodeAt(0); // 10.42.1.0 -> 10.72.1.0: still valid JSON, still a desired set
+  writeFileSync(file, flipped);
+  await t.throwsAsync(new DesiredStore(dir).load(), { message: /checksum mismatch.*set aside/ });
+  t.false(existsSync(file));
+  const aside = readdirSync(dir).filter((f) => f.startsWith('desired-pods.json.bad-'));
+  t.is(aside.length, 1);
+  t.deepEqual(readFileSync(join(dir, aside[0]!)), flipped, 'the damaged file is kept as it was');
+  writeFileSync(file, good.subarray(0, good.length - 20));
+  await t.throwsAsync(new DesiredStore(dir).load(), { message: /damaged/ });
+  t.is(await new DesiredStore(dir).load(), undefined, 'after setting it aside there is no saved set');
 });

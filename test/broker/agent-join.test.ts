@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../../controller/broker/embedded-broker.js';
 import { BrokerCredentials, ensureJoinToken } from '../../controller/broker/credentials.js';
@@ -29,7 +29,9 @@ test('joins once, saves 0600 credentials, and reuses them', async (t) => {
   t.deepEqual(creds, { username: 'pi-7', password: c.credentials.nodePassword('pi-7') });
   const file = join(agentDir, 'credentials.json');
   t.is((await stat(file)).mode & 0o777, 0o600);
-  t.deepEqual(JSON.parse(await readFile(file, 'utf8')), creds);
+  const { crc32, ...onDisk } = JSON.parse(await readFile(file, 'utf8'));
+  t.deepEqual(onDisk, creds);
+  t.regex(crc32, /^[0-9a-f]{8}$/, 'the file carries its checksum');
   t.deepEqual(await loadSavedCredentials(agentDir, 'pi-7'), creds);
   // Saved credentials of another node name are not used.
   t.is(await loadSavedCredentials(agentDir, 'pi-8'), undefined);
@@ -44,6 +46,11 @@ test('a damaged credentials file means joining again', async (t) => {
   await writeFile(join(agentDir, 'credentials.json'), '{"username":');
   const creds = await obtainCredentials({ mqttUrl: c.broker.url, nodeName: 'pi-9', joinToken: c.token, dataDir: agentDir, timeoutMs: 5000 });
   t.is(creds.username, 'pi-9');
+  t.true((await readdir(agentDir)).some((f) => f.startsWith('credentials.json.bad-')), 'the damaged file is set aside');
+  // One flipped byte in a sealed file: the password would be wrong, so it is not used.
+  const sealed = await readFile(join(agentDir, 'credentials.json'), 'utf8');
+  await writeFile(join(agentDir, 'credentials.json'), sealed.replace(/"password":"(.)/, (_m, c: string) => `"password":"${c === 'a' ? 'b' : 'a'}`));
+  t.is(await loadSavedCredentials(agentDir, 'pi-9'), undefined);
 });
 
 test('clear errors: no controller answering, no broker, no token, bad name', async (t) => {

@@ -36,6 +36,8 @@ export interface ApiServerOptions {
   selfAuthenticatingRoutes?: SelfAuthenticatingRoute[];
   version: { major: string; minor: string; gitVersion: string };
   ready: () => boolean;
+  /** Why the server cannot take writes (e.g. the store's disk is full); /readyz fails with it. */
+  notReady?: () => string | undefined;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; debug?: (o: object, m: string) => void };
   onRequest?: (verb: string, resource: string, code: number, seconds: number) => void;
   onWatchCount?: (delta: number) => void;
@@ -152,9 +154,12 @@ export class ApiServer {
         platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
       });
     }
-    const ok = path !== '/readyz' || this.opts.ready();
+    const reason = path === '/readyz' ? this.opts.notReady?.() : undefined;
+    const ok = path !== '/readyz' || (this.opts.ready() && !reason);
     const verbose = url.searchParams.has('verbose');
-    const body = verbose ? `[${ok ? '+' : '-'}]store ${ok ? 'ok' : 'failed'}\n${path.slice(1)} ${ok ? 'check passed' : 'check failed'}\n` : ok ? 'ok' : 'not ready';
+    const body = verbose
+      ? `[${ok ? '+' : '-'}]store ${ok ? 'ok' : `failed: ${reason ?? 'starting'}`}\n${path.slice(1)} ${ok ? 'check passed' : 'check failed'}\n`
+      : ok ? 'ok' : reason ? `not ready: ${reason}` : 'not ready';
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(body);
   }

@@ -22,6 +22,8 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
   padding: .8rem max(1rem, env(safe-area-inset-left)); background: var(--card); border-bottom: 1px solid var(--line); }
 .top h1 { font-size: 1.25rem; }
 .summary { margin: 0; color: var(--muted); flex: 1; }
+.alerts { margin: .5rem 1rem 0; }
+.alert { margin: 0 0 .4rem; padding: .5rem .75rem; border-radius: .4rem; background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; font-weight: 600; }
 .live { margin: 0; font-size: .85rem; color: var(--muted); display: flex; align-items: center; gap: .35rem; }
 .live .dot { width: .55rem; height: .55rem; border-radius: 50%; background: var(--idle); }
 .live[data-state="live"] .dot { background: var(--ok); }

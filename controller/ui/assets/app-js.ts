@@ -93,6 +93,9 @@ export const APP_JS = `'use strict';
         el('p', { class: 'meta' }, 'waiting for the scheduler, or bound to a node that is gone'),
         podList(unplaced)));
     }
+    const alerts = s.alerts || [];
+    $('alerts').hidden = alerts.length === 0;
+    $('alerts').replaceChildren(...alerts.map((a) => el('p', { class: 'alert', role: 'alert' }, a)));
     $('nodes').replaceChildren(...(cards.length ? cards : [el('p', { class: 'empty' }, 'No nodes yet: start an agent.')]));
     const running = s.pods.filter((p) => p.phase === 'Running').length;
     const ready = s.nodes.filter((n) => n.ready && n.online).length;

@@ -16,6 +16,7 @@ export const INDEX_HTML = `<!doctype html>
   <p class="summary" id="summary">connecting…</p>
   <p class="live" id="live" data-state="connecting"><span class="dot"></span><span id="live-text">connecting</span></p>
 </header>
+<div class="alerts" id="alerts" hidden></div>
 <main>
   <section aria-labelledby="nodes-title">
     <h2 id="nodes-title">Nodes</h2>
