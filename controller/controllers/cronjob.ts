@@ -120,7 +120,8 @@ export class CronJobController extends QueueController {
     const deadline = cj.spec.startingDeadlineSeconds;
     if (deadline !== undefined && deadline !== null) earliest = Math.max(earliest, now - deadline * 1000);
     const next = schedule.next(new Date(now));
-    if (next) this.queue.addAfter(key, next.getTime() - now + 100);
+    // Long waits are re-checked hourly (timers hold 32-bit delays; clocks get corrected).
+    if (next) this.queue.addAfter(key, Math.min(next.getTime() - now + 100, 3_600_000));
     const { time, missed } = mostRecentScheduleTime(schedule, new Date(earliest), new Date(now));
     if (!time) return;
     if (missed > 100) {
