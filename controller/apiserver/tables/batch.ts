@@ -66,7 +66,7 @@ export const cronJobPrinter: TablePrinter = {
     const [names, images] = containerCells(rec(rec(jobSpec.template).spec).containers);
     return {
       cells: [
-        String(meta.name ?? ''), String(spec.schedule ?? ''), spec.timeZone ? String(spec.timeZone) : '<none>', spec.suspend === true,
+        String(meta.name ?? ''), String(spec.schedule ?? ''), spec.timeZone ? String(spec.timeZone) : '<none>', spec.suspend === true ? 'True' : 'False',
         records(status.active).length, status.lastScheduleTime ? since(status.lastScheduleTime, now) : '<none>',
         since(meta.creationTimestamp, now), names, images, selectorString(jobSpec.selector),
       ],
