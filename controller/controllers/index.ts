@@ -7,6 +7,7 @@ import { EventRecorder } from './framework/event-recorder.js';
 import { DaemonSetController } from './daemonset.js';
 import { CronJobController } from './cronjob.js';
 import { JobController } from './job.js';
+import { DisruptionController } from './disruption.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace.js';
@@ -46,6 +47,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     new DaemonSetController({ ...base, recorder: recorder('daemonset-controller') }),
     new JobController({ ...base, recorder: recorder('job-controller') }),
     new CronJobController({ ...base, recorder: recorder('cronjob-controller') }),
+    new DisruptionController({ ...base, recorder: recorder('disruption-controller') }),
     ...(deps.extra ?? []),
   ];
   const started: Promise<void>[] = loops.map(async (loop) => {
