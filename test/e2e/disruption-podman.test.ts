@@ -64,6 +64,7 @@ test.after.always(async () => {
 });
 
 test.serial('kubectl drain evicts one pod at a time and respects minAvailable 2 of 3', async (t) => {
+  t.timeout(360_000);
   await k(['cordon', SPARE]);
   await k(['apply', '-f', '-'], { input: manifest });
   await waitFor('3 ready pods on the podman node', async () => (await k(['get', 'deploy', 'web', '-o', 'jsonpath={.status.readyReplicas}'])).stdout === '3', 120_000, 1000);
