@@ -21,6 +21,8 @@ import type { PodCidrAllocator } from './controllers/pod-cidr.js';
 import { EndpointsController } from './controllers/endpoints.js';
 import { EndpointSliceController } from './controllers/endpointslices.js';
 import { LoadBalancerController } from './controllers/load-balancer.js';
+import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controllers/hpa.js';
+import { hpaV1Route } from './apiserver/hpa-v1.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
@@ -81,8 +83,12 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   ] as const).map(([component, Loop]) => new Loop({
     client, informers, log: log.child({ component }), recorder: new EventRecorder(client, { component, host }, log),
   }));
+  const autoscaler = new HorizontalPodAutoscalerController({
+    client, informers, log: log.child({ component: 'horizontal-pod-autoscaler' }), usage: usageFromTelemetry(telemetry),
+    recorder: new EventRecorder(client, { component: 'horizontal-pod-autoscaler', host }, log),
+  });
   deps.metrics.attach({ scheduler: () => scheduler.stats });
-  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle, ...serviceLoops] });
+  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle, ...serviceLoops, autoscaler] });
   await scheduler.start();
   const view = new ClusterView(informers, telemetry, undefined, deps.alerts);
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];
@@ -96,7 +102,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   const tokens = new Map<string, string>();
   return {
     loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, ...extra, { name: 'informers', start() {}, stop: () => informers.stop() }],
-    routes: [],
+    routes: [hpaV1Route(deps.core)],
     selfAuthenticatingRoutes: [statusPageRoute(view)],
     authenticateServiceAccount: (token) => {
       // Service-account tokens are JWTs; anything else is not ours to judge.

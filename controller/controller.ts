@@ -4,7 +4,7 @@ import { writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LocalStore } from './store/local-store.js';
-import { snapshotRoute } from './store/snapshot-route.js';
+import { snapshotRoute } from './apiserver/http/store-snapshot-route.js';
 import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';

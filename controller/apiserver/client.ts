@@ -22,6 +22,10 @@ export const R = {
   controllerrevisions: { group: 'apps', resource: 'controllerrevisions' },
   leases: { group: 'coordination.k8s.io', resource: 'leases' },
   endpointslices: { group: 'discovery.k8s.io', resource: 'endpointslices' },
+  jobs: { group: 'batch', resource: 'jobs' },
+  cronjobs: { group: 'batch', resource: 'cronjobs' },
+  poddisruptionbudgets: { group: 'policy', resource: 'poddisruptionbudgets' },
+  horizontalpodautoscalers: { group: 'autoscaling', resource: 'horizontalpodautoscalers' },
 } as const satisfies Record<string, ResourceRef>;
 
 export interface ListOptions {

@@ -49,6 +49,10 @@ export const RESOURCES: ResourceInfo[] = [
   info('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
   info('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   info('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  info('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
+  info('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
+  info('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
+  info('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
 ];
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));

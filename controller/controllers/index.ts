@@ -5,6 +5,9 @@ import type { ClusterClient } from '../apiserver/client.js';
 import type { ControlLoop } from './framework/controller.js';
 import { EventRecorder } from './framework/event-recorder.js';
 import { DaemonSetController } from './daemonset.js';
+import { CronJobController } from './cronjob.js';
+import { JobController } from './job.js';
+import { DisruptionController } from './disruption.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NamespaceController } from './namespace.js';
@@ -42,6 +45,9 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     new ReplicaSetController({ ...base, recorder: recorder('replicaset-controller') }),
     new DeploymentController({ ...base, recorder: recorder('deployment-controller') }),
     new DaemonSetController({ ...base, recorder: recorder('daemonset-controller') }),
+    new JobController({ ...base, recorder: recorder('job-controller') }),
+    new CronJobController({ ...base, recorder: recorder('cronjob-controller') }),
+    new DisruptionController({ ...base, recorder: recorder('disruption-controller') }),
     ...(deps.extra ?? []),
   ];
   const started: Promise<void>[] = loops.map(async (loop) => {

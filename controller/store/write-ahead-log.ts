@@ -7,7 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants, existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { encodeRecord, scanLog, type LogRecord, type LogScan } from './log-format.js';
+import { encodeRecord, scanLog, type LogScan } from './log-format.js';
 import { fsyncPath } from './durable-file.js';
 
 export type { LogRecord } from './log-format.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeDir, startController, waitFor, type ControllerHandle } from '../helpers/processes.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
-import { ApiClient } from '../../bench/api-client.js';
+import { ApiClient } from '../helpers/api-client.js';
 import { LocalStore } from '../../controller/store/local-store.js';
 import { repairStore } from '../../controller/store/repair.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { CLI, removeDir, startController, waitFor, type ControllerHandle } from '../helpers/processes.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
-import { ApiClient } from '../../bench/api-client.js';
+import { ApiClient } from '../helpers/api-client.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 const pikube = (args: string[]) => execa(process.execPath, [CLI, ...args], { reject: false });

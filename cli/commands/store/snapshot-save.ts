@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { decodeSnapshot } from '../../../controller/store/snapshot.js';
 import { writeFileDurably } from '../../../controller/store/durable-file.js';
-import { SNAPSHOT_PATH } from '../../../controller/store/snapshot-route.js';
+import { SNAPSHOT_PATH } from '../../../controller/apiserver/http/store-snapshot-route.js';
 import { defaultDataDir, UsageError } from '../../args.js';
 
 interface Access { server: string; ca?: string; token?: string }

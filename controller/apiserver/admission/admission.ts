@@ -6,6 +6,7 @@ import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
+import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -69,6 +70,8 @@ export class Admission {
         obj.spec ??= {};
         if (!old) obj.spec.finalizers ??= ['kubernetes'];
         break;
+      default:
+        batchDefaults(key, obj);
     }
   }
 
@@ -92,6 +95,8 @@ export class Admission {
       case 'apps/daemonsets':
         obj.status = {};
         break;
+      default:
+        prepareBatchCreate(`${info.group}/${info.resource}`, obj);
     }
   }
 

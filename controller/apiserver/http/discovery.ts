@@ -122,6 +122,14 @@ export function aggregatedDiscovery(legacy: boolean): object {
           })),
         })),
       })),
-    })), ...virtualItems],
+    })), ...virtualItems].reduce(mergeSameGroup, []),
   };
+}
+
+/** A virtual version of a served group (autoscaling/v1 beside v2) joins that group's entry. */
+function mergeSameGroup(items: any[], item: any): any[] {
+  const same = items.find((i) => i.metadata?.name === item.metadata?.name);
+  if (same) same.versions.push(...item.versions);
+  else items.push(item);
+  return items;
 }

@@ -7,6 +7,7 @@ import { findResource, type ResourceInfo } from '../resources.js';
 import { applyPatch } from '../patch/index.js';
 import { applyStrategicMergePatch } from '../patch/strategic-merge.js';
 import { applyScale, bindPod, toScale } from '../subresources.js';
+import { evictPod } from '../eviction.js';
 import { toTable } from '../tables/index.js';
 import { unknownFields } from '../validation/index.js';
 import { decodeBody, readBody } from './body.js';
@@ -192,7 +193,7 @@ async function serveSubresource(ctx: RouteContext, req: IncomingMessage, res: Se
     case 'eviction': {
       if (method !== 'POST') throw methodNotAllowed();
       const body = decodeBody(await readBody(req), req.headers['content-type']) as { deleteOptions?: DeleteOpts };
-      await core.delete(info, ns, name, { ...(body?.deleteOptions ?? {}), dryRun });
+      await evictPod(core, ns ?? 'default', name, body?.deleteOptions ?? {}, dryRun);
       return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
     case 'token': {

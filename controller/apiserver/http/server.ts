@@ -7,6 +7,7 @@ import type { ApiCore } from '../api-core.js';
 import { ApiError, notFound, unauthorized } from '../errors.js';
 import { RESOURCES } from '../resources.js';
 import { openapiV3Document, openapiV3Index, type ServedKind } from '../openapi.js';
+import { openapiV2 } from '../openapi-v2.js';
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseResourcePath, serveResource, type PodStreams, type TokenIssuer } from './resource-routes.js';
 import { sendError, sendJson } from './respond.js';
@@ -127,6 +128,12 @@ export class ApiServer {
         const list = apiResourceList(m[1]!, m[2]!);
         if (!list) throw notFound('groupversions', `${m[1]}/${m[2]}`);
         return sendJson(res, 200, list);
+      }
+      if (path === '/openapi/v2') {
+        const doc = openapiV2(this.kinds, req.headers.accept);
+        res.writeHead(200, { 'Content-Type': doc.contentType, ETag: doc.etag, 'Content-Length': doc.body.length });
+        res.end(doc.body);
+        return;
       }
       if (path === '/openapi/v3') return sendJson(res, 200, openapiV3Index(this.kinds));
       if (path.startsWith('/openapi/v3/')) {

@@ -20,6 +20,10 @@ const KINDS: Record<string, string> = {
   'policy/v1/Eviction': 'policy/v1.Eviction',
   'coordination.k8s.io/v1/Lease': 'coordination/v1.Lease',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery/v1.EndpointSlice',
+  'batch/v1/Job': 'batch/v1.Job',
+  'batch/v1/CronJob': 'batch/v1.CronJob',
+  'policy/v1/PodDisruptionBudget': 'policy/v1.PodDisruptionBudget',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'autoscaling/v1.HorizontalPodAutoscaler',
 };
 
 /** The message of `apiVersion`/`kind`, or undefined when pikube does not decode it. */

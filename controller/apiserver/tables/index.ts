@@ -4,6 +4,7 @@
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { TablePrinter } from './columns.js';
 import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './apps.js';
+import { cronJobPrinter, horizontalPodAutoscalerPrinter, jobPrinter, podDisruptionBudgetPrinter } from './batch.js';
 import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { defaultPrinter } from './default.js';
 import { eventPrinter } from './events.js';
@@ -38,6 +39,10 @@ const PRINTERS: Record<string, TablePrinter> = {
   'apps/controllerrevisions': controllerRevisionPrinter,
   'coordination.k8s.io/leases': leasePrinter,
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
+  'batch/jobs': jobPrinter,
+  'batch/cronjobs': cronJobPrinter,
+  'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

@@ -6,6 +6,7 @@ import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
 import { asObj, type Obj } from './shape.js';
+import { validateCronJobSpec, validateHpaSpec, validateJobSpec, validateJobSpecUpdate, validatePdbSpec } from './batch.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
 export interface KindRules {
@@ -29,6 +30,10 @@ const RULES: Record<string, KindRules> = {
   'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
+  'batch/Job': { name: dns1123Subdomain, create: spec(validateJobSpec), update: specUpdate(validateJobSpecUpdate) },
+  'batch/CronJob': { name: dns1123Subdomain, create: spec(validateCronJobSpec), update: spec(validateCronJobSpec) },
+  'policy/PodDisruptionBudget': { name: dns1123Subdomain, create: spec(validatePdbSpec), update: spec(validatePdbSpec) },
+  'autoscaling/HorizontalPodAutoscaler': { name: dns1123Subdomain, create: spec(validateHpaSpec), update: spec(validateHpaSpec) },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };

@@ -1,6 +1,7 @@
 // Every message table the decoder knows, by qualified name ('core/v1.Pod').
 import type { MessageTable } from '../message-table.js';
 import { appsV1Messages } from './apps-v1.js';
+import { batchV1Messages } from './batch-v1.js';
 import { authenticationV1Messages } from './authentication-v1.js';
 import { autoscalingV1Messages } from './autoscaling-v1.js';
 import { coordinationV1Messages } from './coordination-v1.js';
@@ -12,4 +13,5 @@ import { policyV1Messages } from './policy-v1.js';
 export const MESSAGES: Readonly<Record<string, MessageTable>> = {
   ...metaV1Messages, ...coreV1Messages, ...appsV1Messages, ...autoscalingV1Messages,
   ...authenticationV1Messages, ...policyV1Messages, ...coordinationV1Messages, ...discoveryV1Messages,
+  ...batchV1Messages,
 };

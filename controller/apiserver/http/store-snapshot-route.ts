@@ -2,8 +2,8 @@
 // runs, for `pikube store snapshot save`. Served through the API server, so a backup can
 // be taken from any machine with the admin kubeconfig over the same TLS and token, and
 // nothing new listens. Only the cluster admin may read it: it holds every Secret.
-import type { ExtraRoute } from '../apiserver/http/server.js';
-import { ApiError } from '../apiserver/errors.js';
+import type { ExtraRoute } from './server.js';
+import { ApiError } from '../errors.js';
 
 export const SNAPSHOT_PATH = '/pikube/v1/store/snapshot';
 

@@ -1,0 +1,80 @@
+// Defaults of the batch, policy and autoscaling kinds (upstream's SetDefaults_Job,
+// SetDefaults_CronJob, SetDefaults_HorizontalPodAutoscaler) and the Job's generated
+// selector (pkg/registry/batch/job/strategy.go: generateSelector).
+import type { KubeObject } from '../../../protocol/kube/types.js';
+import { defaultPodTemplate } from './pod-defaults.js';
+
+export const JOB_CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+export function defaultJobSpec(spec: any): void {
+  if (!spec || typeof spec !== 'object') return;
+  if (spec.completions === undefined && spec.parallelism === undefined) {
+    spec.completions = 1;
+    spec.parallelism = 1;
+  }
+  spec.parallelism ??= 1;
+  spec.backoffLimit ??= 6;
+  spec.completionMode ??= 'NonIndexed';
+  spec.suspend ??= false;
+  spec.podReplacementPolicy ??= 'TerminatingOrFailed';
+  defaultPodTemplate(spec.template);
+}
+
+/** Defaults by `group/resource`; true when this file knows the resource. */
+export function batchDefaults(key: string, obj: KubeObject): boolean {
+  switch (key) {
+    case 'batch/jobs':
+      defaultJobSpec(obj.spec ??= {});
+      return true;
+    case 'batch/cronjobs': {
+      const spec = (obj.spec ??= {});
+      spec.concurrencyPolicy ??= 'Allow';
+      spec.suspend ??= false;
+      spec.successfulJobsHistoryLimit ??= 3;
+      spec.failedJobsHistoryLimit ??= 1;
+      if (spec.jobTemplate && typeof spec.jobTemplate === 'object') {
+        // Upstream does not default the job template's counts (the Job does, when created).
+        defaultPodTemplate(spec.jobTemplate.spec?.template);
+      }
+      return true;
+    }
+    case 'autoscaling/horizontalpodautoscalers': {
+      const spec = (obj.spec ??= {});
+      spec.minReplicas ??= 1;
+      if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
+        spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * A new Job selects its pods by its own uid unless the user chose manualSelector, and the
+ * template carries the matching labels.
+ */
+export function prepareJobCreate(obj: KubeObject): void {
+  obj.status = {};
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object' || spec.manualSelector === true) return;
+  const uid = obj.metadata.uid!;
+  const template = (spec.template ??= {});
+  const meta = (template.metadata ??= {});
+  meta.labels = { ...(meta.labels ?? {}), [JOB_CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: obj.metadata.name, 'controller-uid': uid, 'job-name': obj.metadata.name };
+  spec.selector = { matchLabels: { [JOB_CONTROLLER_UID_LABEL]: uid } };
+}
+
+export function prepareBatchCreate(key: string, obj: KubeObject): boolean {
+  switch (key) {
+    case 'batch/jobs': prepareJobCreate(obj); return true;
+    case 'batch/cronjobs':
+    case 'policy/poddisruptionbudgets':
+    case 'autoscaling/horizontalpodautoscalers':
+      obj.status = {};
+      return true;
+    default: return false;
+  }
+}
