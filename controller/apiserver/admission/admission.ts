@@ -6,6 +6,7 @@ import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
+import { defaultCrd } from '../crd/definition-rules.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -65,6 +66,9 @@ export class Admission {
         }
         break;
       }
+      case 'apiextensions.k8s.io/customresourcedefinitions':
+        defaultCrd(obj, old);
+        break;
       case '/namespaces':
         obj.spec ??= {};
         if (!old) obj.spec.finalizers ??= ['kubernetes'];

@@ -2,6 +2,7 @@
 import { FieldPath, type FieldCause } from './field-cause.js';
 import { dns1123Label, dns1123Subdomain } from './names.js';
 import { validateDataKeys } from './data-keys.js';
+import { validateCrd, validateCrdUpdate } from '../crd/definition-rules.js';
 import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
@@ -29,6 +30,7 @@ const RULES: Record<string, KindRules> = {
   'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
+  'apiextensions.k8s.io/CustomResourceDefinition': { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };
