@@ -13,6 +13,7 @@ import { decodeBody, readBody } from './body.js';
 import { OBJECT_MEDIA, PATCH_MEDIA, requireMediaType } from './body-limits.js';
 import { removeFields } from './field-pruning.js';
 import { checkCommonParams, checkLogParams, flag, intParam } from './query-params.js';
+import { checkSelectorParams } from './selector-params.js';
 import { sendJson, TABLE_CONTENT_TYPE, wantsTable } from './respond.js';
 import { serveWatch } from './watch.js';
 
@@ -73,6 +74,7 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
   if (!info) throw notFound(r.resource, r.name ?? '', r.group);
   if (r.subresource === 'log') checkLogParams(r.query);
   else if (r.subresource !== 'exec') checkCommonParams(r.query);
+  checkSelectorParams(r.query, info);
   if (!info.namespaced && r.namespace !== undefined) throw notFound(r.resource, r.name ?? '', r.group);
   if (info.namespaced && r.name === undefined && r.resource === 'bindings') throw notFound(r.resource, '', r.group);
   const method = req.method ?? 'GET';
