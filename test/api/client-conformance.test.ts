@@ -168,6 +168,16 @@ test.serial('requests phrased as the Python, Go and Java clients phrase them', a
   }
   const patch = await raw('/api/v1/namespaces/default/configmaps/c1', { 'Content-Type': 'application/merge-patch+json; charset=utf-8' }, { method: 'PATCH', body: '{"data":{"z":"1"}}' });
   t.is(patch.status, 200);
+  // Helm-era tools read Swagger 2.0 as JSON; protobuf-only clients get 406 and fall back.
+  const v2 = await raw('/openapi/v2', { Accept: 'application/json' });
+  t.is(v2.status, 200);
+  const swagger = JSON.parse(v2.text);
+  t.is(swagger.swagger, '2.0');
+  t.truthy(swagger.definitions['io.k8s.api.core.v1.ConfigMap']);
+  t.truthy(swagger.definitions['com.example.toys.v1.Widget']);
+  t.truthy(swagger.paths['/apis/toys.example.com/v1/namespaces/{namespace}/widgets']);
+  t.false(v2.text.includes('#/components/schemas/'));
+  t.is((await raw('/openapi/v2', { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' })).status, 406);
   // An empty boolean is unset, as upstream's decoder reads it.
   t.is((await raw('/api/v1/namespaces/default/configmaps?watch=', python)).status, 200);
 });

@@ -7,6 +7,7 @@ import type { ApiCore } from '../api-core.js';
 import { ApiError, notFound, unauthorized } from '../errors.js';
 import { servedResources } from '../resources.js';
 import { openapiV3Document, openapiV3Index, type ServedKind } from '../openapi.js';
+import { acceptsJsonOpenApi, openapiV2Document } from '../openapi-v2.js';
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseResourcePath, serveResource, type PodStreams, type TokenIssuer } from './resource-routes.js';
 import { sendError, sendJson } from './respond.js';
@@ -131,6 +132,10 @@ export class ApiServer {
         const list = apiResourceList(m[1]!, m[2]!);
         if (!list) throw notFound('groupversions', `${m[1]}/${m[2]}`);
         return sendJson(res, 200, list);
+      }
+      if (path === '/openapi/v2') {
+        if (!acceptsJsonOpenApi(req.headers.accept)) throw new ApiError(406, 'NotAcceptable', 'only application/json is available for /openapi/v2');
+        return sendJson(res, 200, openapiV2Document(this.kinds));
       }
       if (path === '/openapi/v3') return sendJson(res, 200, openapiV3Index(this.kinds));
       if (path.startsWith('/openapi/v3/')) {
