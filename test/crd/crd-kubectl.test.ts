@@ -197,3 +197,25 @@ test.serial('bad CRDs are refused with the field named; clashing names are not a
   t.is(status.reason, 'ResourceConflict');
   t.is((await api.call('GET', '/apis/lab.example.com/v1/backupz')).status, 404);
 });
+
+test.serial('deleting a namespace deletes the custom objects in it', async (t) => {
+  await k(['create', 'namespace', 'gone']);
+  const r = await api.call('POST', '/apis/lab.example.com/v1/namespaces/gone/backups', { apiVersion: 'lab.example.com/v1', kind: 'Backup', metadata: { name: 'g1' }, spec: { target: '/g' } });
+  t.is(r.status, 201);
+  await k(['delete', 'namespace', 'gone', '--wait=false']);
+  await waitFor('namespace gone', async () => (await api.call('GET', '/api/v1/namespaces/gone')).status === 404, 30_000);
+  t.is((await api.call('GET', '/apis/lab.example.com/v1/namespaces/gone/backups/g1')).status, 404);
+});
+
+test.serial('after a SIGKILL and restart the CRD and its objects are served again', async (t) => {
+  await api.call('POST', '/apis/lab.example.com/v1/namespaces/default/backups', { apiVersion: 'lab.example.com/v1', kind: 'Backup', metadata: { name: 'durable' }, spec: { target: '/d' } });
+  await ctrl!.kill();
+  ctrl = await ctrl!.restart();
+  api = ClusterApi.forController(ctrl);
+  const obj = await api.get('/apis/lab.example.com/v1/namespaces/default/backups/durable');
+  t.is(obj.spec.keep, 7);
+  const table = (await k(['get', 'bk', 'durable'])).stdout;
+  t.regex(table, /durable\s+\/d\s+7/);
+  const bad = await api.call('POST', '/apis/lab.example.com/v1/namespaces/default/backups', { apiVersion: 'lab.example.com/v1', kind: 'Backup', metadata: { name: 'bad2' }, spec: {} });
+  t.is(bad.status, 422);
+});
