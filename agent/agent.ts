@@ -16,6 +16,7 @@ import { ClusterNetworking } from './network/cluster-networking.js';
 import type { ProxyModeSetting } from './proxy/service-proxy.js';
 import { DesiredStore } from './pods/desired-store.js';
 import { statusChangeReason } from './status-change.js';
+import { refusalFor } from './pods/request-refusal.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -161,7 +162,9 @@ export class Agent {
       try {
         req = parseRequest(buf);
       } catch (err) {
-        log.warn({ topic, err: String(err) }, 'dropped a malformed request');
+        log.warn({ topic, err: String(err) }, 'refused a malformed request');
+        const refusal = refusalFor(buf, err);
+        if (refusal) void link.publish(topics.response(opts.nodeName, refusal.op), refusal.chunk, { qos: 1 }).catch(() => undefined);
         return;
       }
       const op = req.op;

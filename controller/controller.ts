@@ -27,6 +27,8 @@ import { metricsRoutes } from './metrics/routes.js';
 import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { startControlLoops } from './control-loops.js';
 import { clusterConfigFor } from '../protocol/mqtt/heartbeat-policy.js';
+import { CrdController } from './apiserver/crd/crd-controller.js';
+import { CustomResourceRegistry } from './apiserver/crd/registry.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -61,6 +63,7 @@ export class Controller {
   private join?: JoinService;
   private loops: ControlLoop[] = [];
   private ready = false;
+  private crds?: CrdController;
   core?: ApiCore;
   client?: LocalClient;
   pki?: ClusterPki;
@@ -88,6 +91,9 @@ export class Controller {
     this.pki = await ensurePki(opts.dataDir, extraNames);
     const admission = new Admission(this.store, { defaultTolerationSeconds: opts.defaultTolerationSeconds, serviceCIDR: opts.serviceCIDR });
     this.core = new ApiCore(this.store, admission);
+    new CustomResourceRegistry(this.store).install();
+    this.crds = new CrdController(this.core, log.child({ component: 'crd-controller' }));
+    this.crds.start();
     this.client = new LocalClient(this.core);
     const advertise = this.advertiseAddress();
     await bootstrapCluster(this.core, {
@@ -169,6 +175,7 @@ export class Controller {
     this.ready = false;
     await this.api?.close().catch(() => undefined);
     for (const l of [...this.loops].reverse()) await l.stop();
+    this.crds?.stop();
     await this.bridge?.stop().catch(() => undefined);
     await this.join?.stop().catch(() => undefined);
     await this.link?.end().catch(() => undefined);

@@ -6,7 +6,7 @@ import type { KubeObject } from '../../protocol/kube/types.js';
 import { matcherFor, parseLabelSelector, SelectorError, type LabelMatcher } from '../../protocol/kube/labels.js';
 import type { StoreBackend, StoreEvent } from '../store/backend.js';
 import { StoreError } from '../store/backend.js';
-import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, invalid, notFound } from './errors.js';
+import { ApiError, alreadyExists, badRequest, conflict, expired, forbidden, invalid, methodNotAllowed, notFound } from './errors.js';
 import { parseFieldSelector, type FieldMatcher } from './field-selector.js';
 import { apiVersion, type ResourceInfo } from './resources.js';
 import { validateObject } from './validation/index.js';
@@ -65,17 +65,18 @@ export class ApiCore {
   get(info: ResourceInfo, namespace: string, name: string): KubeObject {
     const obj = this.store.get(info.gr, info.namespaced ? namespace : '', name);
     if (!obj) throw notFound(info.resource, name, info.group);
-    return obj;
+    return asServed(info, obj);
   }
 
   tryGet(info: ResourceInfo, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.store.get(info.gr, info.namespaced ? namespace ?? '' : '', name);
+    const obj = this.store.get(info.gr, info.namespaced ? namespace ?? '' : '', name);
+    return obj && asServed(info, obj);
   }
 
   list(info: ResourceInfo, namespace: string | undefined, q: ListQuery = {}): ListResult {
     const match = this.matcher(q);
     const all = this.store.list(info.gr, info.namespaced ? namespace : undefined);
-    let items = all.filter(match);
+    let items = all.filter(match).map((o) => asServed(info, o));
     const resourceVersion = String(this.store.revision);
     if (!q.limit && !q.continue) return { items, resourceVersion };
     items = items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
@@ -108,6 +109,10 @@ export class ApiCore {
   watch(info: ResourceInfo, namespace: string | undefined, q: ListQuery & { resourceVersion?: string }, onEvent: (e: ApiWatchEvent) => void): () => void {
     const match = this.matcher(q);
     const ns = info.namespaced ? namespace : undefined;
+    if (info.custom) {
+      const deliver = onEvent;
+      onEvent = (e) => deliver({ ...e, object: asServed(info, e.object) });
+    }
     const inScope = (o: KubeObject) => ns === undefined || o.metadata.namespace === ns;
     let from: number;
     if (!q.resourceVersion || q.resourceVersion === '0') {
@@ -153,7 +158,8 @@ export class ApiCore {
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     const ns = info.namespaced ? meta.namespace! : '';
     this.admission.defaults(info, obj, undefined);
-    const causes = validateObject(info.group, info.version, info.kind, obj);
+    if (info.custom?.terminating) throw methodNotAllowed(`create not allowed while custom resource definition is terminating`);
+    const causes = [...customCauses(info, obj), ...validateObject(info.group, info.version, info.kind, obj)];
     if (causes.length) throw invalid(info.kind, meta.name ?? '', info.group, causes);
     if (info.namespaced) this.requireNamespace(ns, true);
     if (this.store.get(info.gr, ns, meta.name!)) throw alreadyExists(info.resource, meta.name!, info.group);
@@ -237,6 +243,8 @@ export class ApiCore {
       const m = obj.metadata;
       if (m.labels !== undefined) next.metadata.labels = m.labels;
       if (m.annotations !== undefined) next.metadata.annotations = m.annotations;
+      const causes = customCauses(info, next);
+      if (causes.length) throw invalid(info.kind, name, info.group, causes);
     } else {
       next = obj;
       const meta = next.metadata;
@@ -261,7 +269,7 @@ export class ApiCore {
         meta.generation = current.metadata.generation;
       }
       this.admission.defaults(info, next, current);
-      const causes = validateObject(info.group, info.version, info.kind, next, current);
+      const causes = [...customCauses(info, next), ...validateObject(info.group, info.version, info.kind, next, current)];
       if (causes.length) throw invalid(info.kind, name, info.group, causes);
     }
     await this.admission.admitUpdate(info, next, current);
@@ -273,7 +281,7 @@ export class ApiCore {
       return this.remove(info, ns, name, current);
     }
     try {
-      return await this.store.update(info.gr, ns, name, next, Number(current.metadata.resourceVersion));
+      return asServed(info, await this.store.update(info.gr, ns, name, next, Number(current.metadata.resourceVersion)));
     } catch (err) {
       if (err instanceof StoreError && err.code === 'Conflict') {
         const c = conflict(info.resource, name, info.group);
@@ -401,6 +409,20 @@ export class ApiCore {
       case 'Expired': return expired(err.message);
     }
   }
+}
+
+/** Custom resources: prunes unknown fields and fills schema defaults, then checks the schema. */
+function customCauses(info: ResourceInfo, obj: KubeObject): ReturnType<NonNullable<ResourceInfo['custom']>['validate']> {
+  if (!info.custom) return [];
+  info.custom.normalize(obj);
+  return info.custom.validate(obj);
+}
+
+/** A custom resource read through another served version carries that version (conversion None). */
+function asServed(info: ResourceInfo, obj: KubeObject): KubeObject {
+  if (!info.custom) return obj;
+  const want = apiVersion(info);
+  return obj.apiVersion === want ? obj : { ...obj, apiVersion: want };
 }
 
 function keyOf(o: KubeObject): string {

@@ -1,74 +1,119 @@
-/**
- * The Swagger 2.0 document at /openapi/v2, as JSON or, when a client asks for
- * `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, as the protobuf message
- * client-go and kubectl read (gnostic's openapi_v2.Document). Older Helm and kubectl
- * versions validate manifests with it; `kubectl explain --output=plaintext-openapiv2` reads it.
- * Definitions come from the same catalog as OpenAPI v3; built once per set of kinds.
- */
+// GET /openapi/v2: the Swagger 2.0 form of the served API, built from the OpenAPI v3
+// documents (one per group/version) that openapi.ts writes, custom resources included.
+// As JSON, or, when a client asks for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`
+// (client-go, kubectl and Helm do), as gnostic's openapi_v2.Document message.
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { closureOf, loadKind, type JsonSchema } from './validation/schema-catalog.js';
-import type { ServedKind } from './openapi.js';
+import { openapiV3Document, openapiV3Index, type ServedKind } from './openapi.js';
+
+type Json = Record<string, any>;
 
 /** Clients ask with '@v1.0'; the answer names it with a dot, a valid media type. */
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
-type Json = Record<string, any>;
+const V3_REF = '#/components/schemas/';
 
-function toSwagger(schema: JsonSchema): Json {
-  const out: Json = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === '$ref') out.$ref = `#/definitions/${value as string}`;
-    else if (key === 'properties') out.properties = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, toSwagger(v)]));
-    else if (key === 'items' || key === 'additionalProperties') out[key] = toSwagger(value as JsonSchema);
-    else out[key] = value;
+/** Rewrites `$ref`s to Swagger 2.0's `#/definitions/`, without recursion (schemas nest deeply). */
+function rewriteRefs(value: unknown): unknown {
+  const root = structuredClone(value);
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object') continue;
+    if (Array.isArray(v)) { stack.push(...v); continue; }
+    const o = v as Json;
+    if (typeof o.$ref === 'string' && o.$ref.startsWith(V3_REF)) o.$ref = `#/definitions/${o.$ref.slice(V3_REF.length)}`;
+    for (const child of Object.values(o)) if (child && typeof child === 'object') stack.push(child);
   }
+  return root;
+}
+
+function firstSchema(content: unknown): unknown {
+  if (!content || typeof content !== 'object') return undefined;
+  const first = Object.values(content as Json)[0] as Json | undefined;
+  return first?.schema;
+}
+
+function operationV2(op: Json): Json {
+  const out: Json = { ...op };
+  delete out.requestBody;
+  const params = [...((op.parameters as Json[] | undefined) ?? [])].map((p) => {
+    const { schema, ...rest } = p as Json & { schema?: Json };
+    return { ...rest, ...(schema ?? {}) };
+  });
+  const body = op.requestBody as Json | undefined;
+  if (body) {
+    params.push({ name: 'body', in: 'body', required: true, schema: firstSchema(body.content) });
+    out.consumes = Object.keys((body.content as Json) ?? {});
+  }
+  out.parameters = params;
+  const responses: Json = {};
+  const produces = new Set<string>();
+  for (const [code, r] of Object.entries((op.responses as Json) ?? {})) {
+    const resp = r as Json;
+    const schema = firstSchema(resp.content);
+    for (const m of Object.keys((resp.content as Json) ?? {})) produces.add(m);
+    responses[code] = { description: resp.description ?? '', ...(schema ? { schema } : {}) };
+  }
+  out.responses = responses;
+  if (produces.size) out.produces = [...produces];
+  out.schemes = ['https'];
   return out;
 }
 
-function collectionPath(k: ServedKind): string {
-  const base = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
-  return `${base}${k.namespaced ? '/namespaces/{namespace}' : ''}/${k.resource}`;
-}
+const cache = new Map<string, Json>();
 
-const cache = new Map<string, { json: Json; etag: string; proto?: Buffer }>();
-
-function build(kinds: ServedKind[]): { json: Json; etag: string; proto?: Buffer } {
-  const key = kinds.map((k) => `${k.group}/${k.version}/${k.kind}`).join(',');
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const roots: { kind: ServedKind; def: string }[] = [];
-  for (const kind of kinds) {
-    try { roots.push({ kind, def: loadKind(kind.group, kind.version, kind.kind) }); } catch { /* not in the catalog */ }
-  }
-  const definitions: Json = {};
-  for (const [name, schema] of [...closureOf(roots.map((r) => r.def))].sort(([a], [b]) => a.localeCompare(b))) definitions[name] = toSwagger(schema);
+export function openapiV2Document(kinds: ServedKind[]): Json {
+  const index = openapiV3Index(kinds) as { paths: Record<string, { serverRelativeURL: string }> };
+  const key = Object.values(index.paths).map((p) => p.serverRelativeURL).join('|');
+  const cached = cache.get(key);
+  if (cached) return cached;
   const paths: Json = {};
-  for (const { kind, def } of roots) {
-    const gvk = [{ group: kind.group, kind: kind.kind, version: kind.version }];
-    const op = (verb: string, action: string) => ({
-      operationId: `${verb}${kind.group.split('.')[0]!.replace(/^./, (c) => c.toUpperCase())}${kind.version.replace(/^./, (c) => c.toUpperCase())}${kind.kind}`,
-      responses: { 200: { description: 'OK', schema: { $ref: `#/definitions/${def}` } } },
-      'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk[0],
-    });
-    paths[collectionPath(kind)] = { post: op('create', 'post') };
-    paths[`${collectionPath(kind)}/{name}`] = { get: op('read', 'get') };
+  const definitions: Json = {};
+  for (const gv of Object.keys(index.paths)) {
+    const doc = openapiV3Document(kinds, gv) as { paths: Json; components: { schemas: Json } } | undefined;
+    if (!doc) continue;
+    Object.assign(definitions, doc.components.schemas);
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const converted: Json = {};
+      for (const [verb, op] of Object.entries(item as Json)) {
+        if (verb === 'parameters') {
+          converted.parameters = (op as Json[]).map((p) => { const { schema, ...rest } = p as Json & { schema?: Json }; return { ...rest, ...(schema ?? {}) }; });
+        } else converted[verb] = operationV2(op as Json);
+      }
+      paths[path] = converted;
+    }
   }
-  const json = { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, definitions };
-  const etag = `"${createHash('sha256').update(JSON.stringify(json)).digest('hex').slice(0, 32).toUpperCase()}"`;
-  const entry = { json, etag };
-  cache.set(key, entry);
-  return entry;
+  const doc = rewriteRefs({
+    swagger: '2.0',
+    info: { title: 'Kubernetes', version: 'v1.32.0' },
+    paths,
+    definitions,
+    securityDefinitions: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header', description: 'Bearer Token authentication' } },
+    security: [{ BearerToken: [] }],
+  }) as Json;
+  cache.clear();
+  cache.set(key, doc);
+  return doc;
 }
 
+const encoded = new WeakMap<Json, { etag: string; proto?: Buffer; json?: Buffer }>();
+
+/** The document in the form the client asked for, with an ETag for caches. */
 export function openapiV2(kinds: ServedKind[], accept: string | undefined): { body: Buffer; contentType: string; etag: string } {
-  const doc = build(kinds);
+  const doc = openapiV2Document(kinds);
+  let entry = encoded.get(doc);
+  if (!entry) {
+    entry = { etag: `"${createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 32).toUpperCase()}"` };
+    encoded.set(doc, entry);
+  }
   const wantsProto = (accept ?? '').split(',').some((a) => a.trim().startsWith('application/com.github.proto-openapi.spec.v2'));
   if (wantsProto) {
-    doc.proto ??= encodeDocument(doc.json);
-    return { body: doc.proto, contentType: OPENAPI_V2_PROTOBUF, etag: doc.etag };
+    entry.proto ??= encodeDocument(doc);
+    return { body: entry.proto, contentType: OPENAPI_V2_PROTOBUF, etag: entry.etag };
   }
-  return { body: Buffer.from(JSON.stringify(doc.json)), contentType: 'application/json', etag: doc.etag };
+  entry.json ??= Buffer.from(JSON.stringify(doc));
+  return { body: entry.json, contentType: 'application/json', etag: entry.etag };
 }
 
 // ---------------------------------------------------------------------------
@@ -124,8 +169,9 @@ function encodeSchema(s: Json): Writer {
 function encodeOperation(op: Json): Writer {
   const w = new Writer().string(5, op.operationId);
   const responses = new Writer();
-  for (const [code, r] of Object.entries(op.responses as Json)) {
-    const response = new Writer().string(1, r.description).message(2, new Writer().message(1, encodeSchema(r.schema)));
+  for (const [code, r] of Object.entries((op.responses as Json) ?? {})) {
+    const response = new Writer().string(1, r.description);
+    if (r.schema) response.message(2, new Writer().message(1, encodeSchema(r.schema)));
     responses.message(1, new Writer().string(1, code).message(2, new Writer().message(1, response)));
   }
   w.message(9, responses);
@@ -140,7 +186,7 @@ export function encodeDocument(doc: Json): Buffer {
   const paths = new Writer();
   for (const [path, item] of Object.entries(doc.paths as Json)) {
     const pw = new Writer();
-    for (const [verb, op] of Object.entries(item as Json)) pw.message(OPERATION_FIELDS[verb]!, encodeOperation(op));
+    for (const [verb, op] of Object.entries(item as Json)) if (OPERATION_FIELDS[verb]) pw.message(OPERATION_FIELDS[verb]!, encodeOperation(op));
     paths.message(2, new Writer().string(1, path).message(2, pw));
   }
   w.message(8, paths);
@@ -149,3 +195,4 @@ export function encodeDocument(doc: Json): Buffer {
   w.message(9, defs);
   return w.done();
 }
+

@@ -11,7 +11,11 @@ import { createHash } from 'node:crypto';
 import { closureOf, loadKind, loadMetaDefinition, type JsonSchema } from './validation/schema-catalog.js';
 import { patchMetaFor, type StructPatchMeta } from './patch/merge-keys.js';
 
-export interface ServedKind { group: string; version: string; kind: string; resource: string; namespaced: boolean; subresources: string[] }
+export interface ServedKind {
+  group: string; version: string; kind: string; resource: string; namespaced: boolean; subresources: string[];
+  /** A custom resource's openAPIV3Schema (built-in kinds come from the schema catalog). */
+  schema?: Record<string, unknown>;
+}
 
 type Json = Record<string, unknown>;
 interface Gvk { group: string; version: string; kind: string }
@@ -183,15 +187,50 @@ function operation(o: OperationSpec): Json {
   return op;
 }
 
-interface PathSet { paths: Json; schemaRoots: Set<string>; statusName: string; deleteOptionsName: string; patchName: string }
+interface PathSet { paths: Json; schemaRoots: Set<string>; statusName: string; deleteOptionsName: string; patchName: string; custom: Json }
+
+/** Schema name of a custom kind, like upstream's (`com.example.lab.v1.Backup`). */
+function customDefinitionName(gvk: Gvk): string {
+  return [...gvk.group.split('.').reverse(), gvk.version, gvk.kind].join('.');
+}
+
+/** A custom kind's schema, with metadata pointing at ObjectMeta and its GVK named. */
+function customSchema(k: ServedKind, objectMeta: string): Json {
+  const schema = structuredClone(k.schema!) as Json;
+  const properties = (schema.properties ?? {}) as Json;
+  properties.apiVersion ??= { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' };
+  properties.kind ??= { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' };
+  properties.metadata = { allOf: [refTo(objectMeta)], description: 'Standard object\'s metadata.' };
+  schema.properties = properties;
+  schema.type ??= 'object';
+  schema['x-kubernetes-group-version-kind'] = [{ group: k.group, version: k.version, kind: k.kind }];
+  return schema;
+}
 
 function addKindPaths(k: ServedKind, out: PathSet): void {
   const gvk: Gvk = { group: k.group, version: k.version, kind: k.kind };
-  const definition = definitionFor(gvk);
+  let definition = definitionFor(gvk);
+  let listDefinition: string | undefined;
+  if (k.schema) {
+    const objectMeta = loadMetaDefinition('apis/meta/v1/ObjectMeta');
+    const listMeta = loadMetaDefinition('apis/meta/v1/ListMeta');
+    out.schemaRoots.add(objectMeta);
+    out.schemaRoots.add(listMeta);
+    definition = customDefinitionName(gvk);
+    listDefinition = `${definition}List`;
+    out.custom[definition] = customSchema(k, objectMeta);
+    out.custom[listDefinition] = {
+      type: 'object', required: ['items'],
+      properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, items: { type: 'array', items: refTo(definition) }, metadata: { allOf: [refTo(listMeta)] } },
+      'x-kubernetes-group-version-kind': [{ group: k.group, version: k.version, kind: `${k.kind}List` }],
+    };
+  }
   if (!definition) return;
-  out.schemaRoots.add(definition);
-  const listDefinition = definitionFor({ ...gvk, kind: `${k.kind}List` });
-  if (listDefinition) out.schemaRoots.add(listDefinition);
+  if (!k.schema) out.schemaRoots.add(definition);
+  if (!k.schema) {
+    listDefinition = definitionFor({ ...gvk, kind: `${k.kind}List` });
+    if (listDefinition) out.schemaRoots.add(listDefinition);
+  }
   // A kind served only as a subresource body (Scale) has schemas but no URLs of its own.
   if (!k.resource || k.resource.includes('/')) return;
 
@@ -238,9 +277,9 @@ function addKindPaths(k: ServedKind, out: PathSet): void {
       continue;
     }
     const subGvk = SUBRESOURCE_KINDS[sub] ?? gvk;
-    const subDefinition = definitionFor(subGvk);
+    const subDefinition: string | undefined = k.schema && !SUBRESOURCE_KINDS[sub] ? definition : definitionFor(subGvk);
     if (!subDefinition) continue;
-    out.schemaRoots.add(subDefinition);
+    if (subDefinition !== definition || !k.schema) out.schemaRoots.add(subDefinition);
     const body = refTo(subDefinition);
     const entry: Json = { parameters: pathParams };
     if (sub === 'binding' || sub === 'eviction' || sub === 'token') {
@@ -275,11 +314,13 @@ function buildDocument(kinds: ServedKind[]): Json {
     statusName,
     deleteOptionsName,
     patchName,
+    custom: {},
   };
   for (const k of kinds) addKindPaths(k, out);
   const schemas: Json = {};
   const definitions = [...closureOf(out.schemaRoots)].sort(([a], [b]) => a.localeCompare(b));
   for (const [name, schema] of definitions) schemas[name] = toOpenApi(schema, false);
+  Object.assign(schemas, out.custom);
   for (const k of kinds) {
     const name = definitionFor({ group: k.group, version: k.version, kind: k.kind });
     if (name) annotatePatchMeta(schemas, name, patchMetaFor(k.group, k.kind), new Set());

@@ -1,5 +1,6 @@
 // Every resource the API server serves, with what discovery, storage and kubectl need.
 import type { ResourceRef } from './client.js';
+import type { CustomResourceBehaviour } from './crd/behaviour.js';
 
 export interface ResourceInfo {
   group: string;
@@ -18,6 +19,8 @@ export interface ResourceInfo {
   statusSubresource: boolean;
   /** metadata.generation rises when spec changes. */
   hasGeneration: boolean;
+  /** Set on resources defined by a CustomResourceDefinition (schema, printer columns, scale). */
+  custom?: CustomResourceBehaviour;
 }
 
 function info(group: string, version: string, resource: string, kind: string, namespaced: boolean, extra: Partial<ResourceInfo> = {}): ResourceInfo {
@@ -53,12 +56,39 @@ export const RESOURCES: ResourceInfo[] = [
   info('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
   info('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
   info('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
+  info('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
 ];
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));
 
+/**
+ * Resources defined at run time (custom resources): a source the CRD registry installs,
+ * asked on every lookup so that a CRD's resources are served as soon as it is stored.
+ */
+let dynamicSource: () => ResourceInfo[] = () => [];
+
+export function setDynamicResources(source: () => ResourceInfo[]): void {
+  dynamicSource = source;
+}
+
+/** Static and dynamic resources, one entry per served version. */
+export function servedResources(): ResourceInfo[] {
+  return [...RESOURCES, ...dynamicSource()];
+}
+
+/** A resource by group and resource name; for custom resources, its storage version. */
 export function findResource(group: string, resource: string): ResourceInfo | undefined {
-  return byGroupResource.get(`${group}/${resource}`);
+  const r = byGroupResource.get(`${group}/${resource}`);
+  if (r) return r;
+  const versions = dynamicSource().filter((d) => d.group === group && d.resource === resource);
+  return versions.find((d) => d.custom?.storage) ?? versions[0];
+}
+
+/** The resource served at this group, version and resource name. */
+export function findServedResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  const r = byGroupResource.get(`${group}/${resource}`);
+  if (r) return r.version === version ? r : undefined;
+  return dynamicSource().find((d) => d.group === group && d.version === version && d.resource === resource);
 }
 
 export function resourceOf(ref: ResourceRef): ResourceInfo {
@@ -69,7 +99,7 @@ export function resourceOf(ref: ResourceRef): ResourceInfo {
 
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of RESOURCES) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  for (const r of servedResources()) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
   return [...seen.values()];
 }
 

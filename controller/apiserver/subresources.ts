@@ -24,6 +24,7 @@ export async function bindPod(core: ApiCore, namespace: string, podName: string,
 }
 
 export function toScale(info: ResourceInfo, obj: KubeObject): KubeObject {
+  if (info.custom?.scale) return customScale(info, obj);
   return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: {
@@ -45,8 +46,41 @@ export async function applyScale(core: ApiCore, info: ResourceInfo, namespace: s
       });
     }
     if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== obj.metadata.resourceVersion) throw conflict(info.resource, name, info.group);
-    obj.spec.replicas = replicas;
+    if (info.custom?.scale) setPath(obj, info.custom.scale.specReplicasPath, replicas);
+    else obj.spec.replicas = replicas;
     return obj;
   });
   return toScale(info, updated);
+}
+
+// Custom resources name where their replica counts live (`.spec.replicas`, `.status.replicas`).
+function getPath(obj: unknown, path: string | undefined): unknown {
+  if (!path) return undefined;
+  let at = obj;
+  for (const part of path.split('.').filter(Boolean)) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
+  return at;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.').filter(Boolean);
+  let at = obj;
+  for (const part of parts.slice(0, -1)) {
+    if (at[part] === null || typeof at[part] !== 'object') at[part] = {};
+    at = at[part] as Record<string, unknown>;
+  }
+  at[parts[parts.length - 1]!] = value;
+}
+
+function customScale(info: ResourceInfo, obj: KubeObject): KubeObject {
+  const paths = info.custom!.scale!;
+  const selector = getPath(obj, paths.labelSelectorPath);
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: Number(getPath(obj, paths.specReplicasPath) ?? 0) },
+    status: { replicas: Number(getPath(obj, paths.statusReplicasPath) ?? 0), ...(typeof selector === 'string' ? { selector } : {}) },
+  };
 }

@@ -12,6 +12,7 @@ import type { ApiCore } from '../apiserver/api-core.js';
 import { findResource } from '../apiserver/resources.js';
 import type { PodStreams } from '../apiserver/http/resource-routes.js';
 import { sendError } from '../apiserver/http/respond.js';
+import { flag, intParam } from '../apiserver/http/query-params.js';
 
 export interface RequestSender {
   send(node: string, op: string, payload: RequestPayload): Promise<unknown>;
@@ -70,7 +71,7 @@ export class PodStreamRelay implements PodStreams {
   async logs(req: IncomingMessage, res: ServerResponse, pod: KubeObject, q: URLSearchParams): Promise<void> {
     const { node, container } = this.target(pod, q.get('container'));
     const transaction = randomUUID();
-    const follow = q.get('follow') === 'true';
+    const follow = flag(q, 'follow');
     let started = false;
     await new Promise<void>((resolve) => {
       const finish = () => { this.pending.delete(transaction); resolve(); };
@@ -95,12 +96,14 @@ export class PodStreamRelay implements PodStreams {
         finish();
       };
       res.on('close', cancel);
-      const tail = q.get('tailLines');
-      const since = q.get('sinceSeconds');
+      // Parameters were checked by the API server (checkLogParams) before reaching here.
+      const tail = intParam(q, 'tailLines', 0);
+      const sinceTime = q.get('sinceTime');
+      const since = intParam(q, 'sinceSeconds', 1) ?? (sinceTime ? Math.max(1, Math.ceil((Date.now() - Date.parse(sinceTime)) / 1000)) : undefined);
       this.sender.send(node, 'logs', {
         op: 'logs', transaction, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid!, container,
-        follow, timestamps: q.get('timestamps') === 'true', previous: q.get('previous') === 'true',
-        ...(tail !== null ? { tailLines: Number(tail) } : {}), ...(since !== null ? { sinceSeconds: Number(since) } : {}),
+        follow, timestamps: flag(q, 'timestamps'), previous: flag(q, 'previous'),
+        ...(tail !== undefined ? { tailLines: tail } : {}), ...(since !== undefined ? { sinceSeconds: since } : {}),
       }).catch((err) => {
         if (!started) sendError(res, new ApiError(503, 'ServiceUnavailable', `logs request not delivered: ${String(err)}`));
         finish();

@@ -1,7 +1,7 @@
 // What the controllers need to know about served resources: their kinds (to follow
 // ownerReferences) and which live inside namespaces (to empty a namespace).
 import type { ResourceRef } from '../apiserver/client.js';
-import { RESOURCES, type ResourceInfo } from '../apiserver/resources.js';
+import { RESOURCES, servedResources, type ResourceInfo } from '../apiserver/resources.js';
 
 const ref = (r: ResourceInfo): ResourceRef => ({ group: r.group, resource: r.resource });
 
@@ -9,9 +9,10 @@ export function allServedResources(): ResourceRef[] {
   return RESOURCES.map(ref);
 }
 
-/** Every served resource that lives inside a namespace. */
+/** Every served resource that lives inside a namespace, custom resources included (once each). */
 export function namespacedResources(): ResourceRef[] {
-  return RESOURCES.filter((r) => r.namespaced).map(ref);
+  const seen = new Set<string>();
+  return servedResources().filter((r) => r.namespaced && !seen.has(r.gr) && seen.add(r.gr)).map(ref);
 }
 
 export function isNamespaced(target: ResourceRef): boolean {

@@ -7,6 +7,7 @@ import type { ResourceInfo } from '../resources.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
+import { defaultCrd } from '../crd/definition-rules.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -66,6 +67,9 @@ export class Admission {
         }
         break;
       }
+      case 'apiextensions.k8s.io/customresourcedefinitions':
+        defaultCrd(obj, old);
+        break;
       case '/namespaces':
         obj.spec ??= {};
         if (!old) obj.spec.finalizers ??= ['kubernetes'];

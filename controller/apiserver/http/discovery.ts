@@ -1,6 +1,6 @@
 // API discovery: the legacy lists (/api, /apis, /api/v1, /apis/<g>/<v>) that every client
 // understands, and the aggregated v2 form kubectl asks for first.
-import { groupVersions, RESOURCES, type ResourceInfo } from '../resources.js';
+import { groupVersions, servedResources, type ResourceInfo } from '../resources.js';
 
 /** API groups served by extra routes rather than the store (metrics.k8s.io). */
 export interface VirtualResource { name: string; singularName: string; kind: string; namespaced: boolean; verbs: string[] }
@@ -68,7 +68,7 @@ export function apiGroup(group: string): object | undefined {
 export function apiResourceList(group: string, version: string): object | undefined {
   const virtual = virtualGroups.find((v) => v.group === group && v.version === version);
   if (virtual) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources: virtual.resources };
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const rs = servedResources().filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   const resources: object[] = [];
   for (const r of rs) {
@@ -112,7 +112,7 @@ export function aggregatedDiscovery(legacy: boolean): object {
       versions: versions.map((version) => ({
         version,
         freshness: 'Current',
-        resources: RESOURCES.filter((r) => r.group === group && r.version === version).map((r) => ({
+        resources: servedResources().filter((r) => r.group === group && r.version === version).map((r) => ({
           resource: r.resource, singularResource: r.singular, scope: r.namespaced ? 'Namespaced' : 'Cluster',
           responseKind: { group, version, kind: r.kind }, verbs: verbsOf(r),
           ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { ApiCore, DeleteOpts } from '../api-core.js';
 import { ApiError, badRequest, conflict, methodNotAllowed, notFound } from '../errors.js';
-import { findResource, type ResourceInfo } from '../resources.js';
+import { findResource, findServedResource, type ResourceInfo } from '../resources.js';
 import { applyPatch } from '../patch/index.js';
 import { applyStrategicMergePatch } from '../patch/strategic-merge.js';
 import { applyScale, bindPod, toScale } from '../subresources.js';
@@ -11,6 +11,10 @@ import { evictPod } from '../eviction.js';
 import { toTable } from '../tables/index.js';
 import { unknownFields } from '../validation/index.js';
 import { decodeBody, readBody } from './body.js';
+import { OBJECT_MEDIA, PATCH_MEDIA, requireMediaType } from './body-limits.js';
+import { removeFields } from './field-pruning.js';
+import { checkCommonParams, checkLogParams, flag, intParam } from './query-params.js';
+import { checkSelectorParams } from './selector-params.js';
 import { sendJson, TABLE_CONTENT_TYPE, wantsTable } from './respond.js';
 import { serveWatch } from './watch.js';
 
@@ -40,11 +44,6 @@ export interface RouteContext {
   onWatchCount?: (delta: number) => void;
 }
 
-function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
-}
-
 /** Splits `/api/v1/...` or `/apis/g/v/...` into its parts; undefined when it is not a resource path. */
 export function parseResourcePath(path: string, query: URLSearchParams): ResourceRequest | undefined {
   const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -72,8 +71,11 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
   if (r.group === '' && r.namespace !== undefined && r.name === undefined && (r.resource === 'status' || r.resource === 'finalize')) {
     r = { ...r, resource: 'namespaces', name: r.namespace, subresource: r.resource, namespace: undefined };
   }
-  const info = findResource(r.group, r.resource);
-  if (!info || info.version !== r.version) throw notFound(r.resource, r.name ?? '', r.group);
+  const info = findServedResource(r.group, r.version, r.resource);
+  if (!info) throw notFound(r.resource, r.name ?? '', r.group);
+  if (r.subresource === 'log') checkLogParams(r.query);
+  else if (r.subresource !== 'exec') checkCommonParams(r.query);
+  checkSelectorParams(r.query, info);
   if (!info.namespaced && r.namespace !== undefined) throw notFound(r.resource, r.name ?? '', r.group);
   if (info.namespaced && r.name === undefined && r.resource === 'bindings') throw notFound(r.resource, '', r.group);
   const method = req.method ?? 'GET';
@@ -89,7 +91,7 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
     switch (method) {
       case 'GET': {
         if (flag(q, 'watch')) return serveWatch(core, req, res, { info, namespace: ns, query: q, table }, ctx.onWatchCount);
-        const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
+        const limit = intParam(q, 'limit', 0) || undefined;
         const result = core.list(info, ns, {
           labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined,
           limit, continue: q.get('continue') ?? undefined,
@@ -107,7 +109,7 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
         });
       }
       case 'POST': {
-        const body = await decodeObject(req, info, q);
+        const body = await decodeObject(req, info, q, res);
         const created = await core.create(info, ns ?? (info.namespaced ? 'default' : undefined), body, { dryRun });
         return sendJson(res, 201, created);
       }
@@ -128,11 +130,11 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
       return sendJson(res, 200, obj);
     }
     case 'PUT': {
-      const body = await decodeObject(req, info, q);
+      const body = await decodeObject(req, info, q, res);
       return sendJson(res, 200, await core.update(info, ns, name, body, undefined, { dryRun }));
     }
     case 'PATCH': {
-      const updated = await patchObject(ctx, req, info, ns, name, undefined, q, dryRun);
+      const updated = await patchObject(ctx, req, res, info, ns, name, undefined, q, dryRun);
       return sendJson(res, updated.created ? 201 : 200, updated.object);
     }
     case 'DELETE': {
@@ -165,11 +167,11 @@ async function serveSubresource(ctx: RouteContext, req: IncomingMessage, res: Se
         return sendJson(res, 200, obj);
       }
       if (method === 'PUT') {
-        const body = await decodeObject(req, info, q);
+        const body = await decodeObject(req, info, q, res);
         if (sub === 'finalize') return sendJson(res, 200, await core.mutate(info, ns, name, (draft) => { draft.spec = body.spec; return draft; }));
         return sendJson(res, 200, await core.update(info, ns, name, body, 'status', { dryRun }));
       }
-      if (method === 'PATCH' && sub === 'status') return sendJson(res, 200, (await patchObject(ctx, req, info, ns, name, 'status', q, dryRun)).object);
+      if (method === 'PATCH' && sub === 'status') return sendJson(res, 200, (await patchObject(ctx, req, res, info, ns, name, 'status', q, dryRun)).object);
       throw methodNotAllowed();
     case 'scale': {
       if (method === 'GET') return sendJson(res, 200, toScale(info, core.get(info, ns ?? '', name)));
@@ -238,23 +240,31 @@ async function serveSubresource(ctx: RouteContext, req: IncomingMessage, res: Se
   }
 }
 
-async function decodeObject(req: IncomingMessage, info: ResourceInfo, q: URLSearchParams): Promise<KubeObject> {
+async function decodeObject(req: IncomingMessage, info: ResourceInfo, q: URLSearchParams, res: ServerResponse): Promise<KubeObject> {
+  requireMediaType(req.headers['content-type'], OBJECT_MEDIA);
   const body = decodeBody(await readBody(req), req.headers['content-type']);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the request body must be a JSON object');
-  checkFields(info, body, q);
+  checkFields(info, body, q, res);
   return body as KubeObject;
 }
 
-/** fieldValidation=Strict refuses unknown fields; Warn reports them in a Warning header. */
+/**
+ * Unknown fields, as upstream's decoder treats them: fieldValidation=Strict refuses
+ * them; otherwise they are dropped, and Warn (the default) says so in Warning headers.
+ */
 function checkFields(info: ResourceInfo, obj: unknown, q: URLSearchParams, res?: ServerResponse): void {
-  const mode = q.get('fieldValidation') ?? 'Warn';
-  if (mode === 'Ignore') return;
-  const unknown = unknownFields(info.group, info.version, info.kind, obj);
+  const mode = q.get('fieldValidation') || 'Warn';
+  const unknown = info.custom ? info.custom.unknownFields(obj as KubeObject) : unknownFields(info.group, info.version, info.kind, obj);
   if (!unknown.length) return;
   if (mode === 'Strict') {
     throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   }
-  res?.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
+  removeFields(obj, unknown);
+  if (mode === 'Warn' && res && !res.headersSent) {
+    const previous = res.getHeader('Warning');
+    const earlier = Array.isArray(previous) ? previous : previous !== undefined ? [String(previous)] : [];
+    res.setHeader('Warning', [...earlier, ...unknown.map((f) => `299 - "unknown field \\"${f}\\""`)]);
+  }
 }
 
 async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOpts> {
@@ -270,18 +280,24 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
     }
   }
   if (q.get('propagationPolicy')) opts.propagationPolicy = q.get('propagationPolicy') as DeleteOpts['propagationPolicy'];
-  if (q.get('gracePeriodSeconds') !== null) opts.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
-  if (q.get('orphanDependents') === 'true') opts.propagationPolicy = 'Orphan';
+  const grace = intParam(q, 'gracePeriodSeconds', 0);
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  if (flag(q, 'orphanDependents')) opts.propagationPolicy = 'Orphan';
   return opts;
 }
 
-async function patchObject(ctx: RouteContext, req: IncomingMessage, info: ResourceInfo, ns: string | undefined, name: string, subresource: 'status' | undefined, q: URLSearchParams, dryRun: boolean): Promise<{ object: KubeObject; created: boolean }> {
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+async function patchObject(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, ns: string | undefined, name: string, subresource: 'status' | undefined, q: URLSearchParams, dryRun: boolean): Promise<{ object: KubeObject; created: boolean }> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  // Custom resources have no patch strategy (upstream's patch handler lists what they take).
+  const accepted = info.custom ? PATCH_MEDIA.filter((m) => !m.includes('strategic')) : PATCH_MEDIA;
+  if (!accepted.includes(contentType)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+  }
   const body = decodeBody(await readBody(req), contentType);
   const core = ctx.core;
   if (contentType === 'application/apply-patch+yaml') {
     // Server-side apply: create when missing, otherwise merge the applied configuration.
-    checkFields(info, body, q);
+    checkFields(info, body, q, res);
     const existing = core.tryGet(info, ns, name);
     if (!existing) {
       const obj = { ...(body as KubeObject), metadata: { ...((body as KubeObject).metadata ?? {}), name } };
@@ -291,7 +307,7 @@ async function patchObject(ctx: RouteContext, req: IncomingMessage, info: Resour
   }
   const object = await core.mutate(info, ns, name, (draft) => {
     const patched = applyPatch(contentType, draft, body, info.group, info.kind) as KubeObject;
-    if (!subresource) checkFields(info, patched, q);
+    if (!subresource) checkFields(info, patched, q, res);
     return patched;
   }, subresource, { dryRun });
   return { object, created: false };

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiCore } from '../api-core.js';
 import { ApiError, notFound, unauthorized } from '../errors.js';
-import { RESOURCES } from '../resources.js';
+import { servedResources } from '../resources.js';
 import { openapiV3Document, openapiV3Index, type ServedKind } from '../openapi.js';
 import { openapiV2 } from '../openapi-v2.js';
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
@@ -48,11 +48,9 @@ const ANONYMOUS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 export class ApiServer {
   readonly server: Server;
-  private readonly kinds: ServedKind[];
   address = '';
 
   constructor(private readonly opts: ApiServerOptions) {
-    this.kinds = RESOURCES.map((r) => ({ group: r.group, version: r.version, kind: r.kind, resource: r.resource, namespaced: r.namespaced, subresources: r.subresources }));
     this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, keepAlive: true, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 30_000;
@@ -78,6 +76,14 @@ export class ApiServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+
+  /** What OpenAPI documents: every served resource, custom ones with their schema. */
+  private get kinds(): ServedKind[] {
+    return servedResources().map((r) => ({
+      group: r.group, version: r.version, kind: r.kind, resource: r.resource, namespaced: r.namespaced, subresources: r.subresources,
+      ...(r.custom ? { schema: r.custom.openapiSchema } : {}),
+    }));
   }
 
   private authenticate(req: IncomingMessage): UserInfo | undefined {

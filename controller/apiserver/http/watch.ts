@@ -7,6 +7,7 @@ import { ApiError } from '../errors.js';
 import { apiVersion, type ResourceInfo } from '../resources.js';
 import { toTable } from '../tables/index.js';
 import { TABLE_CONTENT_TYPE, type TableWanted } from './respond.js';
+import { flag, intParam } from './query-params.js';
 
 export interface WatchRequest {
   info: ResourceInfo;
@@ -19,8 +20,8 @@ const BOOKMARK_EVERY_MS = 15_000;
 
 export function serveWatch(core: ApiCore, req: IncomingMessage, res: ServerResponse, w: WatchRequest, onCount?: (delta: number) => void): void {
   const q = w.query;
-  const bookmarks = q.get('allowWatchBookmarks') === 'true';
-  const timeoutSeconds = Number(q.get('timeoutSeconds') ?? 0);
+  const bookmarks = flag(q, 'allowWatchBookmarks');
+  const timeoutSeconds = intParam(q, 'timeoutSeconds', 0) ?? 0;
   res.writeHead(200, {
     'Content-Type': w.table ? TABLE_CONTENT_TYPE : 'application/json',
     'Cache-Control': 'no-cache, private',

@@ -11,6 +11,7 @@ import { eventPrinter } from './events.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { nodePrinter } from './nodes.js';
 import { podPrinter } from './pods.js';
+import { findResource } from '../resources.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
 export { humanDuration } from './duration.js';
@@ -47,7 +48,8 @@ const PRINTERS: Record<string, TablePrinter> = {
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */
 export function printerFor(group: string, resource: string): TablePrinter {
-  return PRINTERS[`${group === 'core' ? '' : group}/${resource}`] ?? defaultPrinter;
+  const g = group === 'core' ? '' : group;
+  return PRINTERS[`${g}/${resource}`] ?? findResource(g, resource)?.custom?.printer ?? defaultPrinter;
 }
 
 function rowObject(obj: KubeObject, includeObject: TableOptions['includeObject']): unknown {

@@ -2,6 +2,7 @@
 import { FieldPath, type FieldCause } from './field-cause.js';
 import { dns1123Label, dns1123Subdomain } from './names.js';
 import { validateDataKeys } from './data-keys.js';
+import { validateCrd, validateCrdUpdate } from '../crd/definition-rules.js';
 import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
@@ -34,6 +35,7 @@ const RULES: Record<string, KindRules> = {
   'batch/CronJob': { name: dns1123Subdomain, create: spec(validateCronJobSpec), update: spec(validateCronJobSpec) },
   'policy/PodDisruptionBudget': { name: dns1123Subdomain, create: spec(validatePdbSpec), update: spec(validatePdbSpec) },
   'autoscaling/HorizontalPodAutoscaler': { name: dns1123Subdomain, create: spec(validateHpaSpec), update: spec(validateHpaSpec) },
+  'apiextensions.k8s.io/CustomResourceDefinition': { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };

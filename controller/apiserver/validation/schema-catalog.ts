@@ -36,6 +36,11 @@ const SCALAR_DEFINITIONS: Record<string, JsonSchema> = {
   [INT_OR_STRING]: { type: 'string', format: 'int-or-string' },
   'io.k8s.apimachinery.pkg.apis.meta.v1.Time': { type: 'string', format: 'date-time' },
   'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime': { type: 'string', format: 'date-time' },
+  // Any JSON value (CRD schema defaults, enums, examples) and the schema-or-X unions.
+  'io.k8s.api.apiextensions.v1.JSON': { 'x-kubernetes-preserve-unknown-fields': true },
+  'io.k8s.api.apiextensions.v1.JSONSchemaPropsOrArray': { 'x-kubernetes-preserve-unknown-fields': true },
+  'io.k8s.api.apiextensions.v1.JSONSchemaPropsOrBool': { 'x-kubernetes-preserve-unknown-fields': true },
+  'io.k8s.api.apiextensions.v1.JSONSchemaPropsOrStringArray': { 'x-kubernetes-preserve-unknown-fields': true },
 };
 
 export const QUANTITY_DEFINITION = QUANTITY;
@@ -255,7 +260,10 @@ function readDeclaration(file: string, queue: string[]): JsonSchema {
     if (!target) continue;
     for (const name of m[1]!.split(',').map((n) => n.trim()).filter(Boolean)) imports.set(name, target);
   }
+  // A recursive type (JSONSchemaProps) names its own interface.
+  const self = /export interface (I\w+)/.exec(source)?.[1];
   const refOf = (ident: string): string | undefined => {
+    if (ident === self) return definitionNameOfFile(file);
     const target = imports.get(ident);
     if (!target) return undefined;
     queue.push(target);
