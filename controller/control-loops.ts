@@ -24,6 +24,7 @@ import { LoadBalancerController } from './controllers/load-balancer.js';
 import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controllers/hpa.js';
 import { hpaV1Route } from './apiserver/hpa-v1.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { TopicBindingController } from './topicbindings/topic-binding-controller.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView, type AlertSource } from './ui/cluster-view.js';
@@ -92,6 +93,13 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   await scheduler.start();
   const view = new ClusterView(informers, telemetry, undefined, deps.alerts);
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];
+  // Node taints and labels from home-lab MQTT topics.
+  const topicBindings = new TopicBindingController({
+    client, informers, link: deps.link, baseTopic: deps.topics.base, log: log.child({ component: 'topicbinding-controller' }),
+    recorder: new EventRecorder(client, { component: 'topicbinding-controller', host }, log),
+  });
+  topicBindings.start();
+  extra.push(topicBindings);
   if (deps.homeassistant) {
     const ha = new HomeAssistantPublisher({
       link: deps.link, topics: deps.topics, telemetry, informers, log: log.child({ component: 'homeassistant' }), version: deps.version ?? '0.1.0',

@@ -28,6 +28,7 @@ import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { startControlLoops } from './control-loops.js';
 import { clusterConfigFor } from '../protocol/mqtt/heartbeat-policy.js';
 import { CrdController } from './apiserver/crd/crd-controller.js';
+import { ensureTopicBindingCrd } from './topicbindings/install.js';
 import { CustomResourceRegistry } from './apiserver/crd/registry.js';
 
 export interface ControllerOptions {
@@ -101,6 +102,7 @@ export class Controller {
       endpointIP: advertise,
       port: opts.apiListen.port,
     });
+    await ensureTopicBindingCrd(this.client);
 
     // MQTT: embedded broker unless an external one is configured.
     const topics = new Topics(opts.baseTopic);
