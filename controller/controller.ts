@@ -24,6 +24,7 @@ import { PodCidrAllocator } from './controllers/pod-cidr.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { startControlLoops } from './control-loops.js';
+import { startClusterAuth } from './auth/index.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   clusterDomain: string;
   homeassistant: boolean;
+  /** One JSON line per mutating API request; off when unset. */
+  auditLog?: string;
   log: Logger;
 }
 
@@ -86,6 +89,9 @@ export class Controller {
       port: opts.apiListen.port,
     });
 
+    const auth = await startClusterAuth({ core: this.core, dataDir: opts.dataDir, auditLogPath: opts.auditLog, log: log.child({ component: 'auth' }) });
+    this.loops.push(...auth.loops);
+
     // MQTT: embedded broker unless an external one is configured.
     const topics = new Topics(opts.baseTopic);
     let mqttUrl = opts.mqttUrl;
@@ -118,7 +124,7 @@ export class Controller {
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
       podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
     });
-    this.loops = loops.loops;
+    this.loops.push(...loops.loops);
 
     this.bridge = new Bridge({
       link: this.link, topics, core: this.core, client: this.client, telemetry: this.telemetry,
@@ -129,11 +135,13 @@ export class Controller {
     });
     await this.bridge.start();
 
-    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), ...loops.routes];
+    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), ...loops.routes, ...auth.routes];
     this.api = new ApiServer({
       core: this.core,
-      tls: { cert: this.pki.serverCert, key: this.pki.serverKey },
+      tls: { cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert },
       authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount),
+      authenticateCertificate: auth.authenticateCertificate,
+      gate: auth.gate,
       tokens: loops.issueToken,
       streams: this.bridge.streams,
       upgrade: (req, socket, head, url) => this.bridge!.streams.upgrade(req, socket, head, url),

@@ -22,6 +22,10 @@ export const R = {
   controllerrevisions: { group: 'apps', resource: 'controllerrevisions' },
   leases: { group: 'coordination.k8s.io', resource: 'leases' },
   endpointslices: { group: 'discovery.k8s.io', resource: 'endpointslices' },
+  roles: { group: 'rbac.authorization.k8s.io', resource: 'roles' },
+  rolebindings: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
+  clusterroles: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
+  clusterrolebindings: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
 } as const satisfies Record<string, ResourceRef>;
 
 export interface ListOptions {

@@ -49,6 +49,10 @@ export const RESOURCES: ResourceInfo[] = [
   info('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
   info('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   info('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  info('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  info('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
+  info('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  info('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
 ];
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));
