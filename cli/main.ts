@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   agent: { summary: 'run a node agent', load: () => import('./commands/agent.js') },
   kubeconfig: { summary: 'print the admin kubeconfig', load: () => import('./commands/kubeconfig.js') },
   user: { summary: 'API users with client certificates: pikube user add NAME [--group G] | revoke NAME', load: () => import('./commands/user.js') },
+  node: { summary: 'pikube node reset NAME: let a node name join again', load: () => import('./commands/node.js') },
   token: { summary: 'join tokens: pikube token create [--ttl 24h]', load: () => import('./commands/token.js') },
   'mosquitto-config': { summary: 'write mosquitto.conf, passwords and ACL for an external broker', load: () => import('./commands/mosquitto-config.js') },
   install: { summary: 'install systemd units: pikube install controller|agent', load: () => import('./commands/install.js') },

@@ -26,6 +26,7 @@ import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView } from './ui/cluster-view.js';
 import { statusPageRoute } from './ui/status-page.js';
+import type { UiAuthorize } from './ui/rbac-filter.js';
 
 export interface ControlLoopDeps {
   client: ClusterClient;
@@ -40,6 +41,8 @@ export interface ControlLoopDeps {
   topics: Topics;
   homeassistant: boolean;
   metrics: ControllerMetrics;
+  /** RBAC, for what the status page shows each reader. */
+  authorize?: UiAuthorize;
   /** pikube's version, for Home Assistant's device info. */
   version?: string;
 }
@@ -95,12 +98,24 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   return {
     loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, ...extra, { name: 'informers', start() {}, stop: () => informers.stop() }],
     routes: [],
-    selfAuthenticatingRoutes: [statusPageRoute(view)],
+    selfAuthenticatingRoutes: [statusPageRoute(view, {
+      ...(deps.authorize ? { authorize: deps.authorize } : {}),
+      namespaces: () => client.list({ group: '', resource: 'namespaces' }).items.map((n) => n.metadata.name!),
+    })],
     authenticateServiceAccount: (token) => {
       // Service-account tokens are JWTs; anything else is not ours to judge.
       if (token.split('.').length !== 3) return undefined;
       const user = signer.verify(token);
-      return user ? { username: user.username, uid: user.uid, groups: user.groups } : undefined;
+      if (!user) return undefined;
+      // A token bound to a pod ends with that pod (upstream's legacy validator does the same).
+      if (user.pod) {
+        const pod = client.get({ group: '', resource: 'pods' }, user.namespace, user.pod.name);
+        if (!pod || pod.metadata.uid !== user.pod.uid) return undefined;
+      }
+      const extra: Record<string, string[]> = {};
+      if (user.pod) { extra['authentication.kubernetes.io/pod-name'] = [user.pod.name]; extra['authentication.kubernetes.io/pod-uid'] = [user.pod.uid]; }
+      if (user.node) extra['authentication.kubernetes.io/node-name'] = [user.node.name];
+      return { username: user.username, uid: user.uid, groups: user.groups, ...(Object.keys(extra).length ? { extra } : {}) };
     },
     issueToken: (sa, request) => {
       const ttl = request.expirationSeconds ?? 3600;

@@ -25,6 +25,8 @@ import { metricsRoutes } from './metrics/routes.js';
 import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { startControlLoops } from './control-loops.js';
 import { startClusterAuth } from './auth/index.js';
+import { adoptJoinedNodes, forgetDeletedNodes } from './broker/forget-deleted-nodes.js';
+import { R } from './apiserver/client.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -118,11 +120,13 @@ export class Controller {
       logger: log.child({ component: 'join' }),
     });
     await this.join.start();
+    if (!opts.mqttUrl) await adoptJoinedNodes(this.client.list(R.nodes).items.map((n) => n.metadata.name!), opts.dataDir);
+    this.loops.push(forgetDeletedNodes(this.client, opts.dataDir, log.child({ component: 'join' })));
 
     const loops = await startControlLoops({
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
-      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, authorize: (a) => auth.authorizer.authorize(a).allowed, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
     });
     this.loops.push(...loops.loops);
 

@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import { mayPublish, mayReceive, maySubscribe } from './acl.js';
-import type { BrokerCredentials, BrokerIdentity } from './credentials.js';
+import { ownsClientId, type BrokerCredentials, type BrokerIdentity } from './credentials.js';
 
 export interface BrokerLogger {
   info(obj: object, msg: string): void;
@@ -83,6 +83,10 @@ export class EmbeddedBroker {
         opts.credentials.authenticate(username, password?.toString('utf8'), client.id).then((identity) => {
           if (!identity) {
             log.warn({ clientId: client.id, username }, 'mqtt connection refused: bad credentials');
+            return done(notAuthorized(), false);
+          }
+          if (!ownsClientId(identity, client.id)) {
+            log.warn({ clientId: client.id, username }, 'mqtt connection refused: client id belongs to another identity');
             return done(notAuthorized(), false);
           }
           identities.set(client, identity);

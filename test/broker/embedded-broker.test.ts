@@ -5,13 +5,36 @@ import { JoinService } from '../../controller/broker/join-service.js';
 import { MqttLink, MqttRefusedError } from '../../protocol/mqtt/link.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import { obtainCredentials } from '../../agent/join.js';
+import { adoptJoinedNodes } from '../../controller/broker/forget-deleted-nodes.js';
 import { brokerPropertyTests } from './broker-properties.js';
 import { connectLink, record, sleep, tempDir, waitUntil } from './helpers.js';
 
 brokerPropertyTests(test, 'aedes', async () => {
   const dataDir = await tempDir();
   const broker = await EmbeddedBroker.start({ listen: '127.0.0.1:0', credentials: await BrokerCredentials.load(dataDir) });
+  // node-a and node-b joined in the days of derived passwords: the controller adopts them.
+  await adoptJoinedNodes(['node-a', 'node-b'], dataDir);
   return { url: broker.url, dataDir, close: () => broker.close() };
+});
+
+test('a client id belongs to its identity: no node takes another\'s, nobody takes the controller\'s', async (t) => {
+  const { broker, controller, credentials } = await startBroker();
+  t.teardown(async () => { await controller.end(); await broker.close(); });
+  const pa = credentials.provisionNode('pi-a');
+  const pb = credentials.provisionNode('pi-b');
+  const victim = await connectLink(broker.url, { username: 'pi-b', password: pb, clientId: 'pikube-agent-pi-b' });
+  t.teardown(() => victim.end());
+  let drops = 0;
+  victim.on('offline', () => drops++);
+  for (const clientId of ['pikube-agent-pi-b', 'pikube-controller-1', 'join-pi-b', 'pikube-agent-pi-a-b']) {
+    await t.throwsAsync(new MqttLink({ url: broker.url, clientId, username: 'pi-a', password: pa, reconnectPeriodMs: 0 }).start({ timeoutMs: 3000 }), { instanceOf: MqttRefusedError }, clientId);
+  }
+  await sleep(300);
+  t.true(victim.connected);
+  t.is(drops, 0);
+  // Its own id, and suffixed ones, work.
+  const own = await connectLink(broker.url, { username: 'pi-a', password: pa, clientId: 'pikube-agent-pi-a:extra' });
+  await own.end();
 });
 
 const topics = new Topics();
@@ -55,7 +78,7 @@ test('a joining client may only use its own join topics', async (t) => {
 test('a node may read cluster-wide topics and its own requests, and nothing of the controller', async (t) => {
   const { broker, controller, credentials } = await startBroker();
   t.teardown(async () => { await controller.end(); await broker.close(); });
-  const node = await connectLink(broker.url, { username: 'pi-1', password: credentials.nodePassword('pi-1') });
+  const node = await connectLink(broker.url, { username: 'pi-1', password: credentials.provisionNode('pi-1') });
   t.teardown(() => node.end());
   const got = await record(node, topics.cluster());
   const requests = await record(node, topics.nodeRequests('pi-1'));

@@ -6,6 +6,7 @@ import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
 import { asObj, type Obj } from './shape.js';
+import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
 export interface KindRules {
@@ -29,6 +30,10 @@ const RULES: Record<string, KindRules> = {
   'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
+  'rbac.authorization.k8s.io/Role': { name: pathSegmentName, create: validateRules, update: validateRules },
+  'rbac.authorization.k8s.io/ClusterRole': { name: pathSegmentName, create: validateRules, update: validateRules },
+  'rbac.authorization.k8s.io/RoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
+  'rbac.authorization.k8s.io/ClusterRoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };
