@@ -46,6 +46,8 @@ export interface ControllerOptions {
   homeassistant: boolean;
   /** One JSON line per mutating API request; off when unset. */
   auditLog?: string;
+  /** Longest lifetime of a requested service-account token, in seconds. */
+  maxTokenSeconds?: number;
   log: Logger;
 }
 
@@ -126,7 +128,7 @@ export class Controller {
     const loops = await startControlLoops({
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
-      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, authorize: (a) => auth.authorizer.authorize(a).allowed, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, authorize: (a) => auth.authorizer.authorize(a).allowed, maxTokenSeconds: opts.maxTokenSeconds, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
     });
     this.loops.push(...loops.loops);
 

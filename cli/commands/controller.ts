@@ -18,6 +18,8 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string', default: '24' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   homeassistant: { type: 'boolean', default: false },
+  'audit-log': { type: 'string' },
+  'service-account-max-token-expiration': { type: 'string', default: '48h' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -38,6 +40,8 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --node-cidr-mask-size N           size of each node's pod range (default 24)
   --cluster-domain NAME             DNS domain of Services (default cluster.local)
   --homeassistant                   announce nodes to Home Assistant by MQTT discovery
+  --audit-log FILE                  one JSON line per mutating API request (off by default: spares the SD card)
+  --service-account-max-token-expiration DUR  longest token kubectl create token may get (default 48h)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -65,8 +69,16 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     nodeCIDRMaskSize: mask,
     clusterDomain: v['cluster-domain']!,
     homeassistant: v.homeassistant ?? false,
+    ...(v['audit-log'] ? { auditLog: v['audit-log'] } : {}),
+    maxTokenSeconds: maxTokenSeconds(v['service-account-max-token-expiration'] ?? '48h'),
     log,
   };
+}
+
+function maxTokenSeconds(text: string): number {
+  const s = Math.round(parseDuration(text, '--service-account-max-token-expiration') / 1000);
+  if (s < 600) throw new UsageError('--service-account-max-token-expiration must be at least 10m');
+  return s;
 }
 
 export { runUntilSignal } from '../run-until-signal.js';
