@@ -24,6 +24,7 @@ const KINDS: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': 'rbac/v1.RoleBinding',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac/v1.ClusterRole',
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'rbac/v1.ClusterRoleBinding',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication/v1.SelfSubjectReview',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization/v1.SelfSubjectAccessReview',
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization/v1.SelfSubjectRulesReview',
   'authorization.k8s.io/v1/SubjectAccessReview': 'authorization/v1.SubjectAccessReview',

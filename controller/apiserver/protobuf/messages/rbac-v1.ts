@@ -47,6 +47,9 @@ export const rbacV1Messages: Record<string, MessageTable> = {
 };
 
 export const authorizationV1Messages: Record<string, MessageTable> = {
+  'authentication/v1.SelfSubjectReview': {
+    1: ['metadata', 'meta/v1.ObjectMeta'],
+  },
   'authorization/v1.ExtraValue': {
     1: ['items', 'string', REP],
   },
