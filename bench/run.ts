@@ -9,6 +9,7 @@
 import { benchScheduler } from './scheduler.js';
 import { benchApiCreates, benchTableList, benchWatchLatency } from './api.js';
 import { benchControllerRss } from './api-rss.js';
+import { benchApiCreatesEditor } from './api-rbac.js';
 import { benchStatusUpdateBytes } from './store.js';
 import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
@@ -22,6 +23,7 @@ interface Benchmark { name: string; run: () => Promise<Metric[]> }
 
 export const BENCHMARKS: Benchmark[] = [
   { name: 'api-creates', run: () => benchApiCreates({ total: 6000, concurrency: 50 }) },
+  { name: 'api-creates-editor', run: () => benchApiCreatesEditor({ total: 6000, concurrency: 50 }) },
   { name: 'table-list', run: () => benchTableList({ pods: 1000, requests: 200 }) },
   { name: 'watch-latency', run: () => benchWatchLatency({ writes: 1000 }) },
   { name: 'status-bytes', run: () => benchStatusUpdateBytes({ pods: 1000, updates: 2000 }) },

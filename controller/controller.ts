@@ -93,7 +93,10 @@ export class Controller {
       port: opts.apiListen.port,
     });
 
-    const auth = await startClusterAuth({ core: this.core, dataDir: opts.dataDir, auditLogPath: opts.auditLog, log: log.child({ component: 'auth' }) });
+    const auth = await startClusterAuth({
+      core: this.core, dataDir: opts.dataDir, auditLogPath: opts.auditLog, log: log.child({ component: 'auth' }),
+      onDenied: (user) => this.metrics.authorizationDenials.inc({ user_kind: userKind(user.username) }),
+    });
     this.loops.push(...auth.loops);
 
     // MQTT: embedded broker unless an external one is configured.
@@ -138,6 +141,7 @@ export class Controller {
       serviceAccount: loops.serviceAccountFor({ caCrt: this.pki.caCert, apiServer: `https://${advertise}:${opts.apiListen.port}` }),
       podCidrFor: (node) => podCidrs.cidrFor(node),
       dns: { clusterDomain: opts.clusterDomain },
+      onNodeDenied: (node, what) => this.metrics.nodeDenials.inc({ node, what }),
     });
     await this.bridge.start();
 
@@ -190,4 +194,12 @@ export class Controller {
     writeFileSync(tmp, kubeconfigYaml(server, this.pki!.caCert, this.pki!.adminToken), { mode: 0o600 });
     renameSync(tmp, this.kubeconfigPath);
   }
+}
+
+/** A coarse, bounded label for metrics: never the user name itself. */
+function userKind(username: string): string {
+  if (username.startsWith('system:serviceaccount:')) return 'serviceaccount';
+  if (username.startsWith('system:node:')) return 'node';
+  if (username.startsWith('system:')) return 'system';
+  return 'user';
 }
