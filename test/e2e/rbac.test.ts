@@ -217,3 +217,27 @@ test.serial('a node credential is not an API credential', async (t) => {
   t.is((await curl(creds.password, '/api/v1/secrets')).code, '401');
   t.is((await curl(undefined, '/api/v1/namespaces/other/secrets', 'GET', ['-u', `${creds.username}:${creds.password}`])).code, '401');
 });
+
+test.serial('the status page signs in by form and shows a reader only what RBAC lets them list', async (t) => {
+  await k(['-n', 'lowpriv', 'create', 'serviceaccount', 'looker']);
+  await k(['-n', 'lowpriv', 'create', 'rolebinding', 'looker-view', '--clusterrole=view', '--serviceaccount=lowpriv:looker']);
+  await k(['apply', '-f', '-'], { input: ['lowpriv', 'other'].map((ns) => `apiVersion: v1\nkind: Pod\nmetadata: {name: shown-${ns}, namespace: ${ns}}\nspec:\n  containers: [{name: c, image: localhost/busybox:latest, command: ["/bin/sleep", "3600"]}]\n`).join('---\n') });
+  const token = (await k(['-n', 'lowpriv', 'create', 'token', 'looker'])).stdout.trim();
+  const login = await execa('curl', ['-sk', '-D', '-', '-o', '/dev/null', '--data-urlencode', `token=${token}`, `${ctrl.apiUrl}/ui/login`], { reject: false });
+  t.regex(login.stdout, /^HTTP\/1\.1 303/m);
+  const cookie = /^set-cookie: (pikube_ui_session=[^;]+);.*HttpOnly; Secure; SameSite=Strict/im.exec(login.stdout);
+  t.truthy(cookie, login.stdout);
+  t.notRegex(login.stdout, new RegExp(token.slice(-20)));
+  const stream = await execa('curl', ['-sk', '--max-time', '3', '-H', `Cookie: ${cookie![1]}`, `${ctrl.apiUrl}/ui/stream`], { reject: false });
+  const data = /^data: (.+)$/m.exec(stream.stdout);
+  t.truthy(data, stream.stdout.slice(0, 300));
+  const snapshot = JSON.parse(data![1]!) as { nodes: { name: string; cpu: object }[]; pods: { namespace: string; name: string }[]; events: { namespace?: string }[] };
+  t.true(snapshot.pods.some((p) => p.name === 'shown-lowpriv'));
+  t.false(snapshot.pods.some((p) => p.namespace !== 'lowpriv'), 'nothing of other namespaces');
+  t.true(snapshot.events.every((e) => e.namespace === 'lowpriv'));
+  t.true(snapshot.nodes.every((n) => Object.keys(n.cpu).length === 0), 'no node details without list nodes');
+  // A token that may see nothing gets no session.
+  const nobody = (await k(['-n', 'other', 'create', 'token', 'default'])).stdout.trim();
+  const refused = await execa('curl', ['-sk', '-o', '/dev/null', '-w', '%{http_code}', '--data-urlencode', `token=${nobody}`, `${ctrl.apiUrl}/ui/login`], { reject: false });
+  t.is(refused.stdout, '403');
+});
