@@ -10,6 +10,7 @@ import { benchScheduler } from './scheduler.js';
 import { benchApiCreates, benchTableList, benchWatchLatency } from './api.js';
 import { benchControllerRss } from './api-rss.js';
 import { benchApiCreatesEditor } from './api-rbac.js';
+import { benchJoin } from './join.js';
 import { benchStatusUpdateBytes } from './store.js';
 import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
@@ -31,6 +32,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'agent-pod-start', run: () => benchPodStart({ pods: 10, deliveries: 100 }) },
   { name: 'agent-idle', run: () => benchAgentIdle({ pods: 10, idleSeconds: 60 }) },
   { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
+  { name: 'agent-join', run: () => benchJoin({ agents: 5 }) },
   { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
   { name: 'services', run: () => benchServices() },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).

@@ -125,3 +125,49 @@ test('the join service answers refusals for reserved or invalid names, and drops
   t.true(byNonce.n4.ok);
   t.is(byNonce.n4.username, 'good');
 });
+
+test('a node over its limits is dropped: 20 retained 5 MB messages are refused and none is kept', async (t) => {
+  t.timeout(180_000);
+  const { broker, controller, credentials } = await startBroker();
+  t.teardown(async () => { await controller.end(); await broker.close(); });
+  const password = credentials.provisionNode('pi-big');
+  const big = Buffer.alloc(5 * 1024 * 1024, 'x');
+  const rssBefore = process.memoryUsage().rss;
+  let refused = 0;
+  for (let i = 0; i < 20; i++) {
+    const node = await connectLink(broker.url, { username: 'pi-big', password, reconnectPeriodMs: 0 });
+    const closed = new Promise<void>((resolve) => node.once('close', () => resolve()));
+    // No PUBACK comes for a refused message: wait for the broker to close the connection.
+    void node.publish(topics.status('pi-big'), big, { retain: true, qos: 1 }).catch(() => undefined);
+    await Promise.race([closed, sleep(8000)]);
+    if (!node.connected) refused++;
+    await node.end().catch(() => undefined);
+  }
+  t.is(refused, 20);
+  // Nothing of it was retained: a late subscriber gets no status for the node.
+  const seen = await record(controller, topics.status('pi-big'));
+  await sleep(300);
+  t.is(seen.length, 0);
+  // Small retained messages still work, up to the node's retained-bytes cap.
+  const node = await connectLink(broker.url, { username: 'pi-big', password });
+  t.true(await node.publish(topics.status('pi-big'), { ok: true }, { retain: true, qos: 1 }));
+  await waitUntil(() => seen.length === 1);
+  await node.end();
+  t.log(`test process RSS ${Math.round((process.memoryUsage().rss - rssBefore) / 1048576)} MB above where it started`);
+});
+
+test('the 51st failed login in a minute from one address is refused even with the right token, and logged', async (t) => {
+  t.timeout(120_000);
+  const dataDir = await tempDir();
+  const credentials = await BrokerCredentials.load(dataDir);
+  const warnings: string[] = [];
+  const logger = { info() {}, warn: (_o: object, m: string) => { warnings.push(m); } };
+  const broker = await EmbeddedBroker.start({ listen: '127.0.0.1:0', credentials, logger });
+  t.teardown(() => broker.close());
+  const token = await ensureJoinToken(dataDir);
+  for (let i = 0; i < 50; i++) {
+    await t.throwsAsync(new MqttLink({ url: broker.url, clientId: 'join-guess', username: 'pikube-join', password: `aaaaaa.${String(i).padStart(16, '0')}`, reconnectPeriodMs: 0 }).start({ timeoutMs: 3000 }), { instanceOf: MqttRefusedError });
+  }
+  await t.throwsAsync(new MqttLink({ url: broker.url, clientId: 'join-guess', username: 'pikube-join', password: token, reconnectPeriodMs: 0 }).start({ timeoutMs: 3000 }), { instanceOf: MqttRefusedError });
+  t.is(warnings.filter((w) => /locked out/.test(w)).length, 1);
+});
