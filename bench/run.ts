@@ -9,6 +9,8 @@
 import { benchScheduler } from './scheduler.js';
 import { benchApiCreates, benchTableList, benchWatchLatency } from './api.js';
 import { benchControllerRss } from './api-rss.js';
+import { benchApiCreatesEditor } from './api-rbac.js';
+import { benchJoin } from './join.js';
 import { benchStatusUpdateBytes } from './store.js';
 import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
@@ -22,6 +24,7 @@ interface Benchmark { name: string; run: () => Promise<Metric[]> }
 
 export const BENCHMARKS: Benchmark[] = [
   { name: 'api-creates', run: () => benchApiCreates({ total: 6000, concurrency: 50 }) },
+  { name: 'api-creates-editor', run: () => benchApiCreatesEditor({ total: 6000, concurrency: 50 }) },
   { name: 'table-list', run: () => benchTableList({ pods: 1000, requests: 200 }) },
   { name: 'watch-latency', run: () => benchWatchLatency({ writes: 1000 }) },
   { name: 'status-bytes', run: () => benchStatusUpdateBytes({ pods: 1000, updates: 2000 }) },
@@ -29,6 +32,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'agent-pod-start', run: () => benchPodStart({ pods: 10, deliveries: 100 }) },
   { name: 'agent-idle', run: () => benchAgentIdle({ pods: 10, idleSeconds: 60 }) },
   { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
+  { name: 'agent-join', run: () => benchJoin({ agents: 5 }) },
   { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
   { name: 'services', run: () => benchServices() },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).

@@ -29,6 +29,7 @@ import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView, type AlertSource } from './ui/cluster-view.js';
 import { statusPageRoute } from './ui/status-page.js';
+import type { UiAuthorize } from './ui/rbac-filter.js';
 
 export interface ControlLoopDeps {
   client: ClusterClient;
@@ -43,6 +44,10 @@ export interface ControlLoopDeps {
   topics: Topics;
   homeassistant: boolean;
   metrics: ControllerMetrics;
+  /** RBAC, for what the status page shows each reader. */
+  authorize?: UiAuthorize;
+  /** Longest lifetime a TokenRequest may get (longer requests are shortened). */
+  maxTokenSeconds?: number;
   /** pikube's version, for Home Assistant's device info. */
   version?: string;
   /** Control-plane problems for the status page. */
@@ -59,8 +64,12 @@ export interface StartedLoops {
   issueToken: TokenIssuer;
 }
 
-/** Long-lived pod tokens, signed once per pod and reused, so desired state stays stable. */
-const POD_TOKEN_TTL_SECONDS = 365 * 86400;
+/** A pod's token lives an hour (upstream's kube-api-access volume asks 3607 s) and is bound to the pod. */
+export const POD_TOKEN_TTL_SECONDS = 3607;
+/** Tokens are re-signed after 80 % of their life, as the kubelet's token manager does. */
+const REFRESH_FRACTION = 0.8;
+/** Upper bound of `kubectl create token --duration` unless --service-account-max-token-expiration says otherwise. */
+export const DEFAULT_MAX_TOKEN_SECONDS = 48 * 3600;
 
 export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedLoops> {
   const { client, log, telemetry } = deps;
@@ -107,19 +116,32 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     await ha.start();
     extra.push(ha);
   }
-  const tokens = new Map<string, string>();
+  const tokens = new Map<string, { token: string; refreshAt: number }>();
+  const maxTokenSeconds = deps.maxTokenSeconds ?? DEFAULT_MAX_TOKEN_SECONDS;
   return {
     loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, ...extra, { name: 'informers', start() {}, stop: () => informers.stop() }],
     routes: [hpaV1Route(deps.core)],
-    selfAuthenticatingRoutes: [statusPageRoute(view)],
+    selfAuthenticatingRoutes: [statusPageRoute(view, {
+      ...(deps.authorize ? { authorize: deps.authorize } : {}),
+      namespaces: () => client.list({ group: '', resource: 'namespaces' }).items.map((n) => n.metadata.name!),
+    })],
     authenticateServiceAccount: (token) => {
       // Service-account tokens are JWTs; anything else is not ours to judge.
       if (token.split('.').length !== 3) return undefined;
       const user = signer.verify(token);
-      return user ? { username: user.username, uid: user.uid, groups: user.groups } : undefined;
+      if (!user) return undefined;
+      // A token bound to a pod ends with that pod (upstream's legacy validator does the same).
+      if (user.pod) {
+        const pod = client.get({ group: '', resource: 'pods' }, user.namespace, user.pod.name);
+        if (!pod || pod.metadata.uid !== user.pod.uid) return undefined;
+      }
+      const extra: Record<string, string[]> = {};
+      if (user.pod) { extra['authentication.kubernetes.io/pod-name'] = [user.pod.name]; extra['authentication.kubernetes.io/pod-uid'] = [user.pod.uid]; }
+      if (user.node) extra['authentication.kubernetes.io/node-name'] = [user.node.name];
+      return { username: user.username, uid: user.uid, groups: user.groups, ...(Object.keys(extra).length ? { extra } : {}) };
     },
     issueToken: (sa, request) => {
-      const ttl = request.expirationSeconds ?? 3600;
+      const ttl = Math.min(request.expirationSeconds ?? 3600, maxTokenSeconds);
       const token = signer.sign({
         namespace: sa.metadata.namespace!, serviceAccountName: sa.metadata.name!, uid: sa.metadata.uid!,
         ...(request.boundPod ? { pod: request.boundPod } : {}), ...(request.audiences?.length ? { audiences: request.audiences } : {}),
@@ -128,19 +150,37 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     },
     serviceAccountFor: (cluster) => (pod) => {
       const uid = pod.metadata.uid!;
-      let token = tokens.get(uid);
-      if (!token) {
-        const name = pod.spec.serviceAccountName ?? 'default';
-        const sa = client.get({ group: '', resource: 'serviceaccounts' }, pod.metadata.namespace, name);
-        if (!sa) return undefined;
-        token = signer.sign({
+      const name = pod.spec.serviceAccountName ?? 'default';
+      const sa = client.get({ group: '', resource: 'serviceaccounts' }, pod.metadata.namespace, name);
+      if (!sa) return undefined;
+      const projected = projectedToken(pod);
+      // automountServiceAccountToken: false on the pod, or (unless the pod says) on its account.
+      const automount = pod.spec.automountServiceAccountToken ?? (sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken ?? true;
+      if (!automount && !projected) return undefined;
+      let cached = tokens.get(uid);
+      if (!cached || Date.now() >= cached.refreshAt) {
+        const ttl = Math.max(600, Math.min(projected?.expirationSeconds ?? POD_TOKEN_TTL_SECONDS, maxTokenSeconds));
+        const token = signer.sign({
           namespace: pod.metadata.namespace!, serviceAccountName: name, uid: sa.metadata.uid!,
           pod: { name: pod.metadata.name!, uid }, ...(pod.spec.nodeName ? { node: { name: pod.spec.nodeName } } : {}),
-        }, POD_TOKEN_TTL_SECONDS);
-        tokens.set(uid, token);
+          ...(projected?.audience ? { audiences: [projected.audience] } : {}),
+        }, ttl);
+        cached = { token, refreshAt: Date.now() + ttl * 1000 * REFRESH_FRACTION };
+        tokens.delete(uid);
+        tokens.set(uid, cached);
         if (tokens.size > 20_000) tokens.delete(tokens.keys().next().value as string);
       }
-      return { token, caCrt: cluster.caCrt, namespace: pod.metadata.namespace!, apiServer: cluster.apiServer };
+      return { token: cached.token, caCrt: cluster.caCrt, namespace: pod.metadata.namespace!, apiServer: cluster.apiServer };
     },
   };
+}
+
+/** The pod's own projected serviceAccountToken source, if it asks for one. */
+function projectedToken(pod: Pod): { expirationSeconds?: number; audience?: string } | undefined {
+  for (const v of pod.spec.volumes ?? []) {
+    for (const src of (v.projected?.sources ?? []) as { serviceAccountToken?: { expirationSeconds?: number; audience?: string } }[]) {
+      if (src.serviceAccountToken) return src.serviceAccountToken;
+    }
+  }
+  return undefined;
 }

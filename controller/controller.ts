@@ -30,6 +30,9 @@ import { clusterConfigFor } from '../protocol/mqtt/heartbeat-policy.js';
 import { CrdController } from './apiserver/crd/crd-controller.js';
 import { ensureTopicBindingCrd } from './topicbindings/install.js';
 import { CustomResourceRegistry } from './apiserver/crd/registry.js';
+import { startClusterAuth } from './auth/index.js';
+import { adoptJoinedNodes, forgetDeletedNodes } from './broker/forget-deleted-nodes.js';
+import { R } from './apiserver/client.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -49,6 +52,10 @@ export interface ControllerOptions {
   homeassistant: boolean;
   /** Scheduled store snapshots; intervalMs 0 turns them off. dir defaults to <dataDir>/snapshots. */
   snapshots?: { intervalMs: number; retain: number; dir?: string };
+  /** One JSON line per mutating API request; off when unset. */
+  auditLog?: string;
+  /** Longest lifetime of a requested service-account token, in seconds. */
+  maxTokenSeconds?: number;
   log: Logger;
 }
 
@@ -104,6 +111,12 @@ export class Controller {
     });
     await ensureTopicBindingCrd(this.client);
 
+    const auth = await startClusterAuth({
+      core: this.core, dataDir: opts.dataDir, auditLogPath: opts.auditLog, log: log.child({ component: 'auth' }),
+      onDenied: (user) => this.metrics.authorizationDenials.inc({ user_kind: userKind(user.username) }),
+    });
+    this.loops.push(...auth.loops);
+
     // MQTT: embedded broker unless an external one is configured.
     const topics = new Topics(opts.baseTopic);
     let mqttUrl = opts.mqttUrl;
@@ -130,14 +143,16 @@ export class Controller {
       logger: log.child({ component: 'join' }),
     });
     await this.join.start();
+    if (!opts.mqttUrl) await adoptJoinedNodes(this.client.list(R.nodes).items.map((n) => n.metadata.name!), opts.dataDir);
+    this.loops.push(forgetDeletedNodes(this.client, opts.dataDir, log.child({ component: 'join' })));
 
     const loops = await startControlLoops({
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
-      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, authorize: (a) => auth.authorizer.authorize(a).allowed, maxTokenSeconds: opts.maxTokenSeconds, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
       alerts: this.store.health,
     });
-    this.loops = loops.loops;
+    this.loops.push(...loops.loops);
 
     this.bridge = new Bridge({
       link: this.link, topics, core: this.core, client: this.client, telemetry: this.telemetry,
@@ -146,14 +161,17 @@ export class Controller {
       podCidrFor: (node) => podCidrs.cidrFor(node),
       dns: { clusterDomain: opts.clusterDomain },
       clusterConfig: clusterConfigFor(opts.nodeMonitorGracePeriodMs / 1000),
+      onNodeDenied: (node, what) => this.metrics.nodeDenials.inc({ node, what }),
     });
     await this.bridge.start();
 
-    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), snapshotRoute(this.store), ...loops.routes];
+    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), snapshotRoute(this.store), ...loops.routes, ...auth.routes];
     this.api = new ApiServer({
       core: this.core,
-      tls: { cert: this.pki.serverCert, key: this.pki.serverKey },
+      tls: { cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert },
       authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount),
+      authenticateCertificate: auth.authenticateCertificate,
+      gate: auth.gate,
       tokens: loops.issueToken,
       streams: this.bridge.streams,
       upgrade: (req, socket, head, url) => this.bridge!.streams.upgrade(req, socket, head, url),
@@ -199,4 +217,12 @@ export class Controller {
     writeFileSync(tmp, kubeconfigYaml(server, this.pki!.caCert, this.pki!.adminToken), { mode: 0o600 });
     renameSync(tmp, this.kubeconfigPath);
   }
+}
+
+/** A coarse, bounded label for metrics: never the user name itself. */
+function userKind(username: string): string {
+  if (username.startsWith('system:serviceaccount:')) return 'serviceaccount';
+  if (username.startsWith('system:node:')) return 'node';
+  if (username.startsWith('system:')) return 'system';
+  return 'user';
 }

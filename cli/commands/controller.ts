@@ -22,6 +22,8 @@ export const CONTROLLER_FLAGS = {
   'snapshot-interval': { type: 'string', default: '12h' },
   'snapshot-retain': { type: 'string', default: '5' },
   'snapshot-dir': { type: 'string' },
+  'audit-log': { type: 'string' },
+  'service-account-max-token-expiration': { type: 'string', default: '48h' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -46,6 +48,8 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --snapshot-interval DUR           store snapshot every DUR when something changed; 0 turns it off (default 12h)
   --snapshot-retain N               scheduled snapshots kept (default 5)
   --snapshot-dir DIR                where they go, e.g. a USB stick or NAS mount (default <data-dir>/snapshots)
+  --audit-log FILE                  one JSON line per mutating API request (off by default: spares the SD card)
+  --service-account-max-token-expiration DUR  longest token kubectl create token may get (default 48h)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -81,8 +85,16 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     clusterDomain: v['cluster-domain']!,
     homeassistant: v.homeassistant ?? false,
     snapshots: { intervalMs: snapshotInterval, retain, ...(v['snapshot-dir'] ? { dir: v['snapshot-dir'] } : {}) },
+    ...(v['audit-log'] ? { auditLog: v['audit-log'] } : {}),
+    maxTokenSeconds: maxTokenSeconds(v['service-account-max-token-expiration'] ?? '48h'),
     log,
   };
+}
+
+function maxTokenSeconds(text: string): number {
+  const s = Math.round(parseDuration(text, '--service-account-max-token-expiration') / 1000);
+  if (s < 600) throw new UsageError('--service-account-max-token-expiration must be at least 10m');
+  return s;
 }
 
 export { runUntilSignal } from '../run-until-signal.js';

@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     const host = api.host === '0.0.0.0' || api.host === '::' ? '127.0.0.1' : api.host.includes(':') ? `[${api.host}]` : api.host;
     // The admin token stays out of the output (it may end up in a journal).
     const ui = `https://${host}:${api.port}/ui/`;
-    process.stdout.write(`\npikube is up (runtime: ${runtime}). Next:\n\n  kubectl --kubeconfig ${controller.kubeconfigPath} get nodes\n\nStatus page: ${ui}?token=<the token in ${join(opts.dataDir, 'admin-token')}> (self-signed certificate)\n\n`);
+    process.stdout.write(`\npikube is up (runtime: ${runtime}). Next:\n\n  kubectl --kubeconfig ${controller.kubeconfigPath} get nodes\n\nStatus page: ${ui} (sign in with the token in ${join(opts.dataDir, 'admin-token')}; self-signed certificate)\n\n`);
   } catch (err) {
     log.error({ err: String((err as Error)?.message ?? err) }, 'pikube up failed');
     await agent?.stop().catch(() => undefined);

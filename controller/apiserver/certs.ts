@@ -12,14 +12,14 @@ import { join } from 'node:path';
 // the library's start-up cost (about a tenth of a second on a Pi-class core).
 type X509 = typeof import('@peculiar/x509');
 let x509Module: Promise<X509> | undefined;
-function loadX509(): Promise<X509> {
+export function loadX509(): Promise<X509> {
   return (x509Module ??= import('@peculiar/x509').then((x509) => {
     x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
     return x509;
   }));
 }
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+export const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export interface ClusterPki {
   caCert: string;
@@ -29,7 +29,7 @@ export interface ClusterPki {
   adminToken: string;
 }
 
-function pem(label: string, der: ArrayBuffer): string {
+export function pem(label: string, der: ArrayBuffer): string {
   const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
@@ -84,7 +84,7 @@ async function makeCa(): Promise<{ cert: string; key: string }> {
   return { cert: cert.toString('pem') + '\n', key: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
 }
 
-async function importKey(keyPem: string): Promise<CryptoKey> {
+export async function importKey(keyPem: string): Promise<CryptoKey> {
   const der = Buffer.from(keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
   return webcrypto.subtle.importKey('pkcs8', der, ALG, false, ['sign']) as Promise<CryptoKey>;
 }

@@ -26,6 +26,10 @@ export const R = {
   cronjobs: { group: 'batch', resource: 'cronjobs' },
   poddisruptionbudgets: { group: 'policy', resource: 'poddisruptionbudgets' },
   horizontalpodautoscalers: { group: 'autoscaling', resource: 'horizontalpodautoscalers' },
+  roles: { group: 'rbac.authorization.k8s.io', resource: 'roles' },
+  rolebindings: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
+  clusterroles: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
+  clusterrolebindings: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
 } as const satisfies Record<string, ResourceRef>;
 
 export interface ListOptions {

@@ -57,6 +57,10 @@ export const RESOURCES: ResourceInfo[] = [
   info('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
   info('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
   info('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
+  info('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  info('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
+  info('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  info('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
 ];
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));

@@ -1,5 +1,6 @@
 // The MQTT gateway: store changes → per-node desired state on MQTT, agent reports →
 // Node and Pod status. Every incoming payload is validated; bad ones are logged and dropped.
+import type { NodeDenial } from './node-restriction.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { ClusterConfigPayload, DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
 import type { MqttLink } from '../../protocol/mqtt/link.js';
@@ -29,6 +30,8 @@ export interface BridgeOptions {
   dns?: DesiredPodsPayload['dns'];
   /** Heartbeat rate and status refresh for every agent, retained on `<base>/v1/cluster/config`. */
   clusterConfig: ClusterConfigPayload;
+  /** A node tried what it may not (NodeRestriction): counted in the metrics. */
+  onNodeDenied?: NodeDenial;
 }
 
 export class Bridge {
@@ -46,7 +49,7 @@ export class Bridge {
     const { link, topics, client, log } = opts;
     this.pods = new PodStatusSync({ client, log });
     this.nodes = new NodeStatusSync({
-      client, telemetry: opts.telemetry, log, podCidrFor: opts.podCidrFor,
+      client, telemetry: opts.telemetry, log, podCidrFor: opts.podCidrFor, onDenied: opts.onNodeDenied,
       // The controller marked this node's pods unready while it was away: restore what the agent last reported.
       onReady: (node) => void this.pods.reapply(node).catch((err) => log.warn({ node, err: String(err) }, 'pod statuses not restored')),
     });

@@ -71,6 +71,9 @@ export function podReferences(pod: Pod): { configMaps: Set<string>; secrets: Set
   return { configMaps, secrets };
 }
 
+/** How often pod tokens are looked at for renewal (they are renewed at 80 % of an hour or more). */
+const TOKEN_CHECK_MS = 60_000;
+
 export class DesiredStatePublisher {
   /** node → pod uid → pod */
   private readonly byNode = new Map<string, Map<string, Pod>>();
@@ -85,6 +88,7 @@ export class DesiredStatePublisher {
   private readonly podJson = new Map<string, { key: string; json: string }>();
   private watches: WatchHandle[] = [];
   private publishing = Promise.resolve();
+  private tokenTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: DesiredStatePublisherOptions) {}
 
@@ -114,9 +118,14 @@ export class DesiredStatePublisher {
     };
     this.watches.push(c.watch(R.configmaps, { resourceVersion: String(this.opts.revision()) }, onRef('configMaps')));
     this.watches.push(c.watch(R.secrets, { resourceVersion: String(this.opts.revision()) }, onRef('secrets')));
+    // Pod tokens are re-signed before they expire; a node whose set did not change is not
+    // published again (the hash is the same).
+    this.tokenTimer = setInterval(() => { for (const n of this.byNode.keys()) this.markDirty(n); }, TOKEN_CHECK_MS);
+    this.tokenTimer.unref();
   }
 
   stop(): void {
+    if (this.tokenTimer) clearInterval(this.tokenTimer);
     for (const w of this.watches) w.stop();
     this.watches = [];
     if (this.timer) clearTimeout(this.timer);
@@ -225,6 +234,9 @@ export class DesiredStatePublisher {
     let key = `${m.generation}|${m.deletionTimestamp ?? ''}|${m.deletionGracePeriodSeconds ?? ''}|${JSON.stringify(m.labels ?? {})}|${JSON.stringify(m.annotations ?? {})}|${JSON.stringify(m.ownerReferences ?? [])}`;
     for (const name of refs.configMaps) key += `|c${c.get(R.configmaps, ns, name)?.metadata.resourceVersion ?? '-'}`;
     for (const name of refs.secrets) key += `|s${c.get(R.secrets, ns, name)?.metadata.resourceVersion ?? '-'}`;
+    // A re-signed service-account token is a change too (its signature's tail is enough).
+    const token = this.opts.serviceAccount?.(pod)?.token;
+    if (token) key += `|t${token.slice(-12)}`;
     return key;
   }
 
@@ -248,7 +260,8 @@ export class DesiredStatePublisher {
       const s = c.get(R.secrets, ns, name);
       if (s) secrets[name] = (s.data as Record<string, string>) ?? {};
     }
-    const sa = pod.spec.automountServiceAccountToken === false ? undefined : this.opts.serviceAccount?.(pod);
+    // The token source decides: automount off still serves an explicitly projected token.
+    const sa = this.opts.serviceAccount?.(pod);
     return { pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}) };
   }
 }

@@ -1,6 +1,7 @@
 // Agents' availability and status → telemetry (memory) and Node objects (store). The
 // store is written only when something a user would see changes, so heartbeats cost no
 // disk writes.
+import { allowedNodeLabels, type NodeDenial } from './node-restriction.js';
 import type { Node, NodeCondition } from '../../protocol/kube/types.js';
 import type { NodeStatusPayload } from '../../protocol/mqtt/payloads.js';
 import { formatCpu } from '../../protocol/kube/quantity.js';
@@ -13,6 +14,8 @@ export interface NodeStatusSyncOptions {
   client: ClusterClient;
   telemetry: NodeTelemetry;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
+  /** A node tried something it may not (e.g. a restricted label on itself). */
+  onDenied?: NodeDenial;
   /** Pod CIDR for a node, allocated on first sight. */
   podCidrFor?: (node: string) => string | undefined;
   /** Called after a node's Ready condition turned True again. */
@@ -93,14 +96,14 @@ export class NodeStatusSync {
       const podCIDR = this.opts.podCidrFor?.(node);
       await client.create<Node>(R.nodes, {
         apiVersion: 'v1', kind: 'Node',
-        metadata: { name: node, labels: { ...p.labels, 'kubernetes.io/hostname': node } },
+        metadata: { name: node, labels: { ...this.ownLabels(node, p.labels), 'kubernetes.io/hostname': node } },
         spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {},
       });
       this.opts.log.info({ node }, 'node registered');
     }
     const current = client.get<Node>(R.nodes, undefined, node)!;
     const status = this.desiredStatus(p, current, at, online);
-    const labels = { ...(current.metadata.labels ?? {}), ...p.labels, 'kubernetes.io/hostname': node };
+    const labels = { ...(current.metadata.labels ?? {}), ...this.ownLabels(node, p.labels), 'kubernetes.io/hostname': node };
     if (!online && !current.status?.conditions) return;
     if (sameVisible(current.status, status) && JSON.stringify(labels) === JSON.stringify(current.metadata.labels ?? {})) return;
     const next = structuredClone(current) as Node;
@@ -110,6 +113,13 @@ export class NodeStatusSync {
     const wasReady = current.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     const isReady = status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     if (isReady && !wasReady && current.status?.conditions?.some((c) => c.type === 'Ready')) this.opts.onReady?.(node);
+  }
+
+  private ownLabels(node: string, labels: Record<string, string> | undefined): Record<string, string> {
+    return allowedNodeLabels(node, labels, (n, what, detail) => {
+      this.opts.log.warn({ node: n, denied: what, ...detail }, 'node request denied');
+      this.opts.onDenied?.(n, what, detail);
+    });
   }
 
   private desiredStatus(p: NodeStatusPayload, current: Node, at: string, online: boolean): Node['status'] {

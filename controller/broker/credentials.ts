@@ -1,16 +1,30 @@
-// Who may talk to the broker. Node passwords are derived, not stored: HMAC-SHA256 of the
-// node name under a cluster secret, so the controller never keeps (or writes) a password
-// list, and the same node always gets the same password. Joining is gated by
-// kubeadm-style tokens. Every comparison is constant-time.
+// Who may talk to the broker. Node passwords are random per join and kept only hashed
+// (node-passwords.ts); nodes that joined when passwords were HMAC-derived have that
+// password's hash adopted once at start-up. Joining is gated by kubeadm-style tokens.
+// Each identity owns its client ids. Every comparison is constant-time.
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isValidNodeName } from '../../protocol/mqtt/topics.js';
+import { NodePasswords } from './node-passwords.js';
 
 export const CONTROLLER_USERNAME = 'pikube-controller';
 export const JOIN_USERNAME = 'pikube-join';
 /** A joining client's id is `join-<node>`. */
 export const JOIN_CLIENT_PREFIX = 'join-';
+/** A node's client id is `pikube-agent-<node>`; the controller's start with `pikube-controller`. */
+export const AGENT_CLIENT_PREFIX = 'pikube-agent-';
+export const CONTROLLER_CLIENT_PREFIX = 'pikube-controller';
+
+/** Whether an identity may use a client id: nobody may take another's, or the controller's. */
+export function ownsClientId(identity: BrokerIdentity, clientId: string): boolean {
+  switch (identity.role) {
+    case 'controller': return true;
+    case 'joiner': return clientId === JOIN_CLIENT_PREFIX + identity.node;
+    // `pikube-agent-<node>`, or with a `:<suffix>` (never part of a node name) for extra links.
+    case 'node': return clientId === AGENT_CLIENT_PREFIX + identity.node || clientId.startsWith(`${AGENT_CLIENT_PREFIX}${identity.node}:`);
+  }
+}
 
 export const SECRET_FILE = 'mqtt-secret';
 export const CONTROLLER_PASSWORD_FILE = 'mqtt-controller-password';
@@ -164,23 +178,30 @@ export type BrokerIdentity =
  * read from the data dir on every joiner connect so that freshly created tokens work.
  */
 export class BrokerCredentials {
-  private constructor(readonly dataDir: string, private readonly secret: string, private readonly controllerPw: string) {}
+  readonly nodePasswords: NodePasswords;
 
-  /** Loads (or creates on first start) the secret, the controller password and the join token. */
+  private constructor(readonly dataDir: string, private readonly controllerPw: string) {
+    this.nodePasswords = new NodePasswords(dataDir);
+  }
+
+  /** Loads (or creates on first start) the cluster secret, the controller password and the join token. */
   static async load(dataDir: string): Promise<BrokerCredentials> {
-    const secret = await loadClusterSecret(dataDir);
+    await loadClusterSecret(dataDir);
     const controllerPw = await loadControllerPassword(dataDir);
     await ensureJoinToken(dataDir);
-    return new BrokerCredentials(dataDir, secret, controllerPw);
+    return new BrokerCredentials(dataDir, controllerPw);
   }
 
   get controllerPassword(): string {
     return this.controllerPw;
   }
 
-  nodePassword(node: string): string {
+  /** Gives a node that has not joined a random password (stored hashed), as a join would. */
+  provisionNode(node: string): string {
     if (!isJoinableNodeName(node)) throw new Error(`invalid node name: ${JSON.stringify(node)}`);
-    return deriveNodePassword(this.secret, node);
+    const password = this.nodePasswords.issue(node);
+    if (!password) throw new Error(`node ${node} already joined`);
+    return password;
   }
 
   /** Who this is, or undefined when the credentials are wrong. */
@@ -195,6 +216,6 @@ export class BrokerCredentials {
       return (await isValidJoinToken(this.dataDir, password)) ? { role: 'joiner', node } : undefined;
     }
     if (!isJoinableNodeName(username)) return undefined;
-    return safeEqual(password, deriveNodePassword(this.secret, username)) ? { role: 'node', node: username } : undefined;
+    return this.nodePasswords.verify(username, password) ? { role: 'node', node: username } : undefined;
   }
 }

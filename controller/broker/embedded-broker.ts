@@ -6,7 +6,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import { mayPublish, mayReceive, maySubscribe } from './acl.js';
-import type { BrokerCredentials, BrokerIdentity } from './credentials.js';
+import { LoginLimiter, PublishLimits } from './client-limits.js';
+import { ownsClientId, type BrokerCredentials, type BrokerIdentity } from './credentials.js';
 
 export interface BrokerLogger {
   info(obj: object, msg: string): void;
@@ -73,6 +74,9 @@ export class EmbeddedBroker {
     const tlsAt = opts.tls ? parseHostPort(opts.tls.listen) : undefined;
     // aedes clients carry no username; remember who each one authenticated as.
     const identities = new WeakMap<Client, BrokerIdentity>();
+    const limits = new PublishLimits(topics);
+    const logins = new LoginLimiter(log);
+    const addressOf = (client: Client) => (client as unknown as { conn?: { remoteAddress?: string } }).conn?.remoteAddress ?? 'unknown';
 
     const aedes = await Aedes.createBroker({
       connectTimeout: 10_000,
@@ -80,9 +84,19 @@ export class EmbeddedBroker {
       maxTopicLevels: 16,
       drainTimeout: 30_000,
       authenticate(client, username, password, done) {
+        const address = addressOf(client);
+        if (logins.locked(address)) {
+          logins.fail(address);
+          return done(notAuthorized(), false);
+        }
         opts.credentials.authenticate(username, password?.toString('utf8'), client.id).then((identity) => {
           if (!identity) {
-            log.warn({ clientId: client.id, username }, 'mqtt connection refused: bad credentials');
+            logins.fail(address);
+            log.warn({ clientId: client.id, username, address }, 'mqtt connection refused: bad credentials');
+            return done(notAuthorized(), false);
+          }
+          if (!ownsClientId(identity, client.id)) {
+            log.warn({ clientId: client.id, username }, 'mqtt connection refused: client id belongs to another identity');
             return done(notAuthorized(), false);
           }
           identities.set(client, identity);
@@ -95,7 +109,15 @@ export class EmbeddedBroker {
       authorizePublish(client, packet, done) {
         if (!client) return done(null); // the broker's own publications
         const identity = identities.get(client);
-        if (identity && !packet.topic.startsWith('$') && mayPublish(identity, packet.topic, topics)) return done(null);
+        if (identity && !packet.topic.startsWith('$') && mayPublish(identity, packet.topic, topics)) {
+          const size = packet.payload ? Buffer.byteLength(packet.payload as Buffer) : 0;
+          const refused = limits.check(client, identity, packet.topic, size, packet.retain === true);
+          if (!refused) return done(null);
+          log.warn({ clientId: client.id, topic: packet.topic, bytes: size, reason: refused }, 'mqtt client dropped: over its limits');
+          done(new Error(refused));
+          client.close();
+          return;
+        }
         log.warn({ clientId: client.id, topic: packet.topic }, 'mqtt publish denied');
         done(new Error(`publish to ${packet.topic} not allowed`));
       },

@@ -6,7 +6,8 @@ import type { MqttLink } from '../../protocol/mqtt/link.js';
 import type { JoinResponse } from '../../protocol/mqtt/payloads.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import { PayloadError, parseJoinRequest } from '../../protocol/mqtt/validate.js';
-import { deriveNodePassword, isJoinableNodeName, isValidJoinToken, loadClusterSecret } from './credentials.js';
+import { isJoinableNodeName, isValidJoinToken } from './credentials.js';
+import { NodePasswords } from './node-passwords.js';
 import { addNodeToMosquitto } from './mosquitto-config.js';
 import type { BrokerLogger } from './embedded-broker.js';
 
@@ -30,10 +31,12 @@ export class JoinService {
   private readonly log: BrokerLogger;
   /** Seen nonces per node, so a QoS 1 duplicate does not run the join twice. */
   private readonly recent = new Map<string, string>();
+  private readonly passwords: NodePasswords;
 
   constructor(private readonly opts: JoinServiceOptions) {
     this.topics = new Topics(opts.baseTopic);
     this.log = opts.logger ?? silent;
+    this.passwords = new NodePasswords(opts.dataDir);
   }
 
   async start(): Promise<void> {
@@ -79,8 +82,14 @@ export class JoinService {
       await reply({ ok: false, error: 'invalid or expired join token' });
       return;
     }
-    const password = deriveNodePassword(await loadClusterSecret(this.opts.dataDir), node);
-    if (this.opts.externalBroker === 'mosquitto') await addNodeToMosquitto(this.opts.dataDir, node);
+    // k3s's node-password rule: the first joiner owns the name until the node is deleted.
+    const password = this.passwords.issue(node);
+    if (!password) {
+      this.log.warn({ node }, 'join refused: a node of this name already joined');
+      await reply({ ok: false, error: `node name ${JSON.stringify(node)} is already joined; delete it first (kubectl delete node ${node}, or pikube node reset ${node})` });
+      return;
+    }
+    if (this.opts.externalBroker === 'mosquitto') await addNodeToMosquitto(this.opts.dataDir, node, password);
     await reply({ ok: true, username: node, password });
     this.log.info({ node }, 'node joined');
     this.opts.onJoined?.(node);

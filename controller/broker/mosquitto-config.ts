@@ -129,14 +129,15 @@ function renderConf(files: MosquittoFiles, listen: string, user: string | undefi
   ].join('\n');
 }
 
-async function passwordLines(dataDir: string, nodes: readonly string[]): Promise<Map<string, string>> {
+/** Nodes that joined keep their (random, hashed) password line; listed new ones get a derived one. */
+async function passwordLines(dataDir: string, nodes: readonly string[], existing: Map<string, string>): Promise<Map<string, string>> {
   const secret = await loadClusterSecret(dataDir);
   const lines = new Map<string, string>();
   lines.set(CONTROLLER_USERNAME, mosquittoPasswordLine(CONTROLLER_USERNAME, await loadControllerPassword(dataDir)));
   // Mosquitto holds one password per user: joiners authenticate with the data dir's
   // long-lived join token (TTL tokens only work against the embedded broker).
   lines.set(JOIN_USERNAME, mosquittoPasswordLine(JOIN_USERNAME, await ensureJoinToken(dataDir)));
-  for (const node of nodes) lines.set(node, mosquittoPasswordLine(node, deriveNodePassword(secret, node)));
+  for (const node of nodes) lines.set(node, existing.get(node) ?? mosquittoPasswordLine(node, deriveNodePassword(secret, node)));
   return lines;
 }
 
@@ -160,7 +161,7 @@ export async function writeMosquittoConfig(opts: MosquittoConfigOptions): Promis
 
   // Keep nodes that already joined.
   const existing = await readPasswordFile(files.passwd);
-  const lines = await passwordLines(opts.dataDir, [...new Set([...existing.keys(), ...nodes])].filter(isJoinableNodeName));
+  const lines = await passwordLines(opts.dataDir, [...new Set([...existing.keys(), ...nodes])].filter(isJoinableNodeName), existing);
   // Home Assistant's user stays once added.
   if (opts.homeassistant || existing.has(HOMEASSISTANT_USERNAME)) {
     lines.set(HOMEASSISTANT_USERNAME, mosquittoPasswordLine(HOMEASSISTANT_USERNAME, await loadHomeAssistantPassword(opts.dataDir)));
@@ -195,14 +196,12 @@ let chain: Promise<unknown> = Promise.resolve();
  * it (SIGHUP to the pid in the pid file). Resolves after a short pause so that the new
  * credentials work by the time the caller hands them out.
  */
-export function addNodeToMosquitto(dataDir: string, node: string): Promise<void> {
+export function addNodeToMosquitto(dataDir: string, node: string, password: string): Promise<void> {
   const run = async () => {
     checkNodes([node]);
     const files = mosquittoPaths(dataDir);
     const lines = await readPasswordFile(files.passwd);
     if (lines.size === 0) throw new Error(`${files.passwd} is missing; run \`pikube mosquitto-config --data-dir ${dataDir}\` first`);
-    const secret = await loadClusterSecret(dataDir);
-    const password = deriveNodePassword(secret, node);
     const current = lines.get(node);
     if (current && verifyMosquittoPassword(current, password)) return;
     lines.set(node, mosquittoPasswordLine(node, password));

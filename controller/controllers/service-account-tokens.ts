@@ -27,6 +27,10 @@ export interface ServiceAccountUser {
   username: string;
   uid: string;
   groups: string[];
+  /** The pod (and its node) a bound token names: the token dies with the pod. */
+  pod?: { name: string; uid: string };
+  node?: { name: string; uid?: string };
+  namespace: string;
 }
 
 /** Answers the uid of a ServiceAccount, or undefined if it does not exist. */
@@ -148,6 +152,9 @@ export class TokenSigner {
       username: claims.sub,
       uid,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+      namespace: ns,
+      ...(k8s.pod?.name && k8s.pod.uid ? { pod: { name: k8s.pod.name, uid: k8s.pod.uid } } : {}),
+      ...(k8s.node?.name ? { node: k8s.node } : {}),
     };
   }
 

@@ -21,6 +21,9 @@ export class ControllerMetrics {
     name: 'scheduler_scheduling_attempt_duration_seconds', help: 'Scheduling attempt latency: the decision, plus the binding when the pod was placed.', labelNames: ['result'],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry],
   });
+  /** Requests RBAC refused, and things a node tried that NodeRestriction refused. */
+  readonly authorizationDenials = new Counter({ name: 'pikube_authorization_denials_total', help: 'API requests refused by the authorizer, by kind of user.', labelNames: ['user_kind'], registers: [this.registry] });
+  readonly nodeDenials = new Counter({ name: 'pikube_node_denials_total', help: 'Requests by a node that were refused, by node and what was refused.', labelNames: ['node', 'what'], registers: [this.registry] });
   private sources: MetricSources = {};
 
   constructor() {

@@ -47,6 +47,8 @@ export interface EventView {
   object: string;
   message: string;
   count: number;
+  /** The event's namespace, for filtering by what the reader may see. */
+  namespace?: string;
 }
 
 export interface ClusterSnapshot { generatedAt: string; nodes: NodeView[]; pods: PodView[]; events: EventView[]; alerts: string[] }
@@ -142,6 +144,7 @@ export class ClusterView extends EventEmitter<{ change: [] }> {
         object: eventObject(e),
         message: e.message ?? '',
         count: e.series?.count ?? e.count ?? 1,
+        namespace: e.metadata.namespace ?? 'default',
       }));
     return { generatedAt: now.toISOString(), nodes, pods, events, alerts: this.alerts?.current() ?? [] };
   }

@@ -25,7 +25,7 @@ async function controllerLink(b: BrokerUnderTest): Promise<MqttLink> {
 
 async function nodeLink(b: BrokerUnderTest, node: string): Promise<MqttLink> {
   const password = deriveNodePassword(await loadClusterSecret(b.dataDir), node);
-  return connectLink(b.url, { username: node, password, clientId: `${node}-${++ids}` });
+  return connectLink(b.url, { username: node, password, clientId: `pikube-agent-${node}:${++ids}` });
 }
 
 /** Registers the shared tests; `start` brings up a fresh broker whose data dir already knows node-a and node-b. */
@@ -113,7 +113,7 @@ export function brokerPropertyTests(test: TestFn, name: string, start: () => Pro
 
     // The credentials work: the new node publishes its status and the controller sees it.
     const seen = await record(controller, topics.status('node-new'));
-    const node = track(await connectLink(broker.url, { username: creds.username, password: creds.password, clientId: 'node-new' }));
+    const node = track(await connectLink(broker.url, { username: creds.username, password: creds.password, clientId: 'pikube-agent-node-new' }));
     await node.publish(topics.status('node-new'), { hello: 1 }, { qos: 1 });
     await waitUntil(() => seen.length === 1, 5000, 'status of the joined node');
     t.pass();

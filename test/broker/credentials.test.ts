@@ -15,13 +15,21 @@ test('secrets are created once, private, and stable', async (t) => {
   }
   const again = await BrokerCredentials.load(dir);
   t.is(again.controllerPassword, creds.controllerPassword);
-  t.is(again.nodePassword('pi-1'), creds.nodePassword('pi-1'));
-  t.not(creds.nodePassword('pi-1'), creds.nodePassword('pi-2'));
-  t.is(creds.nodePassword('pi-1'), deriveNodePassword(await loadClusterSecret(dir), 'pi-1'));
-  // Another cluster, other passwords.
-  t.not((await BrokerCredentials.load(await tempDir())).nodePassword('pi-1'), creds.nodePassword('pi-1'));
-  t.throws(() => creds.nodePassword('pikube-controller'));
-  t.throws(() => creds.nodePassword('Bad'));
+  // Node passwords are random per join, stored only hashed, and a name is issued once.
+  const p1 = creds.provisionNode('pi-1');
+  const p2 = creds.provisionNode('pi-2');
+  t.not(p1, p2);
+  t.not(p1, deriveNodePassword(await loadClusterSecret(dir), 'pi-1'));
+  t.throws(() => creds.provisionNode('pi-1'), { message: /already joined/ });
+  const stored = await readFile(join(dir, 'node-passwords.json'), 'utf8');
+  t.false(stored.includes(p1));
+  t.is((await stat(join(dir, 'node-passwords.json'))).mode & 0o777, 0o600);
+  t.deepEqual(await again.authenticate('pi-1', p1, 'pikube-agent-pi-1'), { role: 'node', node: 'pi-1' });
+  // Deleting the node frees the name.
+  t.true(again.nodePasswords.remove('pi-1'));
+  t.is(await creds.authenticate('pi-1', p1, 'pikube-agent-pi-1'), undefined);
+  t.throws(() => creds.provisionNode('pikube-controller'));
+  t.throws(() => creds.provisionNode('Bad'));
 });
 
 test('a damaged secret file is an error, not a silent new secret', async (t) => {
@@ -65,11 +73,13 @@ test('authenticate tells controller, nodes and joiners apart', async (t) => {
   const creds = await BrokerCredentials.load(dir);
   const token = await ensureJoinToken(dir);
   t.deepEqual(await creds.authenticate('pikube-controller', creds.controllerPassword, 'any'), { role: 'controller' });
-  t.deepEqual(await creds.authenticate('pi-1', creds.nodePassword('pi-1'), 'any'), { role: 'node', node: 'pi-1' });
+  const p1 = creds.provisionNode('pi-1');
+  t.deepEqual(await creds.authenticate('pi-1', p1, 'pikube-agent-pi-1'), { role: 'node', node: 'pi-1' });
+  t.deepEqual(await creds.authenticate('pi-1', p1, 'any'), { role: 'node', node: 'pi-1' }, 'credentials are right; the broker checks the client id');
   t.deepEqual(await creds.authenticate('pikube-join', token, 'join-pi-9'), { role: 'joiner', node: 'pi-9' });
   t.is(await creds.authenticate('pikube-join', token, 'pi-9'), undefined);
   t.is(await creds.authenticate('pikube-join', token, 'join-pikube-controller'), undefined);
-  t.is(await creds.authenticate('pi-1', creds.nodePassword('pi-2'), 'x'), undefined);
+  t.is(await creds.authenticate('pi-1', creds.provisionNode('pi-2'), 'x'), undefined);
   t.is(await creds.authenticate(undefined, undefined, 'x'), undefined);
   t.is(await creds.authenticate('pi-1', undefined, 'x'), undefined);
   t.is(await creds.authenticate('Pi+1', 'x', 'x'), undefined);

@@ -25,7 +25,9 @@ let counter = 0;
 
 /** Starts a link and fails the test quickly if it does not connect. */
 export async function connectLink(url: string, opts: Partial<MqttLinkOptions> & { username?: string; password?: string }): Promise<MqttLink> {
-  const link = new MqttLink({ url, clientId: opts.clientId ?? `test-${process.pid}-${++counter}`, reconnectPeriodMs: 200, ...opts });
+  // A node's links must use its own client ids (pikube-agent-<node>[:suffix]); the controller may use any.
+  const own = opts.username && opts.username !== 'pikube-controller' && opts.username !== 'pikube-join' ? `pikube-agent-${opts.username}:` : 'test-';
+  const link = new MqttLink({ url, clientId: opts.clientId ?? `${own}${process.pid}-${++counter}`, reconnectPeriodMs: 200, ...opts });
   await link.start({ timeoutMs: 5000 });
   return link;
 }

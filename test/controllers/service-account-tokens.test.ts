@@ -37,6 +37,7 @@ test('sign produces upstream-like claims and verify returns the service account 
   t.deepEqual(signer.verify(token), {
     username: 'system:serviceaccount:apps:builder', uid: 'uid-1',
     groups: ['system:serviceaccounts', 'system:serviceaccounts:apps', 'system:authenticated'],
+    namespace: 'apps', pod: { name: 'web-1', uid: 'pod-uid' },
   });
   t.is(signer.publicJwk().kty, 'EC');
 });

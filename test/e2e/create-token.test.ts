@@ -23,7 +23,12 @@ test('a token from kubectl create token lists pods; a short duration is refused'
   const k = kubectl(ctrl.kubeconfig);
   const token = (await k(['create', 'token', 'default'])).stdout.trim();
   t.regex(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  // Authenticated, but RBAC gives a service account nothing until it is bound to a role.
+  t.is(await status(token, '/api/v1/namespaces/default/pods'), '403');
+  t.is(await status(token, '/api'), '200');
+  await k(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
   t.is(await status(token, '/api/v1/namespaces/default/pods'), '200');
+  t.is(await status(token, '/api/v1/namespaces/default/secrets'), '403');
   t.is(await status(`${token}x`, '/api/v1/namespaces/default/pods'), '401');
   const short = await k(['create', 'token', 'default', '--duration=1m'], { reject: false });
   t.not(short.exitCode, 0);

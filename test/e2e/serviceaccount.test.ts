@@ -68,6 +68,8 @@ test.before(async () => {
     return n?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
   }, 60_000);
   await waitFor('the default ServiceAccount', async () => (await api.call('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 30_000);
+  // RBAC: service accounts have no rights of their own; these two may read the namespace.
+  await k(['create', 'rolebinding', 'sa-view', '--clusterrole=view', '--serviceaccount=default:default', '--serviceaccount=default:reader']);
   await k(['apply', '-f', '-'], {
     input: [podYaml('caller'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: reader\n', podYaml('reader-pod', '  serviceAccountName: reader\n'), podYaml('no-token', '  automountServiceAccountToken: false\n')].join('---\n'),
   });

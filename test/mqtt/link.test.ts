@@ -21,7 +21,7 @@ async function setup(listen = '127.0.0.1:0') {
 test('publishes JSON, counts messages and bytes, clears retained topics with an empty payload', async (t) => {
   const { broker, controller, credentials } = await setup();
   t.teardown(async () => { await controller.end(); await broker.close(); });
-  const node = await connectLink(broker.url, { username: 'pi-1', password: credentials.nodePassword('pi-1') });
+  const node = await connectLink(broker.url, { username: 'pi-1', password: credentials.provisionNode('pi-1') });
   t.teardown(() => node.end());
   const seen = await record(controller, topics.status('pi-1'));
   t.true(await node.publish(topics.status('pi-1'), { a: 1 }, { retain: true, qos: 1 }));
@@ -62,7 +62,7 @@ test('one failing handler does not stop the others', async (t) => {
   controller.on('error', (e) => errors.push(e));
   await controller.subscribe(topics.allNodes('events'), () => { throw new Error('handler bug'); });
   const seen = await record(controller, topics.allNodes('events'));
-  const node = await connectLink(broker.url, { username: 'pi-2', password: credentials.nodePassword('pi-2') });
+  const node = await connectLink(broker.url, { username: 'pi-2', password: credentials.provisionNode('pi-2') });
   t.teardown(() => node.end());
   await node.publish(topics.events('pi-2'), { events: [] });
   await waitUntil(() => seen.length === 1);
@@ -74,7 +74,7 @@ test('reconnects after the broker restarts, resubscribes, re-announces online an
   const listen = `127.0.0.1:${port}`;
   const { dataDir, broker, controller, credentials } = await setup(listen);
   const node = new MqttLink({
-    url: broker.url, clientId: 'pi-3', username: 'pi-3', password: credentials.nodePassword('pi-3'),
+    url: broker.url, clientId: 'pikube-agent-pi-3', username: 'pi-3', password: credentials.provisionNode('pi-3'),
     availabilityTopic: topics.availability('pi-3'), reconnectPeriodMs: 200,
   });
   let connects = 0;
@@ -110,7 +110,7 @@ test('reconnects after the broker restarts, resubscribes, re-announces online an
 test('ifConnected drops heartbeats while offline instead of queueing them', async (t) => {
   const port = await freePort();
   const { broker, controller, credentials } = await setup(`127.0.0.1:${port}`);
-  const node = await connectLink(broker.url, { username: 'pi-4', password: credentials.nodePassword('pi-4') });
+  const node = await connectLink(broker.url, { username: 'pi-4', password: credentials.provisionNode('pi-4') });
   await controller.end();
   await broker.close();
   await waitUntil(() => !node.connected);
@@ -124,7 +124,7 @@ test('the broker publishes the retained offline Will when an agent process dies'
   t.teardown(async () => { await controller.end(); await broker.close(); });
   const availability = await record(controller, topics.availability('pi-5'));
   const script = fileURLToPath(new URL('./fixtures/availability-client.js', import.meta.url));
-  const child = spawn(process.execPath, [script, broker.url, 'pi-5', credentials.nodePassword('pi-5'), topics.availability('pi-5')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, broker.url, 'pi-5', credentials.provisionNode('pi-5'), topics.availability('pi-5')], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => { child.kill('SIGKILL'); });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });

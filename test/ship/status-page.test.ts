@@ -78,13 +78,15 @@ test('status page shows every node and pod, follows changes live, and fits a pho
     return out.length === 3 && out.every((l) => /\sRunning\s/.test(l)) ? out.map((l) => l.split(/\s+/)[0]!) : undefined;
   }, 60_000, 300);
 
-  // Without the token: a sign-in page, not the cluster.
+  // Without the token: a sign-in form, not the cluster; a token in the URL is never taken.
   const anonymous = await get(`${controller.apiUrl}/ui/`);
   t.is(anonymous.status, 401);
-  t.regex(anonymous.body, /\?token=/);
+  t.regex(anonymous.body, /<form method="post" action="\/ui\/login">/);
   t.false(anonymous.body.includes(NODES[0]!));
-  t.is((await get(`${controller.apiUrl}/ui/?token=wrong`)).status, 401);
-  t.is((await get(`${controller.apiUrl}/ui/stream`, { Cookie: 'pikube_ui_token=wrong' })).status, 401);
+  const inUrl = await get(`${controller.apiUrl}/ui/?token=${encodeURIComponent(controller.token)}`);
+  t.is(inUrl.status, 401);
+  t.is(inUrl.headers['set-cookie'], undefined);
+  t.is((await get(`${controller.apiUrl}/ui/stream`, { Cookie: 'pikube_ui_session=wrong' })).status, 401);
 
   const profile = mkdtempSync(join(tmpdir(), 'pikube-chromium-'));
   dirs.push(profile);
@@ -100,14 +102,22 @@ test('status page shows every node and pod, follows changes live, and fits a pho
   page.on('pageerror', (err) => failures.push(String(err)));
   page.on('console', (m) => { if (m.type() === 'error') failures.push(m.text()); });
 
-  // The link `pikube up` prints: the token becomes an HttpOnly cookie and leaves the URL.
-  await page.goto(`${controller.apiUrl}/ui/?token=${encodeURIComponent(controller.token)}`);
+  // Sign in through the form: the token becomes a short-lived session cookie, never a URL.
+  await page.goto(`${controller.apiUrl}/ui/`);
+  await page.fill('#token', 'not-a-token');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  t.regex(await page.content(), /not accepted/);
+  await page.fill('#token', controller.token);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
   t.is(new URL(page.url()).pathname, '/ui/');
   t.false(page.url().includes('token'));
-  const cookie = (await context.cookies()).find((c) => c.name === 'pikube_ui_token');
+  const cookie = (await context.cookies()).find((c) => c.name === 'pikube_ui_session');
   t.truthy(cookie);
   t.true(cookie!.httpOnly && cookie!.secure);
+  t.is(cookie!.sameSite, 'Strict');
   t.is(cookie!.path, '/ui');
+  t.false(cookie!.value.includes(controller.token));
+  t.true(cookie!.expires - Date.now() / 1000 <= 3600 + 5, 'an hour at most');
 
   for (const n of NODES) await page.waitForSelector(`[data-node="${n}"]`, { timeout: 20_000 });
   for (const p of podNames) await page.waitForSelector(`[data-pod="default/${p}"]`, { timeout: 20_000 });

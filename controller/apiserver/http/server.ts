@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ApiCore } from '../api-core.js';
 import { ApiError, notFound, unauthorized } from '../errors.js';
 import { servedResources } from '../resources.js';
@@ -12,7 +13,7 @@ import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, apiGroup, apiGroupList, a
 import { parseResourcePath, serveResource, type PodStreams, type TokenIssuer } from './resource-routes.js';
 import { sendError, sendJson } from './respond.js';
 
-export interface UserInfo { username: string; uid?: string; groups: string[] }
+export interface UserInfo { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }
 
 export type Authenticator = (token: string) => UserInfo | undefined;
 
@@ -27,8 +28,13 @@ export type SelfAuthenticatingRoute = (req: IncomingMessage, res: ServerResponse
 
 export interface ApiServerOptions {
   core: ApiCore;
-  tls: { cert: string; key: string };
+  /** `ca` set: clients may also sign in with a certificate that CA issued. */
+  tls: { cert: string; key: string; ca?: string };
   authenticate: Authenticator;
+  /** Who a verified client certificate stands for (undefined: refused, e.g. revoked). */
+  authenticateCertificate?: (cert: PeerCertificate) => UserInfo | undefined;
+  /** Impersonation and authorization after authentication; throws a Status to refuse. */
+  gate?: (req: IncomingMessage, res: ServerResponse | undefined, user: UserInfo, url: URL) => UserInfo;
   streams?: PodStreams;
   tokens?: TokenIssuer;
   /** Handles WebSocket upgrades for exec; given an authenticated request. */
@@ -51,7 +57,10 @@ export class ApiServer {
   address = '';
 
   constructor(private readonly opts: ApiServerOptions) {
-    this.server = createServer({ cert: opts.tls.cert, key: opts.tls.key, keepAlive: true, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
+    this.server = createServer({
+      cert: opts.tls.cert, key: opts.tls.key, keepAlive: true, requestTimeout: 0,
+      ...(opts.tls.ca ? { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
+    }, (req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 30_000;
     this.server.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
@@ -88,14 +97,25 @@ export class ApiServer {
 
   private authenticate(req: IncomingMessage): UserInfo | undefined {
     const h = req.headers.authorization;
-    if (!h || !h.startsWith('Bearer ')) return undefined;
-    return this.opts.authenticate(h.slice(7).trim());
+    if (h && h.startsWith('Bearer ')) return this.opts.authenticate(h.slice(7).trim());
+    const socket = req.socket as TLSSocket;
+    if (!this.opts.authenticateCertificate || !socket.authorized) return undefined;
+    const cert = socket.getPeerCertificate();
+    return cert && cert.subject ? this.opts.authenticateCertificate(cert) : undefined;
   }
 
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    if (!this.authenticate(req)) {
+    const user = this.authenticate(req);
+    if (!user) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n' + JSON.stringify(unauthorized().status()));
+      return;
+    }
+    try {
+      this.opts.gate?.(req, undefined, user, url);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error).message);
+      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n` + JSON.stringify(e.status()));
       return;
     }
     if (!this.opts.upgrade || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
@@ -118,8 +138,9 @@ export class ApiServer {
     try {
       if (ANONYMOUS.has(path)) return this.serveAnonymous(res, path, url);
       for (const route of this.opts.selfAuthenticatingRoutes ?? []) if (await route(req, res, url, this.opts.authenticate)) return;
-      const user = this.authenticate(req);
-      if (!user) throw unauthorized();
+      const caller = this.authenticate(req);
+      if (!caller) throw unauthorized();
+      const user = this.opts.gate ? this.opts.gate(req, res, caller, url) : caller;
       for (const route of this.opts.extraRoutes ?? []) if (await route(req, res, url, user)) return;
       if (path === '/api' || path === '/apis') return this.serveDiscovery(req, res, path === '/api');
       if (path === '/api/v1') return sendJson(res, 200, apiResourceList('', 'v1'));

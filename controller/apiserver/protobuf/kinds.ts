@@ -24,6 +24,15 @@ const KINDS: Record<string, string> = {
   'batch/v1/CronJob': 'batch/v1.CronJob',
   'policy/v1/PodDisruptionBudget': 'policy/v1.PodDisruptionBudget',
   'autoscaling/v1/HorizontalPodAutoscaler': 'autoscaling/v1.HorizontalPodAutoscaler',
+  'rbac.authorization.k8s.io/v1/Role': 'rbac/v1.Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'rbac/v1.RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac/v1.ClusterRole',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'rbac/v1.ClusterRoleBinding',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication/v1.SelfSubjectReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization/v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization/v1.SelfSubjectRulesReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'authorization/v1.SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'authorization/v1.SubjectAccessReview',
 };
 
 /** The message of `apiVersion`/`kind`, or undefined when pikube does not decode it. */

@@ -12,6 +12,7 @@ import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networ
 import { nodePrinter } from './nodes.js';
 import { podPrinter } from './pods.js';
 import { findResource } from '../resources.js';
+import { roleBindingPrinter } from './rbac.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
 export { humanDuration } from './duration.js';
@@ -44,6 +45,8 @@ const PRINTERS: Record<string, TablePrinter> = {
   'batch/cronjobs': cronJobPrinter,
   'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
+  'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
+  'rbac.authorization.k8s.io/clusterrolebindings': roleBindingPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

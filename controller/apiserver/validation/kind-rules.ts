@@ -8,6 +8,7 @@ import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
 import { asObj, type Obj } from './shape.js';
 import { validateCronJobSpec, validateHpaSpec, validateJobSpec, validateJobSpecUpdate, validatePdbSpec } from './batch.js';
+import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
 export interface KindRules {
@@ -36,6 +37,10 @@ const RULES: Record<string, KindRules> = {
   'policy/PodDisruptionBudget': { name: dns1123Subdomain, create: spec(validatePdbSpec), update: spec(validatePdbSpec) },
   'autoscaling/HorizontalPodAutoscaler': { name: dns1123Subdomain, create: spec(validateHpaSpec), update: spec(validateHpaSpec) },
   'apiextensions.k8s.io/CustomResourceDefinition': { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
+  'rbac.authorization.k8s.io/Role': { name: pathSegmentName, create: validateRules, update: validateRules },
+  'rbac.authorization.k8s.io/ClusterRole': { name: pathSegmentName, create: validateRules, update: validateRules },
+  'rbac.authorization.k8s.io/RoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
+  'rbac.authorization.k8s.io/ClusterRoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };

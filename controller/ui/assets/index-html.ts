@@ -32,8 +32,10 @@ export const INDEX_HTML = `<!doctype html>
 </html>
 `;
 
-/** What an unauthenticated browser sees. */
-export const SIGN_IN_HTML = `<!doctype html>
+/** What an unauthenticated browser sees: a form that posts the token (never in a URL). */
+export function signInHtml(message = ''): string {
+  const note = message ? `<p class="error" role="alert">${message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>\n` : '';
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -46,10 +48,14 @@ export const SIGN_IN_HTML = `<!doctype html>
 <body class="signin">
 <main>
 <h1><span class="logo" aria-hidden="true"></span>pikube</h1>
-<p>This status page needs the cluster's token. Open it once as</p>
-<pre>https://&lt;controller&gt;:6443/ui/?token=&lt;token&gt;</pre>
-<p>The token is in <code>&lt;data-dir&gt;/admin-token</code> on the controller (<code>pikube up</code> prints the whole address). The browser then keeps it in a cookie for this page only.</p>
+${note}<form method="post" action="/ui/login">
+<label for="token">Token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+<p>Use a token that may view the cluster: the admin token (<code>&lt;data-dir&gt;/admin-token</code>) or one from <code>kubectl create token</code>. The page keeps a session for an hour.</p>
 </main>
 </body>
 </html>
 `;
+}
