@@ -13,7 +13,12 @@ import { bootstrapCluster } from './apiserver/bootstrap.js';
 import { ensurePki, hostAddresses, kubeconfigYaml, type ClusterPki } from './apiserver/certs.js';
 import { ApiServer, type ExtraRoute } from './apiserver/http/server.js';
 import { ServiceAllocator } from './apiserver/admission/service-allocator.js';
-import { makeAuthenticator } from './auth.js';
+import { makeAuthenticator } from './auth/bearer-tokens.js';
+import { MqttUserDirectory } from './auth/mqtt-users.js';
+import { MqttApiGateway } from './mqtt-api/gateway.js';
+import { UserTokens } from './mqtt-api/user-tokens.js';
+import { HomeAssistantControls } from './homeassistant/controls.js';
+import { SharedInformers } from './controllers/shared-informers.js';
 import { NodeTelemetry } from './bridge/node-telemetry.js';
 import { Bridge } from './bridge/bridge.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -50,6 +55,8 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   clusterDomain: string;
   homeassistant: boolean;
+  /** The API user Home Assistant's controls act as (its RBAC decides what they may do); no controls without it. */
+  homeassistantUser?: string;
   /** Scheduled store snapshots; intervalMs 0 turns them off. dir defaults to <dataDir>/snapshots. */
   snapshots?: { intervalMs: number; retain: number; dir?: string };
   /** One JSON line per mutating API request; off when unset. */
@@ -165,11 +172,17 @@ export class Controller {
     });
     await this.bridge.start();
 
+    const userTokens = new UserTokens();
+    const apiUsers = new MqttUserDirectory(opts.dataDir);
     const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), snapshotRoute(this.store), ...loops.routes, ...auth.routes];
     this.api = new ApiServer({
       core: this.core,
       tls: { cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert },
-      authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount),
+      authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount, (token) => {
+        // The MQTT API gateway's requests: valid only while the user still exists.
+        const u = userTokens.authenticate(token);
+        return u && apiUsers.apiUser(u.username) ? { username: u.username, groups: u.groups } : undefined;
+      }),
       authenticateCertificate: auth.authenticateCertificate,
       gate: auth.gate,
       tokens: loops.issueToken,
@@ -185,9 +198,39 @@ export class Controller {
       onWatchCount: (d) => this.metrics.watches(d),
     });
     this.apiAddress = await this.api.listen(opts.apiListen.host, opts.apiListen.port);
+    await this.startMqttApi(topics, userTokens, apiUsers);
     this.writeKubeconfig();
     this.ready = true;
     log.info({ api: `https://${this.apiAddress.host}:${this.apiAddress.port}`, mqtt: mqttUrl, dataDir: opts.dataDir }, 'controller ready');
+  }
+
+  /**
+   * The Kubernetes API over MQTT for users added with `--mqtt`, and Home Assistant's
+   * controls under `--homeassistant-user`: both replay requests against this API server.
+   */
+  private async startMqttApi(topics: Topics, tokens: UserTokens, users: MqttUserDirectory): Promise<void> {
+    const { opts } = this;
+    const log = opts.log;
+    const host = this.apiAddress!.host === '0.0.0.0' || this.apiAddress!.host === '::' ? '127.0.0.1' : this.apiAddress!.host;
+    const gateway = new MqttApiGateway({
+      link: this.link!, topics, apiUrl: `https://${host.includes(':') ? `[${host}]` : host}:${this.apiAddress!.port}`, ca: this.pki!.caCert,
+      identify: (name) => users.lookup(name), tokens, log: log.child({ component: 'mqtt-api' }),
+    });
+    await gateway.start();
+    this.loops.push({ name: 'mqtt-api', start() {}, stop: () => gateway.stop() });
+    if (!opts.homeassistant || !opts.homeassistantUser) return;
+    const haUser = opts.homeassistantUser;
+    const informers = new SharedInformers(this.client!);
+    const controls = new HomeAssistantControls({
+      link: this.link!, topics, informers, user: haUser, version: PIKUBE_VERSION.gitVersion, log: log.child({ component: 'homeassistant-controls' }),
+      execute: async (name, req) => {
+        const identity = users.apiUser(name);
+        if (!identity) return { id: req.id, code: 401, status: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized', message: `--homeassistant-user ${name} is no API user: create it with pikube user add` } };
+        return gateway.execute(identity, req);
+      },
+    });
+    await controls.start();
+    this.loops.push(controls, { name: 'homeassistant-informers', start() {}, stop: () => informers.stop() });
   }
 
   /** Finishes in-flight writes, then closes everything in reverse order. */

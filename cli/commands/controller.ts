@@ -19,6 +19,7 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string', default: '24' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   homeassistant: { type: 'boolean', default: false },
+  'homeassistant-user': { type: 'string' },
   'snapshot-interval': { type: 'string', default: '12h' },
   'snapshot-retain': { type: 'string', default: '5' },
   'snapshot-dir': { type: 'string' },
@@ -45,6 +46,8 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --node-cidr-mask-size N           size of each node's pod range (default 24)
   --cluster-domain NAME             DNS domain of Services (default cluster.local)
   --homeassistant                   announce nodes to Home Assistant by MQTT discovery
+  --homeassistant-user NAME         with --homeassistant: controls (replicas, restart, run now, suspend,
+                                    cordon) that act as this API user, within its RBAC rights
   --snapshot-interval DUR           store snapshot every DUR when something changed; 0 turns it off (default 12h)
   --snapshot-retain N               scheduled snapshots kept (default 5)
   --snapshot-dir DIR                where they go, e.g. a USB stick or NAS mount (default <data-dir>/snapshots)
@@ -84,6 +87,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     nodeCIDRMaskSize: mask,
     clusterDomain: v['cluster-domain']!,
     homeassistant: v.homeassistant ?? false,
+    ...(v['homeassistant-user'] ? { homeassistantUser: v['homeassistant-user'] } : {}),
     snapshots: { intervalMs: snapshotInterval, retain, ...(v['snapshot-dir'] ? { dir: v['snapshot-dir'] } : {}) },
     ...(v['audit-log'] ? { auditLog: v['audit-log'] } : {}),
     maxTokenSeconds: maxTokenSeconds(v['service-account-max-token-expiration'] ?? '48h'),

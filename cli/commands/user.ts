@@ -6,15 +6,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueUserCertificate, readUsers, revokeUser, userKubeconfig } from '../../controller/auth/user-certificates.js';
 import { defaultDataDir, parseDuration, UsageError } from '../args.js';
+import { issueMqttPassword } from '../../controller/auth/mqtt-users.js';
+import { NodePasswords } from '../../controller/broker/node-passwords.js';
 
-const USAGE = 'Usage: pikube user add NAME [--group G]... [--ttl 8760h] [--server https://HOST:PORT] [--data-dir DIR]\n       pikube user revoke NAME [--data-dir DIR]\n       pikube user list [--data-dir DIR]\n';
+const USAGE = 'Usage: pikube user add NAME [--group G]... [--ttl 8760h] [--mqtt] [--server https://HOST:PORT] [--data-dir DIR]\n       (--mqtt: also MQTT credentials for the API over MQTT; the password is the last line printed)\n       pikube user revoke NAME [--data-dir DIR]\n       pikube user list [--data-dir DIR]\n';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
       'data-dir': { type: 'string' }, group: { type: 'string', multiple: true }, ttl: { type: 'string', default: '8760h' },
-      server: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      server: { type: 'string' }, mqtt: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { process.stdout.write(USAGE); return 0; }
@@ -33,8 +35,11 @@ export async function run(argv: string[]): Promise<number> {
         if (!server) throw new UsageError('no API address known yet: give --server https://HOST:PORT');
       }
       if (!/^https:\/\/[^\s"]+$/.test(server)) throw new UsageError('--server must be an https:// URL');
+      // MQTT user names and node names share the broker's usernames: a joined node keeps its own.
+      if (values.mqtt && new NodePasswords(dataDir).has(name)) throw new UsageError(`"${name}" is a node that joined the cluster: pick another user name for MQTT`);
       const issued = await issueUserCertificate(dataDir, name, values.group ?? [], ttlSeconds);
       process.stdout.write(userKubeconfig(server, readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'), name, issued.cert, issued.key));
+      if (values.mqtt) process.stdout.write(`${issueMqttPassword(dataDir, name)}\n`);
       process.stderr.write(`user ${name} expires ${issued.expires.toISOString()}; grant it rights with kubectl create (cluster)rolebinding\n`);
       return 0;
     }

@@ -11,7 +11,13 @@ import { ALG, importKey, loadX509, pem } from '../apiserver/certs.js';
 
 type PeerCert = PeerCertificate;
 
-export interface UserRecord { groups: string[]; serials: string[]; expires?: string }
+export interface UserRecord {
+  groups: string[];
+  serials: string[];
+  expires?: string;
+  /** Salted hash of the user's MQTT password (`pikube user add --mqtt`). */
+  mqttPassword?: string;
+}
 export interface UsersFile { users: Record<string, UserRecord>; revoked: string[] }
 
 export const usersPath = (dataDir: string) => join(dataDir, 'pki', 'users.json');
@@ -21,6 +27,13 @@ export function readUsers(dataDir: string): UsersFile {
   if (!existsSync(p)) return { users: {}, revoked: [] };
   const f = JSON.parse(readFileSync(p, 'utf8')) as Partial<UsersFile>;
   return { users: f.users ?? {}, revoked: f.revoked ?? [] };
+}
+
+/** Reads, changes and writes users.json in one step. */
+export function updateUsers(dataDir: string, change: (f: UsersFile) => void): void {
+  const f = readUsers(dataDir);
+  change(f);
+  writeUsers(dataDir, f);
 }
 
 function writeUsers(dataDir: string, f: UsersFile): void {

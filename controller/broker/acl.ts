@@ -29,8 +29,31 @@ export const JOINER_RULES: readonly AclRule[] = [
   { access: 'read', filter: 'join/{node}/response' },
 ];
 
+/** An MQTT API user sends requests on its own topic and reads its own answers. */
+export const USER_RULES: readonly AclRule[] = [
+  { access: 'write', filter: 'api/request/{user}' },
+  { access: 'read', filter: 'api/response/{user}/#' },
+];
+
 function rulesFor(identity: BrokerIdentity): readonly AclRule[] {
-  return identity.role === 'node' ? NODE_RULES : identity.role === 'joiner' ? JOINER_RULES : [];
+  return identity.role === 'node' ? NODE_RULES : identity.role === 'joiner' ? JOINER_RULES : identity.role === 'user' ? USER_RULES : [];
+}
+
+/** Under the cluster's own base topic (the home lab's other topics are not). */
+function isClusterTopic(topic: string, topics: Topics): boolean {
+  return topic === topics.base || topic.startsWith(`${topics.base}/`);
+}
+
+/** Whether a subscription filter could match any topic outside the cluster's base. */
+function reachesOutside(filter: string, topics: Topics): boolean {
+  const f = filter.split('/');
+  const b = topics.base.split('/');
+  for (let i = 0; i < b.length; i++) {
+    if (i >= f.length) return true; // shorter than the base: a different topic
+    if (f[i] === '#') return true;
+    if (f[i] !== '+' && f[i] !== b[i]) return true;
+  }
+  return false;
 }
 
 /** Full filters (with `{node}` replaced) one identity holds for one access. */
@@ -38,22 +61,28 @@ export function allowedFilters(identity: BrokerIdentity, access: Access, topics:
   // The controller also owns Home Assistant's discovery topics (`--homeassistant`), and
   // reads any home-lab topic a TopicBinding follows.
   if (identity.role === 'controller') return access === 'read' ? ['#'] : [`${topics.base}/#`, `${DISCOVERY_PREFIX}/#`];
+  const self = identity.role === 'user' ? identity.user : identity.node;
   return rulesFor(identity)
     .filter((r) => r.access === access)
-    .map((r) => `${topics.root}/${r.filter.replace('{node}', identity.node)}`);
+    .map((r) => `${topics.root}/${r.filter.replace(/\{(node|user)\}/, self)}`);
 }
 
 export function mayPublish(identity: BrokerIdentity, topic: string, topics: Topics): boolean {
+  // MQTT API users are home-lab clients too: the lab's own topics are theirs.
+  if (identity.role === 'user' && !isClusterTopic(topic, topics)) return true;
   return allowedFilters(identity, 'write', topics).some((f) => topicMatches(f, topic));
 }
 
 /** A subscription is allowed only when everything it could match is readable. */
 export function maySubscribe(identity: BrokerIdentity, filter: string, topics: Topics): boolean {
+  // A user's wide filter (`#`) is allowed: deliveries under the base are filtered out below.
+  if (identity.role === 'user' && reachesOutside(filter, topics)) return true;
   return allowedFilters(identity, 'read', topics).some((f) => filterCovers(f, filter));
 }
 
 /** Checked on every delivery, retained ones included. */
 export function mayReceive(identity: BrokerIdentity, topic: string, topics: Topics): boolean {
+  if (identity.role === 'user' && !isClusterTopic(topic, topics)) return true;
   return allowedFilters(identity, 'read', topics).some((f) => topicMatches(f, topic));
 }
 

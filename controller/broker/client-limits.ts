@@ -45,13 +45,15 @@ export class PublishLimits {
     let b = this.buckets.get(client);
     if (!b) this.buckets.set(client, (b = { msgs: new Bucket(PUBLISH_RATE.messagesPerSecond, PUBLISH_RATE.messageBurst), bytes: new Bucket(PUBLISH_RATE.bytesPerSecond, PUBLISH_RATE.byteBurst) }));
     if (!b.msgs.take(1) || !b.bytes.take(size)) return 'publish rate limit exceeded';
-    if (retain && identity.role === 'node') {
-      const mine = this.retained.get(identity.node) ?? new Map<string, number>();
+    if (retain && (identity.role === 'node' || identity.role === 'user')) {
+      // Home-lab clients (MQTT API users) keep retained values too, under the same cap.
+      const who = identity.role === 'node' ? `node ${identity.node}` : `user ${identity.user}`;
+      const mine = this.retained.get(who) ?? new Map<string, number>();
       const total = [...mine.values()].reduce((a, v) => a + v, 0) - (mine.get(topic) ?? 0) + size;
-      if (total > RETAINED_BYTES_PER_NODE) return `retained bytes of node ${identity.node} would reach ${total}, over ${RETAINED_BYTES_PER_NODE}`;
+      if (total > RETAINED_BYTES_PER_NODE) return `retained bytes of ${who} would reach ${total}, over ${RETAINED_BYTES_PER_NODE}`;
       if (size === 0) mine.delete(topic);
       else mine.set(topic, size);
-      this.retained.set(identity.node, mine);
+      this.retained.set(who, mine);
     }
     return undefined;
   }

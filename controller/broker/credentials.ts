@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isValidNodeName } from '../../protocol/mqtt/topics.js';
 import { NodePasswords } from './node-passwords.js';
+import { MqttUserDirectory } from '../auth/mqtt-users.js';
 
 export const CONTROLLER_USERNAME = 'pikube-controller';
 export const JOIN_USERNAME = 'pikube-join';
@@ -23,6 +24,8 @@ export function ownsClientId(identity: BrokerIdentity, clientId: string): boolea
     case 'joiner': return clientId === JOIN_CLIENT_PREFIX + identity.node;
     // `pikube-agent-<node>`, or with a `:<suffix>` (never part of a node name) for extra links.
     case 'node': return clientId === AGENT_CLIENT_PREFIX + identity.node || clientId.startsWith(`${AGENT_CLIENT_PREFIX}${identity.node}:`);
+    // An MQTT API user (a home-lab automation) may use any id but the cluster's own.
+    case 'user': return ![AGENT_CLIENT_PREFIX, CONTROLLER_CLIENT_PREFIX, JOIN_CLIENT_PREFIX].some((p) => clientId.startsWith(p));
   }
 }
 
@@ -171,7 +174,8 @@ export async function isValidJoinToken(dataDir: string, token: string, now = Dat
 export type BrokerIdentity =
   | { role: 'controller' }
   | { role: 'node'; node: string }
-  | { role: 'joiner'; node: string };
+  | { role: 'joiner'; node: string }
+  | { role: 'user'; user: string };
 
 /**
  * The credentials the embedded broker checks. Secrets are loaded once; join tokens are
@@ -180,8 +184,11 @@ export type BrokerIdentity =
 export class BrokerCredentials {
   readonly nodePasswords: NodePasswords;
 
+  readonly users: MqttUserDirectory;
+
   private constructor(readonly dataDir: string, private readonly controllerPw: string) {
     this.nodePasswords = new NodePasswords(dataDir);
+    this.users = new MqttUserDirectory(dataDir);
   }
 
   /** Loads (or creates on first start) the cluster secret, the controller password and the join token. */
@@ -215,7 +222,10 @@ export class BrokerCredentials {
       if (!isJoinableNodeName(node)) return undefined;
       return (await isValidJoinToken(this.dataDir, password)) ? { role: 'joiner', node } : undefined;
     }
-    if (!isJoinableNodeName(username)) return undefined;
-    return this.nodePasswords.verify(username, password) ? { role: 'node', node: username } : undefined;
+    // A joined node keeps its name; any other name may be an MQTT API user.
+    if (isJoinableNodeName(username) && this.nodePasswords.has(username)) {
+      return this.nodePasswords.verify(username, password) ? { role: 'node', node: username } : undefined;
+    }
+    return this.users.verify(username, password) ? { role: 'user', user: username } : undefined;
   }
 }

@@ -12,7 +12,7 @@ export const NODE_PASSWORDS_FILE = 'node-passwords.json';
 
 interface Entry { hash: string; joined: string }
 
-function hashPassword(password: string, salt: string): string {
+export function hashPassword(password: string, salt: string): string {
   return `${salt}:${createHash('sha256').update(salt).update(password).digest('hex')}`;
 }
 

@@ -29,7 +29,7 @@ export interface HomeAssistantControlsOptions {
   link: Pick<MqttLink, 'subscribe' | 'publish' | 'onConnect'>;
   topics: Topics;
   informers: SharedInformers;
-  /** Runs a request as a user (the MQTT API gateway). */
+  /** Runs a request as a user (the MQTT API gateway); 401 when the user does not exist. */
   execute: (user: string, req: ApiRequest) => Promise<ApiResponse>;
   /** The identity Home Assistant's commands run as. */
   user: string;

@@ -11,6 +11,7 @@ import type { Topics } from '../../protocol/mqtt/topics.js';
 import { apiRequestIdOf, parseApiRequest, PayloadError } from '../../protocol/mqtt/validate.js';
 import { httpCallFor, type HttpCall } from './http-call.js';
 import { RateLimiter } from './rate-limit.js';
+import type { TokenUser, UserTokens } from './user-tokens.js';
 
 export interface GatewayLimits {
   /** Requests per second per user, and the burst above it. */
@@ -28,8 +29,10 @@ export interface MqttApiGatewayOptions {
   /** The controller's own HTTPS API, e.g. https://127.0.0.1:6443, and its CA. */
   apiUrl: string;
   ca: string;
-  /** A bearer token standing for the MQTT user; undefined when the name is no MQTT user. */
-  tokenFor: (user: string) => string | undefined;
+  /** Who an MQTT user is (name and groups); undefined when the name is no MQTT user. */
+  identify: (user: string) => TokenUser | undefined;
+  /** Mints the in-process tokens the requests carry. */
+  tokens: UserTokens;
   limits?: GatewayLimits;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
 }
@@ -89,11 +92,12 @@ export class MqttApiGateway {
       await this.answer(user, { id: req.id, code: 429, status: status(429, 'TooManyRequests', `too many requests from ${user}: at most ${this.limits.perSecond} a second`, { retryAfterSeconds: 1 }) });
       return;
     }
-    const token = this.opts.tokenFor(user);
-    if (!token) {
+    const identity = this.opts.identify(user);
+    if (!identity) {
       await this.answer(user, { id: req.id, code: 401, status: status(401, 'Unauthorized', `${user} is not an MQTT API user`) });
       return;
     }
+    const token = this.opts.tokens.tokenFor(identity);
     if (req.verb === 'cancel') {
       const cancel = this.watches.get(user)?.get(req.id);
       cancel?.();
@@ -109,10 +113,8 @@ export class MqttApiGateway {
    * Runs one request (not a watch) as `user` and gives the answer the HTTP API gave: what
    * Home Assistant's buttons and numbers use, under the identity given to them.
    */
-  async execute(user: string, req: ApiRequest): Promise<ApiResponse> {
-    const token = this.opts.tokenFor(user);
-    if (!token) return { id: req.id, code: 401, status: status(401, 'Unauthorized', `${user} is not an MQTT API user`) };
-    return this.call(req.id, httpCallFor(req), token);
+  async execute(identity: TokenUser, req: ApiRequest): Promise<ApiResponse> {
+    return this.call(req.id, httpCallFor(req), this.opts.tokens.tokenFor(identity));
   }
 
   private async call(id: string, call: HttpCall, token: string): Promise<ApiResponse> {

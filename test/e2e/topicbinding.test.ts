@@ -5,10 +5,8 @@
 // is refused; deleting the binding takes its taint away.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { execa } from 'execa';
-import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
+import { CLI, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 import { ClusterApi } from './cluster-api.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -22,11 +20,10 @@ let api: ClusterApi;
 interface NodeLike { spec?: { taints?: { key: string; effect: string }[] } }
 const taintKeys = async () => ((await api.get<NodeLike>(`/api/v1/nodes/${NODE}`)).spec?.taints ?? []).map((t) => t.key);
 
-/** Publishes as a device of the home lab would (retained, like a UPS bridge does). */
+let devicePassword = '';
+/** Publishes as a device of the home lab would (retained, like a UPS bridge does), as an MQTT user. */
 async function publish(value: string): Promise<void> {
-  const password = readFileSync(join(ctrl.dir, 'mqtt-controller-password'), 'utf8').trim();
-  await execa('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(ctrl.mqttPort), '-u', 'pikube-controller', '-P', password,
-    '-i', `pikube-controller-device-${suffix}`, '-t', TOPIC, '-r', '-q', '1', '-m', value]);
+  await execa('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(ctrl.mqttPort), '-u', 'ups-bridge', '-P', devicePassword, '-t', TOPIC, '-r', '-q', '1', '-m', value]);
 }
 
 test.before(async () => {
@@ -34,6 +31,7 @@ test.before(async () => {
   k = kubectl(ctrl.kubeconfig);
   api = ClusterApi.forController(ctrl);
   agent = startAgent(ctrl, { nodeName: NODE });
+  devicePassword = (await execa(process.execPath, [CLI, 'user', 'add', 'ups-bridge', '--mqtt', '--data-dir', ctrl.dir])).stdout.trim().split('\n').at(-1)!;
   await waitFor('node Ready', async () => (await k(['get', 'node', NODE, '--no-headers'], { reject: false })).stdout.includes(' Ready'), 60_000);
 });
 
