@@ -352,6 +352,8 @@ function documentsFor(kinds: ServedKind[]): DocumentSet {
     indexPaths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${hash}` };
   }
   const set: DocumentSet = { byPath, index: { paths: indexPaths } };
+  // Each CRD change is a new set of kinds; keep only the recent ones.
+  if (cache.size >= 8) cache.delete(cache.keys().next().value!);
   cache.set(key, set);
   return set;
 }

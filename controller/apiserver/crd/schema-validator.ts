@@ -71,6 +71,13 @@ function valueAt(obj: unknown, pointer: string): unknown {
   return at;
 }
 
+function jsonTypeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
 function causeOf(err: ErrorObject, obj: unknown): FieldCause | undefined {
   const p = err.params as Record<string, unknown>;
   if (err.keyword === 'required') return required(fieldOf(`${err.instancePath}/${String(p.missingProperty)}`, obj));
@@ -78,7 +85,11 @@ function causeOf(err: ErrorObject, obj: unknown): FieldCause | undefined {
   const value = valueAt(obj, err.instancePath);
   const where = `${field || '<root>'} in body`;
   switch (err.keyword) {
-    case 'type': return typeInvalid(field, value, `${where} must be of type ${String(p.type)}: ${JSON.stringify(value === null ? 'null' : typeof value === 'object' ? (Array.isArray(value) ? 'array' : 'object') : typeof value)}`);
+    case 'type': {
+      // Upstream shows the JSON type it found, as the value and after the message.
+      const found = jsonTypeOf(value);
+      return typeInvalid(field, found, `${where} must be of type ${String(p.type)}: ${JSON.stringify(found)}`);
+    }
     case 'enum': return notSupported(field, value, (p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
     case 'minimum': return invalid(field, value, `${where} should be greater than or equal to ${String(p.limit)}`);
     case 'exclusiveMinimum': return invalid(field, value, `${where} should be greater than ${String(p.limit)}`);
