@@ -14,6 +14,8 @@ import { readNodeStatus, type NodeStatusReading } from './node-status.js';
 import { ClusterNetworking } from './network/cluster-networking.js';
 import type { ProxyModeSetting } from './proxy/service-proxy.js';
 import { DesiredStore } from './pods/desired-store.js';
+import { IngressProxy } from './ingress/ingress-proxy.js';
+import { parseIngressPayload } from '../protocol/mqtt/ingress.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -32,8 +34,13 @@ export interface AgentOptions {
   proxyMode?: ProxyModeSetting;
   /** Cluster DNS server for pods (default on, except with the simulated runtime). */
   clusterDns?: boolean;
+  /** The built-in ingress proxy's listen address and ports; false turns it off. */
+  ingress?: { address?: string; httpPort: number; httpsPort: number } | false;
   log: Logger;
 }
+
+/** Label the agent reports: whether its ingress proxy listens (the controller sends routes only then). */
+export const INGRESS_PROXY_LABEL = 'node.pikube.io/ingress-proxy';
 
 const EVENT_BATCH_MS = 200;
 
@@ -41,6 +48,7 @@ export class Agent {
   readonly runtime: ContainerRuntime;
   readonly pods: PodManager;
   readonly networking: ClusterNetworking;
+  readonly ingress?: IngressProxy;
   private link?: MqttLink;
   private readonly topics: Topics;
   private heartbeat?: NodeJS.Timeout;
@@ -71,6 +79,12 @@ export class Agent {
       network: () => this.networking.network,
       dns: () => this.networking.podDns(),
     });
+    if (opts.ingress) {
+      this.ingress = new IngressProxy({
+        nodeName: opts.nodeName, ...opts.ingress, log: opts.log.child({ component: 'ingress' }),
+        onListening: () => void this.publishStatus(),
+      });
+    }
   }
 
   async start(): Promise<void> {
@@ -85,6 +99,7 @@ export class Agent {
     await this.networking.start(saved?.podCIDR);
     // Pods come back from the agent's own copy before anything touches the network.
     await this.pods.start();
+    await this.ingress?.start();
     this.connecting = this.connect();
     // Without a saved identity the agent cannot work at all: the first join must succeed.
     await this.connecting;
@@ -139,11 +154,24 @@ export class Agent {
     await link.subscribe(topics.services(), (_t, buf) => {
       if (isCleared(buf)) return;
       try {
-        this.networking.onServices(parseServiceRouting(buf));
+        const routing = parseServiceRouting(buf);
+        this.networking.onServices(routing);
+        this.ingress?.setServices(routing);
       } catch (err) {
         log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed service routing payload');
       }
     });
+    if (this.ingress) {
+      const ingress = this.ingress;
+      await link.subscribe(topics.ingress(opts.nodeName), (_t, buf) => {
+        if (isCleared(buf)) return ingress.setRoutes(undefined);
+        try {
+          ingress.setRoutes(parseIngressPayload(buf));
+        } catch (err) {
+          log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed ingress payload');
+        }
+      });
+    }
     await link.subscribe(topics.nodeRequests(opts.nodeName), (topic, buf) => {
       let req: RequestPayload;
       try {
@@ -168,7 +196,8 @@ export class Agent {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
       this.lastReading = reading;
       const pods = await this.podUsage();
-      await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
+      const labels = { ...reading.labels, [INGRESS_PROXY_LABEL]: this.ingress?.listening ? 'on' : 'off' };
+      await link.publish(this.topics.status(this.opts.nodeName), { ...reading, labels, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
     } catch (err) {
       this.opts.log.warn({ err: String(err) }, 'node status not published');
     }
@@ -227,6 +256,7 @@ export class Agent {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.eventTimer) clearTimeout(this.eventTimer);
     await this.pods.stop();
+    await this.ingress?.stop();
     await this.networking.stop().catch((err) => this.opts.log.warn({ err: String(err) }, 'networking stop failed'));
     await this.link?.end().catch(() => undefined);
   }

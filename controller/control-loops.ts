@@ -21,6 +21,7 @@ import type { PodCidrAllocator } from './controllers/pod-cidr.js';
 import { EndpointsController } from './controllers/endpoints.js';
 import { EndpointSliceController } from './controllers/endpointslices.js';
 import { LoadBalancerController } from './controllers/load-balancer.js';
+import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
@@ -76,6 +77,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   // Service plumbing: endpoints, their slices, and load balancers on the nodes' own addresses.
   const serviceLoops = ([
     ['endpoint-controller', EndpointsController], ['endpointslice-controller', EndpointSliceController], ['service-lb-controller', LoadBalancerController],
+    ['ingress-status-controller', IngressStatusController],
   ] as const).map(([component, Loop]) => new Loop({
     client, informers, log: log.child({ component }), recorder: new EventRecorder(client, { component, host }, log),
   }));

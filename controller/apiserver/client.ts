@@ -22,6 +22,8 @@ export const R = {
   controllerrevisions: { group: 'apps', resource: 'controllerrevisions' },
   leases: { group: 'coordination.k8s.io', resource: 'leases' },
   endpointslices: { group: 'discovery.k8s.io', resource: 'endpointslices' },
+  ingresses: { group: 'networking.k8s.io', resource: 'ingresses' },
+  ingressclasses: { group: 'networking.k8s.io', resource: 'ingressclasses' },
 } as const satisfies Record<string, ResourceRef>;
 
 export interface ListOptions {

@@ -49,6 +49,8 @@ export const RESOURCES: ResourceInfo[] = [
   info('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
   info('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   info('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  info('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
+  info('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
 ];
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));

@@ -6,6 +6,7 @@ import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
+import { defaultIngressClass } from './default-ingress-class.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -16,7 +17,7 @@ export interface AdmissionOptions {
 export class Admission {
   private readonly services: ServiceAllocator;
 
-  constructor(store: StoreBackend, readonly opts: AdmissionOptions) {
+  constructor(private readonly store: StoreBackend, readonly opts: AdmissionOptions) {
     this.services = new ServiceAllocator(store, opts.serviceCIDR);
   }
 
@@ -65,6 +66,9 @@ export class Admission {
         }
         break;
       }
+      case 'networking.k8s.io/ingresses':
+        if (!old) defaultIngressClass(this.store, obj);
+        break;
       case '/namespaces':
         obj.spec ??= {};
         if (!old) obj.spec.finalizers ??= ['kubernetes'];

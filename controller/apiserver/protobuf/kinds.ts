@@ -20,6 +20,8 @@ const KINDS: Record<string, string> = {
   'policy/v1/Eviction': 'policy/v1.Eviction',
   'coordination.k8s.io/v1/Lease': 'coordination/v1.Lease',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery/v1.EndpointSlice',
+  'networking.k8s.io/v1/Ingress': 'networking/v1.Ingress',
+  'networking.k8s.io/v1/IngressClass': 'networking/v1.IngressClass',
 };
 
 /** The message of `apiVersion`/`kind`, or undefined when pikube does not decode it. */

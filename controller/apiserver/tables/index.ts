@@ -9,6 +9,7 @@ import { defaultPrinter } from './default.js';
 import { eventPrinter } from './events.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { nodePrinter } from './nodes.js';
+import { ingressClassPrinter, ingressPrinter } from './ingress.js';
 import { podPrinter } from './pods.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
@@ -38,6 +39,8 @@ const PRINTERS: Record<string, TablePrinter> = {
   'apps/controllerrevisions': controllerRevisionPrinter,
   'coordination.k8s.io/leases': leasePrinter,
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
+  'networking.k8s.io/ingresses': ingressPrinter,
+  'networking.k8s.io/ingressclasses': ingressClassPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

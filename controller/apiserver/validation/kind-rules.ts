@@ -5,6 +5,7 @@ import { validateDataKeys } from './data-keys.js';
 import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
+import { validateIngressClass, validateIngressSpec } from './ingress.js';
 import { asObj, type Obj } from './shape.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
@@ -29,6 +30,8 @@ const RULES: Record<string, KindRules> = {
   'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
+  'networking.k8s.io/Ingress': { name: dns1123Subdomain, create: spec(validateIngressSpec) },
+  'networking.k8s.io/IngressClass': { name: dns1123Subdomain, create: (o) => validateIngressClass(o), update: (o, old) => validateIngressClass(o, old) },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };

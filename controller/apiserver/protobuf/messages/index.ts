@@ -7,9 +7,11 @@ import { coordinationV1Messages } from './coordination-v1.js';
 import { coreV1Messages } from './core-v1.js';
 import { discoveryV1Messages } from './discovery-v1.js';
 import { metaV1Messages } from './meta-v1.js';
+import { networkingV1Messages } from './networking-v1.js';
 import { policyV1Messages } from './policy-v1.js';
 
 export const MESSAGES: Readonly<Record<string, MessageTable>> = {
   ...metaV1Messages, ...coreV1Messages, ...appsV1Messages, ...autoscalingV1Messages,
   ...authenticationV1Messages, ...policyV1Messages, ...coordinationV1Messages, ...discoveryV1Messages,
+  ...networkingV1Messages,
 };
