@@ -38,6 +38,15 @@ function condition(type: string, pressure: boolean, reasons: [string, string, st
   };
 }
 
+/**
+ * Labels a node may set on itself. As upstream's NodeRestriction admission, the
+ * `node-restriction.kubernetes.io/` prefix is the administrator's alone: it is how nodes
+ * are chosen for what a board must not grant itself (serving ingress, and so its keys).
+ */
+function selfLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !k.startsWith('node-restriction.kubernetes.io/')));
+}
+
 export class NodeStatusSync {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly latest = new Map<string, NodeStatusPayload>();
@@ -88,14 +97,14 @@ export class NodeStatusSync {
       const podCIDR = this.opts.podCidrFor?.(node);
       await client.create<Node>(R.nodes, {
         apiVersion: 'v1', kind: 'Node',
-        metadata: { name: node, labels: { ...p.labels, 'kubernetes.io/hostname': node } },
+        metadata: { name: node, labels: { ...selfLabels(p.labels), 'kubernetes.io/hostname': node } },
         spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {},
       });
       this.opts.log.info({ node }, 'node registered');
     }
     const current = client.get<Node>(R.nodes, undefined, node)!;
     const status = this.desiredStatus(p, current, at, online);
-    const labels = { ...(current.metadata.labels ?? {}), ...p.labels, 'kubernetes.io/hostname': node };
+    const labels = { ...(current.metadata.labels ?? {}), ...selfLabels(p.labels), 'kubernetes.io/hostname': node };
     if (!online && !current.status?.conditions) return;
     if (sameVisible(current.status, status) && JSON.stringify(labels) === JSON.stringify(current.metadata.labels ?? {})) return;
     const next = structuredClone(current) as Node;

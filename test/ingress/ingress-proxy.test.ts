@@ -5,15 +5,14 @@
 // https redirect, Ingress status, Table columns, protobuf from `kubectl create ingress`,
 // and how fast a deletion reaches the proxy.
 import test from 'ava';
-import { execa } from 'execa';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
+import { ingressRequest, peerCertificate, selfSignedCert } from './ingress-client.js';
 import { freePort, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 
 let ctrl: ControllerHandle | undefined;
@@ -55,25 +54,8 @@ async function apply(obj: object): Promise<void> {
   await k(['apply', '-f', '-'], { input: JSON.stringify(obj) });
 }
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
-function request(host: string, path: string, opts: { secure?: boolean; headers?: Record<string, string>; ca?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const mod = opts.secure ? https : http;
-    const req = mod.request({
-      host: '127.0.0.1', port: opts.secure ? httpsPort : httpPort, path, agent: false, timeout: 3000,
-      headers: { host, ...(opts.headers ?? {}) },
-      ...(opts.secure ? { servername: host, ca: opts.ca } : {}),
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const request = (host: string, path: string, opts: { secure?: boolean; headers?: Record<string, string>; ca?: string } = {}) =>
+  ingressRequest({ host: '127.0.0.1', port: opts.secure ? httpsPort : httpPort }, host, path, opts);
 const served = async (host: string, path: string) => {
   const a = await request(host, path).catch(() => undefined);
   return a?.status === 200 ? (JSON.parse(a.body) as { server: string; url: string; headers: Record<string, string> }) : undefined;
@@ -206,28 +188,12 @@ test.serial('WebSockets and streamed responses pass through', async (t) => {
   await k(['delete', 'ingress', 'live']);
 });
 
-async function makeCert(host: string): Promise<{ cert: string; key: string }> {
-  const key = join(work, `${host}.key`), cert = join(work, `${host}.crt`);
-  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`, '-keyout', key, '-out', cert]);
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
-
-function peerCertificate(servername: string, ca: string): Promise<{ authorized: boolean; cn: string }> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port: httpsPort, servername, ca, timeout: 3000 }, () => {
-      resolve({ authorized: s.authorized, cn: String(s.getPeerCertificate().subject?.CN) });
-      s.end();
-    });
-    s.on('error', reject);
-  });
-}
+const peer = (name: string, ca: string) => peerCertificate({ host: '127.0.0.1', port: httpsPort }, name, ca);
 
 test.serial('TLS from Secrets by SNI, verified against the Secret\'s certificate; redirect to https by annotation', async (t) => {
-  const a = await makeCert('secure.home.lan');
-  const b = await makeCert('other.home.lan');
-  for (const [name, c] of [['secure-tls', a], ['other-tls', b]] as const) {
-    await k(['create', 'secret', 'tls', name, `--cert=${join(work, `${c === a ? 'secure' : 'other'}.home.lan.crt`)}`, `--key=${join(work, `${c === a ? 'secure' : 'other'}.home.lan.key`)}`]);
-  }
+  const a = await selfSignedCert(work, 'secure.home.lan');
+  const b = await selfSignedCert(work, 'other.home.lan');
+  for (const [name, c] of [['secure-tls', a], ['other-tls', b]] as const) await k(['create', 'secret', 'tls', name, `--cert=${c.certFile}`, `--key=${c.keyFile}`]);
   await apply({
     apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
     metadata: { name: 'secure', annotations: { 'ingress.pikube.io/ssl-redirect': 'true' } },
@@ -236,10 +202,10 @@ test.serial('TLS from Secrets by SNI, verified against the Secret\'s certificate
       rules: [ruleFor('secure.home.lan', '/', 'Prefix', 'alpha', { number: 80 }), ruleFor('other.home.lan', '/', 'Prefix', 'beta', { name: 'http' })],
     },
   });
-  const first = await waitFor('secure.home.lan answers over TLS', () => peerCertificate('secure.home.lan', a.cert).catch(() => undefined), 5000, 50);
+  const first = await waitFor('secure.home.lan answers over TLS', () => peer('secure.home.lan', a.cert).catch(() => undefined), 5000, 50);
   t.deepEqual(first, { authorized: true, cn: 'secure.home.lan' });
-  t.deepEqual(await peerCertificate('other.home.lan', b.cert), { authorized: true, cn: 'other.home.lan' });
-  await t.throwsAsync(peerCertificate('unknown.home.lan', a.cert), undefined, 'no certificate for a name no Ingress has');
+  t.deepEqual(await peer('other.home.lan', b.cert), { authorized: true, cn: 'other.home.lan' });
+  await t.throwsAsync(peer('unknown.home.lan', a.cert), undefined, 'no certificate for a name no Ingress has');
 
   const over = await request('secure.home.lan', '/page?q=1', { secure: true, ca: a.cert });
   t.is(over.status, 200);
