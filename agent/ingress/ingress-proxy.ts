@@ -182,8 +182,9 @@ export class IngressProxy {
     });
     up.on('response', (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, responseHeaders(ur.rawHeaders, ur.headers.connection));
-      // Server-sent events and long polls must see the headers before the first byte of body.
-      res.flushHeaders();
+      // Streams of unknown length (server-sent events, long polls) must see the headers
+      // before the first byte of body; a sized body carries them in its first write.
+      if (ur.headers['content-length'] === undefined) res.flushHeaders();
       ur.pipe(res);
       ur.on('error', () => res.destroy());
     });
