@@ -1,5 +1,8 @@
 // Ingress proxy benchmark: a real controller, a real podman agent with its ingress proxy
-// on loopback, one busybox httpd pod behind a Service and an Ingress. The same client
+// on loopback, one web server pod behind a Service and an Ingress. The pod runs the host's
+// Node.js binary (mounted read-only from the host) as a small keep-alive HTTP server: the
+// busybox httpd of the other tests forks per connection and closes it, so it would measure
+// itself rather than the proxy. The same client
 // (50 concurrent connections, keep-alive where the server allows it) alternates, round
 // by round in one run, between the pod directly (its pod IP) and the ingress proxy (Host
 // header). Reported: requests/s both ways, the throughput the proxy costs, and the added
@@ -12,6 +15,10 @@ import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../test/helpers/podman-image.
 import { freePort, removeDir, startAgent, startController, waitFor } from '../test/helpers/processes.js';
 import { ApiClient, percentile } from './api-client.js';
 import type { Metric } from './metric.js';
+
+/** What the host's node binary needs inside a busybox container: itself and its shared libraries. */
+const HOST_RUNTIME = ['/usr', '/lib', '/lib64'];
+const SERVER = "require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname() + '\\n')).listen(8080)";
 
 interface Target { host: string; port: number; hostHeader?: string }
 interface Round { requests: number; errors: number; seconds: number; latencies: number[] }
@@ -63,9 +70,11 @@ export async function benchIngress(opts: { concurrency: number; seconds: number;
         nodeName: node, terminationGracePeriodSeconds: 0,
         containers: [{
           name: 'web', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never',
-          command: ['sh', '-c', 'mkdir -p /tmp/www && echo hello from $HOSTNAME > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
+          command: [process.execPath, '-e', SERVER],
           ports: [{ containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          volumeMounts: HOST_RUNTIME.map((path, i) => ({ name: `host-${i}`, mountPath: path, readOnly: true })),
         }],
+        volumes: HOST_RUNTIME.map((path, i) => ({ name: `host-${i}`, hostPath: { path, type: 'Directory' } })),
       },
     });
     await api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
@@ -90,7 +99,7 @@ export async function benchIngress(opts: { concurrency: number; seconds: number;
       p.push(await load(proxied, opts.concurrency, opts.seconds));
     }
     const a = merge(d), b = merge(p);
-    const note = `${opts.concurrency} connections, ${opts.rounds}×${opts.seconds} s each way, busybox httpd pod; direct ${Math.round(a.rps)} req/s p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors), via ingress ${Math.round(b.rps)} req/s p50 ${b.p50.toFixed(2)} ms p99 ${b.p99.toFixed(2)} ms (${b.errors} errors)`;
+    const note = `${opts.concurrency} connections, ${opts.rounds}×${opts.seconds} s each way, node http server pod; direct ${Math.round(a.rps)} req/s p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors), via ingress ${Math.round(b.rps)} req/s p50 ${b.p50.toFixed(2)} ms p99 ${b.p99.toFixed(2)} ms (${b.errors} errors)`;
     return [
       { metric: 'ingress_direct_rps', value: a.rps, unit: 'req/s', note },
       { metric: 'ingress_proxy_rps', value: b.rps, unit: 'req/s' },
