@@ -15,7 +15,7 @@ import { ClusterNetworking } from './network/cluster-networking.js';
 import type { ProxyModeSetting } from './proxy/service-proxy.js';
 import { DesiredStore } from './pods/desired-store.js';
 import { IngressProxy } from './ingress/ingress-proxy.js';
-import { parseIngressPayload } from '../protocol/mqtt/ingress.js';
+import { INGRESS_PROXY_LABEL, parseIngressPayload } from '../protocol/mqtt/ingress.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -38,9 +38,6 @@ export interface AgentOptions {
   ingress?: { address?: string; httpPort: number; httpsPort: number } | false;
   log: Logger;
 }
-
-/** Label the agent reports: whether its ingress proxy listens (the controller sends routes only then). */
-export const INGRESS_PROXY_LABEL = 'node.pikube.io/ingress-proxy';
 
 const EVENT_BATCH_MS = 200;
 

@@ -6,10 +6,8 @@
 // under `node-restriction.kubernetes.io/`, the prefix upstream's NodeRestriction keeps
 // nodes from setting on themselves, so a board cannot grant itself the keys.
 import type { Node } from '../../protocol/kube/types.js';
+import { INGRESS_PROXY_LABEL as PROXY_LABEL } from '../../protocol/mqtt/ingress.js';
 import { internalIPs, isNodeReady } from '../controllers/load-balancer.js';
-
-/** Reported by the agent: `on` while its ingress proxy listens, `off` otherwise. */
-export const PROXY_LABEL = 'node.pikube.io/ingress-proxy';
 /** Set by an administrator: only nodes labelled `true` serve ingress (once any is). */
 export const SERVE_LABEL = 'node-restriction.kubernetes.io/ingress';
 

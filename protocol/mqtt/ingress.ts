@@ -6,6 +6,9 @@
 // cluster's Service routing (`cluster/services`) it already follows.
 import { parseJson, PayloadError } from './validate.js';
 
+/** Node label the agent reports about itself: `on` while its ingress proxy listens, `off` otherwise. */
+export const INGRESS_PROXY_LABEL = 'node.pikube.io/ingress-proxy';
+
 /** A Service port as an Ingress names it: by number or by name. */
 export interface IngressBackendRef {
   namespace: string;
