@@ -17,6 +17,8 @@ import type { ProxyModeSetting } from './proxy/service-proxy.js';
 import { DesiredStore } from './pods/desired-store.js';
 import { statusChangeReason } from './status-change.js';
 import { refusalFor } from './pods/request-refusal.js';
+import { IngressProxy } from './ingress/ingress-proxy.js';
+import { INGRESS_PROXY_LABEL, parseIngressPayload } from '../protocol/mqtt/ingress.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -36,6 +38,8 @@ export interface AgentOptions {
   proxyMode?: ProxyModeSetting;
   /** Cluster DNS server for pods (default on, except with the simulated runtime). */
   clusterDns?: boolean;
+  /** The built-in ingress proxy's listen address and ports; false turns it off. */
+  ingress?: { address?: string; httpPort: number; httpsPort: number } | false;
   log: Logger;
 }
 
@@ -45,6 +49,7 @@ export class Agent {
   readonly runtime: ContainerRuntime;
   readonly pods: PodManager;
   readonly networking: ClusterNetworking;
+  readonly ingress?: IngressProxy;
   private link?: MqttLink;
   private readonly topics: Topics;
   private heartbeat?: NodeJS.Timeout;
@@ -80,6 +85,12 @@ export class Agent {
       network: () => this.networking.network,
       dns: () => this.networking.podDns(),
     });
+    if (opts.ingress) {
+      this.ingress = new IngressProxy({
+        nodeName: opts.nodeName, ...opts.ingress, log: opts.log.child({ component: 'ingress' }),
+        onListening: () => void this.publishStatus({ full: true }),
+      });
+    }
   }
 
   async start(): Promise<void> {
@@ -98,6 +109,7 @@ export class Agent {
     await this.networking.start(saved?.podCIDR);
     // Pods come back from the agent's own copy before anything touches the network.
     await this.pods.start();
+    await this.ingress?.start();
     this.connecting = this.connect();
     // Without a saved identity the agent cannot work at all: the first join must succeed.
     await this.connecting;
@@ -152,11 +164,24 @@ export class Agent {
     await link.subscribe(topics.services(), (_t, buf) => {
       if (isCleared(buf)) return;
       try {
-        this.networking.onServices(parseServiceRouting(buf));
+        const routing = parseServiceRouting(buf);
+        this.networking.onServices(routing);
+        this.ingress?.setServices(routing);
       } catch (err) {
         log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed service routing payload');
       }
     });
+    if (this.ingress) {
+      const ingress = this.ingress;
+      await link.subscribe(topics.ingress(opts.nodeName), (_t, buf) => {
+        if (isCleared(buf)) return ingress.setRoutes(undefined);
+        try {
+          ingress.setRoutes(parseIngressPayload(buf));
+        } catch (err) {
+          log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed ingress payload');
+        }
+      });
+    }
     await link.subscribe(topics.nodeRequests(opts.nodeName), (topic, buf) => {
       let req: RequestPayload;
       try {
@@ -208,7 +233,9 @@ export class Agent {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
       this.lastReading = reading;
       const pods = await this.podUsage();
-      const payload: NodeStatusPayload = { ...reading, bootTime: this.bootTime, pods };
+      // Whether this node serves Ingress is part of what it reports about itself.
+      const labels = { ...reading.labels, [INGRESS_PROXY_LABEL]: this.ingress?.listening ? 'on' : 'off' };
+      const payload: NodeStatusPayload = { ...reading, labels, bootTime: this.bootTime, pods };
       const now = Date.now();
       const due = o.full || !this.lastSent || now - this.lastSent.at >= this.statusRefreshMs
         || statusChangeReason(this.lastSent.payload, payload) !== undefined;
@@ -277,6 +304,7 @@ export class Agent {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.eventTimer) clearTimeout(this.eventTimer);
     await this.pods.stop();
+    await this.ingress?.stop();
     await this.networking.stop().catch((err) => this.opts.log.warn({ err: String(err) }, 'networking stop failed'));
     await this.link?.end().catch(() => undefined);
   }

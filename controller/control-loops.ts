@@ -23,6 +23,7 @@ import { EndpointSliceController } from './controllers/endpointslices.js';
 import { LoadBalancerController } from './controllers/load-balancer.js';
 import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controllers/hpa.js';
 import { hpaV1Route } from './apiserver/hpa-v1.js';
+import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { TopicBindingController } from './topicbindings/topic-binding-controller.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
@@ -90,6 +91,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   // Service plumbing: endpoints, their slices, and load balancers on the nodes' own addresses.
   const serviceLoops = ([
     ['endpoint-controller', EndpointsController], ['endpointslice-controller', EndpointSliceController], ['service-lb-controller', LoadBalancerController],
+    ['ingress-status-controller', IngressStatusController],
   ] as const).map(([component, Loop]) => new Loop({
     client, informers, log: log.child({ component }), recorder: new EventRecorder(client, { component, host }, log),
   }));

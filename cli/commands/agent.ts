@@ -27,6 +27,11 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --proxy-mode MODE         Service forwarding: auto (iptables when root and usable, else
                             userspace), iptables, userspace, off (default auto; off with --runtime simulated)
   --cluster-dns on|off      DNS server for pods on the pod network's gateway (default on)
+  --ingress on|off          built-in ingress proxy for Ingresses of class pikube (default on;
+                            off with --runtime simulated)
+  --ingress-http-port N     its plain HTTP port (default 80)
+  --ingress-https-port N    its TLS port (default 443)
+  --ingress-address ADDR    the address it listens on (default 0.0.0.0)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -38,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
       network: { type: 'string' }, 'pause-image': { type: 'string' }, 'mqtt-ca': { type: 'string' },
       'base-topic': { type: 'string', default: 'pikube' }, 'heartbeat-interval': { type: 'string', default: '5s' },
       'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' },
+      ingress: { type: 'string' }, 'ingress-http-port': { type: 'string', default: '80' }, 'ingress-https-port': { type: 'string', default: '443' },
+      'ingress-address': { type: 'string', default: '0.0.0.0' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,6 +58,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!['auto', 'iptables', 'userspace', 'off'].includes(proxyMode)) throw new UsageError(`--proxy-mode must be auto, iptables, userspace or off, got "${proxyMode}"`);
   const clusterDns = values['cluster-dns'];
   if (clusterDns !== undefined && clusterDns !== 'on' && clusterDns !== 'off') throw new UsageError(`--cluster-dns must be on or off, got "${clusterDns}"`);
+  const ingressOn = values.ingress ?? (runtime === 'simulated' ? 'off' : 'on');
+  if (ingressOn !== 'on' && ingressOn !== 'off') throw new UsageError(`--ingress must be on or off, got "${ingressOn}"`);
+  const port = (flag: string) => {
+    const v = values[flag as 'ingress-http-port']!;
+    if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--${flag} must be a port number (0-65535), got "${v}"`);
+    return Number(v);
+  };
+  const ingress = ingressOn === 'on' ? { address: values['ingress-address']!, httpPort: port('ingress-http-port'), httpsPort: port('ingress-https-port') } : false as const;
   const nodeName = values['node-name'] ?? defaultNodeName();
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(nodeName) || nodeName.length > 253) {
     throw new UsageError(`--node-name "${nodeName}" is not a valid node name (lower case letters, digits, '-' and '.')`);
@@ -61,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     dataDir: values['data-dir'] ?? defaultDataDir('agent'), runtime: runtime as RuntimeName,
     baseTopic: values['base-topic']!, heartbeatMs: parseDuration(values['heartbeat-interval']!, '--heartbeat-interval'),
     runtimeNamespace: values['runtime-namespace'], runtimeNetwork: values.network, pauseImage: values['pause-image'],
-    proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
+    proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ingress, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
     log,
   };

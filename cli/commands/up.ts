@@ -35,6 +35,8 @@ export async function run(argv: string[]): Promise<number> {
       joinToken: readFileSync(join(opts.dataDir, 'join-token'), 'utf8').trim(),
       dataDir: join(opts.dataDir, 'agent'), runtime: runtime as RuntimeName, baseTopic: opts.baseTopic,
       heartbeatMs: 5000, log: log.child({ side: 'agent' }),
+      // Ingresses work out of the box, as with k3s: the node's own ports 80 and 443.
+      ingress: runtime === 'simulated' ? false : { httpPort: 80, httpsPort: 443 },
     });
     await agent.start();
     log.info({ controllerReadyMs, runtime }, 'cluster up');

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../../protocol/kube/types.js';
 import type { ApiCore } from './api-core.js';
 import { findResource } from './resources.js';
+import { defaultIngressClassObject, INGRESS_CLASS_NAME } from '../ingress/ingress-class.js';
 
 const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -10,6 +11,11 @@ export async function bootstrapCluster(core: ApiCore, api?: { serviceIP: string;
   const ns = findResource('', 'namespaces')!;
   for (const name of NAMESPACES) {
     if (!core.tryGet(ns, undefined, name)) await core.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+  }
+  // The built-in ingress proxy's class, once: a user may edit or delete it afterwards.
+  const ingressClasses = findResource('networking.k8s.io', 'ingressclasses')!;
+  if (core.store.list(ingressClasses.gr).length === 0 && !core.tryGet(ingressClasses, undefined, INGRESS_CLASS_NAME)) {
+    await core.create(ingressClasses, undefined, defaultIngressClassObject());
   }
   if (!api) return;
   const svc = findResource('', 'services')!;

@@ -30,6 +30,8 @@ export const R = {
   rolebindings: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
   clusterroles: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
   clusterrolebindings: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
+  ingresses: { group: 'networking.k8s.io', resource: 'ingresses' },
+  ingressclasses: { group: 'networking.k8s.io', resource: 'ingressclasses' },
 } as const satisfies Record<string, ResourceRef>;
 
 export interface ListOptions {

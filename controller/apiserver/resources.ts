@@ -61,6 +61,8 @@ export const RESOURCES: ResourceInfo[] = [
   info('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   info('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   info('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  info('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
+  info('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
 ];
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));

@@ -17,6 +17,7 @@ import type { NodeTelemetry } from './node-telemetry.js';
 import { PodStatusSync } from './pod-status-sync.js';
 import { PodStreamRelay } from './pod-streams.js';
 import { ServiceRoutingPublisher } from './service-routing-publisher.js';
+import { IngressPublisher } from '../ingress/ingress-publisher.js';
 
 export interface BridgeOptions {
   link: MqttLink;
@@ -38,6 +39,7 @@ export class Bridge {
   readonly streams: PodStreamRelay;
   readonly publisher: DesiredStatePublisher;
   readonly serviceRouting: ServiceRoutingPublisher;
+  readonly ingress: IngressPublisher;
   private readonly nodes: NodeStatusSync;
   private readonly pods: PodStatusSync;
   private readonly events: NodeEvents;
@@ -68,6 +70,10 @@ export class Bridge {
       publish: (payload) => link.publish(topics.services(), payload, { retain: true, qos: 1 }),
       clusterDomain: opts.dns?.clusterDomain,
     });
+    this.ingress = new IngressPublisher({
+      client, log, revision: () => opts.core.store.revision,
+      publish: (node, payload) => link.publish(topics.ingress(node), payload, { retain: true, qos: 1 }),
+    });
     this.streams = new PodStreamRelay(
       { send: (node, op, payload) => link.publish(topics.request(node, op), payload, { qos: 1 }) },
       opts.core,
@@ -92,6 +98,7 @@ export class Bridge {
     };
     this.publisher.start();
     this.serviceRouting.start();
+    this.ingress.start();
     await on(topics.allNodes('availability'), (node, buf) => {
       if (isCleared(buf)) return;
       this.nodes.availability(node, parseAvailability(buf).state === 'online');
@@ -109,7 +116,7 @@ export class Bridge {
     await on(topics.allResponses(), (_node, buf) => this.streams.onResponse(parseResponseChunk(buf)));
     await this.publishClusterConfig();
     // After a broker restart (embedded or external), retained desired state may be gone.
-    link.onConnect(() => { this.publisher.republishAll(); this.serviceRouting.republish(); void this.publishClusterConfig(); });
+    link.onConnect(() => { this.publisher.republishAll(); this.serviceRouting.republish(); this.ingress.republish(); void this.publishClusterConfig(); });
   }
 
   private async publishClusterConfig(): Promise<void> {
@@ -120,6 +127,7 @@ export class Bridge {
   async stop(): Promise<void> {
     this.publisher.stop();
     this.serviceRouting.stop();
+    this.ingress.stop();
     for (const u of this.unsubscribers) await u().catch(() => undefined);
     this.unsubscribers = [];
   }

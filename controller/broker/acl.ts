@@ -19,6 +19,7 @@ export const NODE_RULES: readonly AclRule[] = [
   { access: 'write', filter: 'nodes/{node}/events' },
   { access: 'write', filter: 'nodes/{node}/response/#' },
   { access: 'read', filter: 'nodes/{node}/pods' },
+  { access: 'read', filter: 'nodes/{node}/ingress' },
   { access: 'read', filter: 'nodes/{node}/request/#' },
   { access: 'read', filter: 'cluster/#' },
 ];

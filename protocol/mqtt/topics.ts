@@ -1,7 +1,7 @@
 // Every MQTT topic pikube uses, built and parsed in one place so that both sides, the
 // broker ACL and the mosquitto generator agree on the exact strings.
 //
-//   <base>/v1/nodes/<node>/{availability,status,heartbeat,pods,pod-status,events}
+//   <base>/v1/nodes/<node>/{availability,status,heartbeat,pods,pod-status,events,ingress}
 //   <base>/v1/nodes/<node>/request/<op>   <base>/v1/nodes/<node>/response/<op>
 //   <base>/v1/cluster/{services,config}
 //   <base>/v1/join/<node>/{request,response}
@@ -11,8 +11,8 @@ import { PROTOCOL_VERSION } from './payloads.js';
 export const DEFAULT_BASE_TOPIC = 'pikube';
 
 /** Per-node topics without an operation segment. */
-export type NodeTopicKind = 'availability' | 'status' | 'heartbeat' | 'pods' | 'pod-status' | 'events';
-const NODE_KINDS: ReadonlySet<string> = new Set<NodeTopicKind>(['availability', 'status', 'heartbeat', 'pods', 'pod-status', 'events']);
+export type NodeTopicKind = 'availability' | 'status' | 'heartbeat' | 'pods' | 'pod-status' | 'events' | 'ingress';
+const NODE_KINDS: ReadonlySet<string> = new Set<NodeTopicKind>(['availability', 'status', 'heartbeat', 'pods', 'pod-status', 'events', 'ingress']);
 
 export type ParsedTopic =
   | { kind: NodeTopicKind; node: string }
@@ -56,6 +56,8 @@ export class Topics {
   pods(node: string): string { return this.node(node, 'pods'); }
   podStatus(node: string): string { return this.node(node, 'pod-status'); }
   events(node: string): string { return this.node(node, 'events'); }
+  /** Ingress routes and TLS certificates for a node that serves ingress (retained). */
+  ingress(node: string): string { return this.node(node, 'ingress'); }
   request(node: string, op: string): string {
     return `${this.root}/nodes/${level(node, 'node name')}/request/${level(op, 'operation')}`;
   }

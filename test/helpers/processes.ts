@@ -107,7 +107,9 @@ export interface AgentHandle extends ProcessHandle { dir: string; nodeName: stri
 
 export function startAgent(ctrl: { mqttUrl: string; joinToken: string }, opts: { nodeName: string; runtime?: string; dir?: string; args?: string[]; netns?: string; mqttUrl?: string; env?: NodeJS.ProcessEnv }): AgentHandle {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `pikube-agent-${opts.nodeName}-`));
-  const args = ['agent', '--node-name', opts.nodeName, '--mqtt-url', opts.mqttUrl ?? ctrl.mqttUrl, '--join-token', ctrl.joinToken, '--data-dir', dir, '--runtime', opts.runtime ?? 'simulated', ...(opts.args ?? [])];
+  // Tests share the host's ports 80/443: the ingress proxy runs only where a test asks for it.
+  const ingress = (opts.args ?? []).some((a) => a.startsWith('--ingress')) ? [] : ['--ingress', 'off'];
+  const args = ['agent', '--node-name', opts.nodeName, '--mqtt-url', opts.mqttUrl ?? ctrl.mqttUrl, '--join-token', ctrl.joinToken, '--data-dir', dir, '--runtime', opts.runtime ?? 'simulated', ...ingress, ...(opts.args ?? [])];
   const proc = launch(args, join(dir, 'agent.log'), opts.env ?? {}, opts.netns);
   return { ...proc, dir, nodeName: opts.nodeName, restart: () => startAgent(ctrl, { ...opts, dir }) };
 }

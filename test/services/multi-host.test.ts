@@ -4,14 +4,21 @@
 // LAN. Pods reach each other across hosts by pod IP; a Deployment's Service answers by
 // ClusterIP and by name from a pod on the other host, on every host's node port and as a
 // LoadBalancer on the hosts' addresses; readiness changes reach the proxies within 2 s
-// without cutting an open connection; deleting the Service removes it everywhere.
+// without cutting an open connection; deleting the Service removes it everywhere. Both
+// hosts run the ingress proxy: an Ingress for a Deployment answers on each host's
+// address by host name, over TLS with the Secret's certificate too, and stops on both
+// within 1 s of its deletion.
 import test from 'ava';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { get } from 'node:http';
 import { execa } from 'execa';
 import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../helpers/podman-image.js';
-import { kubectl, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ingressRequest, peerCertificate, selfSignedCert } from '../ingress/ingress-client.js';
+import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 
 const suffix = randomBytes(3).toString('hex');
 const subnet = `172.31.${randomInt(100, 250)}`;
@@ -22,6 +29,10 @@ const hosts = [1, 2].map((i) => ({
   i, netns: `pkh${suffix}-${i}`, veth: `pkv${suffix}${i}`, address: `${subnet}.${10 + i}`,
   node: `h${i}-${suffix}`, proxy: i === 1 ? 'iptables' : 'userspace',
 }));
+
+/** Ingress ports of the hosts (port 80 is the LoadBalancer test's). */
+const INGRESS_HTTP = 8880;
+const INGRESS_HTTPS = 8443;
 
 let ctrl: ControllerHandle | undefined;
 const agents: AgentHandle[] = [];
@@ -54,7 +65,7 @@ test.before(async () => {
   ctrl = await startController({ host: `${subnet}.1`, args: ['--cluster-cidr', clusterCIDR, '--service-cluster-ip-range', serviceCIDR, '--node-monitor-grace-period', '60s'] });
   k = kubectl(ctrl.kubeconfig);
   for (const h of hosts) {
-    agents.push(startAgent(ctrl, { nodeName: h.node, runtime: 'podman', netns: h.netns, args: ['--proxy-mode', h.proxy, '--heartbeat-interval', '2s'] }));
+    agents.push(startAgent(ctrl, { nodeName: h.node, runtime: 'podman', netns: h.netns, args: ['--proxy-mode', h.proxy, '--heartbeat-interval', '2s', '--ingress', 'on', '--ingress-http-port', String(INGRESS_HTTP), '--ingress-https-port', String(INGRESS_HTTPS)] }));
   }
   await waitFor('both nodes Ready with a pod CIDR', async () => {
     const r = await k(['get', 'nodes', '-o', 'json'], { reject: false });
@@ -65,7 +76,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  if (ctrl) await k?.(['delete', 'deployment,service,pod', '--all', '--wait=false'], { reject: false }).catch(() => undefined);
+  if (ctrl) await k?.(['delete', 'ingress,deployment,service,pod', '--all', '--wait=false'], { reject: false }).catch(() => undefined);
   for (const a of agents) await a.stop().catch(() => undefined);
   for (const h of hosts) {
     // inside the host's namespace, where the pods' bridge is, so their network is torn down too
@@ -259,3 +270,49 @@ async function openEcho(host: string, port: number): Promise<{ socket: Socket; g
   const greeting = await next();
   return { socket, greeting, closed: () => closed, say: async (text) => { socket.write(`${text}\n`); return next(); } };
 }
+
+test.serial('an Ingress answers on both hosts by host name and over TLS, and stops on both within 1 s of its deletion', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'pikube-mh-ingress-'));
+  t.teardown(() => removeDir(work));
+  await apply({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'site' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'site' } }, template: { metadata: { labels: { app: 'site' } }, spec: { terminationGracePeriodSeconds: 0, containers: [webContainer()] } } },
+  });
+  await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'site' }, spec: { selector: { app: 'site' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] } });
+  const cert = await selfSignedCert(work, 'secure.home.lan');
+  await k(['create', 'secret', 'tls', 'site-tls', `--cert=${cert.certFile}`, `--key=${cert.keyFile}`]);
+  const rule = (host: string) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'site', port: { name: 'web' } } } }] } });
+  await apply({
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'site' },
+    spec: { tls: [{ hosts: ['secure.home.lan'], secretName: 'site-tls' }], rules: [rule('hello.home.lan'), rule('secure.home.lan')] },
+  });
+  await waitFor('two ready site endpoints', async () => JSON.parse((await k(['get', 'endpoints', 'site', '-o', 'json'])).stdout).subsets?.[0]?.addresses?.length === 2, 90_000, 500);
+  for (const h of hosts) {
+    const plain = { host: h.address, port: INGRESS_HTTP };
+    const body = await waitFor(`hello.home.lan through ${h.node}'s ingress`, async () => {
+      const a = await ingressRequest(plain, 'hello.home.lan', '/').catch(() => undefined);
+      return a?.status === 200 ? a.body.trim() : false;
+    }, 20_000, 200);
+    t.regex(body, /^site-/, `answered by a pod through ${h.node}`);
+    t.is((await ingressRequest(plain, 'nope.home.lan', '/')).status, 404);
+    const secure = { host: h.address, port: INGRESS_HTTPS };
+    t.deepEqual(await peerCertificate(secure, 'secure.home.lan', cert.cert), { authorized: true, cn: 'secure.home.lan' });
+    const over = await ingressRequest(secure, 'secure.home.lan', '/', { secure: true, ca: cert.cert });
+    t.is(over.status, 200);
+    t.regex(over.body, /^site-/);
+  }
+  const status = await waitFor('Ingress status lists both hosts', async () => {
+    const ing = JSON.parse((await k(['get', 'ingress', 'site', '-o', 'json'])).stdout);
+    return ing.status?.loadBalancer?.ingress?.length === 2 ? ing.status.loadBalancer.ingress : false;
+  }, 20_000, 500);
+  t.deepEqual(status.map((i: { ip: string }) => i.ip).sort(), hosts.map((h) => h.address).sort());
+
+  await k(['delete', 'ingress', 'site']);
+  const deleted = Date.now();
+  const gone = await Promise.all(hosts.map((h) => waitFor(`route gone on ${h.node}`, async () => {
+    const a = await ingressRequest({ host: h.address, port: INGRESS_HTTP }, 'hello.home.lan', '/').catch(() => undefined);
+    return a?.status === 404 ? Date.now() - deleted : false;
+  }, 10_000, 20)));
+  t.log(`route gone ${gone.join(' / ')} ms after kubectl delete returned`);
+  for (const ms of gone) t.true(ms <= 1000, `route removed within 1 s (took ${ms} ms)`);
+});

@@ -8,6 +8,7 @@ import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
 import { defaultCrd } from '../crd/definition-rules.js';
+import { defaultIngressClass } from './default-ingress-class.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -18,7 +19,7 @@ export interface AdmissionOptions {
 export class Admission {
   private readonly services: ServiceAllocator;
 
-  constructor(store: StoreBackend, readonly opts: AdmissionOptions) {
+  constructor(private readonly store: StoreBackend, readonly opts: AdmissionOptions) {
     this.services = new ServiceAllocator(store, opts.serviceCIDR);
   }
 
@@ -69,6 +70,9 @@ export class Admission {
       }
       case 'apiextensions.k8s.io/customresourcedefinitions':
         defaultCrd(obj, old);
+        break;
+      case 'networking.k8s.io/ingresses':
+        if (!old) defaultIngressClass(this.store, obj);
         break;
       case '/namespaces':
         obj.spec ??= {};

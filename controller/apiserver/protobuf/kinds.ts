@@ -33,6 +33,8 @@ const KINDS: Record<string, string> = {
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization/v1.SelfSubjectRulesReview',
   'authorization.k8s.io/v1/SubjectAccessReview': 'authorization/v1.SubjectAccessReview',
   'authorization.k8s.io/v1/LocalSubjectAccessReview': 'authorization/v1.SubjectAccessReview',
+  'networking.k8s.io/v1/Ingress': 'networking/v1.Ingress',
+  'networking.k8s.io/v1/IngressClass': 'networking/v1.IngressClass',
 };
 
 /** The message of `apiVersion`/`kind`, or undefined when pikube does not decode it. */

@@ -10,6 +10,7 @@ import { defaultPrinter } from './default.js';
 import { eventPrinter } from './events.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { nodePrinter } from './nodes.js';
+import { ingressClassPrinter, ingressPrinter } from './ingress.js';
 import { podPrinter } from './pods.js';
 import { findResource } from '../resources.js';
 import { roleBindingPrinter } from './rbac.js';
@@ -47,6 +48,8 @@ const PRINTERS: Record<string, TablePrinter> = {
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
   'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
   'rbac.authorization.k8s.io/clusterrolebindings': roleBindingPrinter,
+  'networking.k8s.io/ingresses': ingressPrinter,
+  'networking.k8s.io/ingressclasses': ingressClassPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

@@ -6,6 +6,7 @@ import { validateCrd, validateCrdUpdate } from '../crd/definition-rules.js';
 import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
+import { validateIngressClass, validateIngressSpec } from './ingress.js';
 import { asObj, type Obj } from './shape.js';
 import { validateCronJobSpec, validateHpaSpec, validateJobSpec, validateJobSpecUpdate, validatePdbSpec } from './batch.js';
 import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
@@ -41,6 +42,8 @@ const RULES: Record<string, KindRules> = {
   'rbac.authorization.k8s.io/ClusterRole': { name: pathSegmentName, create: validateRules, update: validateRules },
   'rbac.authorization.k8s.io/RoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
   'rbac.authorization.k8s.io/ClusterRoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
+  'networking.k8s.io/Ingress': { name: dns1123Subdomain, create: spec(validateIngressSpec) },
+  'networking.k8s.io/IngressClass': { name: dns1123Subdomain, create: (o) => validateIngressClass(o), update: (o, old) => validateIngressClass(o, old) },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };

@@ -8,6 +8,7 @@ import { coordinationV1Messages } from './coordination-v1.js';
 import { coreV1Messages } from './core-v1.js';
 import { discoveryV1Messages } from './discovery-v1.js';
 import { metaV1Messages } from './meta-v1.js';
+import { networkingV1Messages } from './networking-v1.js';
 import { policyV1Messages } from './policy-v1.js';
 import { authorizationV1Messages, rbacV1Messages } from './rbac-v1.js';
 
@@ -16,4 +17,5 @@ export const MESSAGES: Readonly<Record<string, MessageTable>> = {
   ...authenticationV1Messages, ...policyV1Messages, ...coordinationV1Messages, ...discoveryV1Messages,
   ...batchV1Messages,
   ...rbacV1Messages, ...authorizationV1Messages,
+  ...networkingV1Messages,
 };

@@ -1,0 +1,121 @@
+// Ingress proxy benchmark: a real controller, a real podman agent with its ingress proxy
+// on loopback, one web server pod behind a Service and an Ingress. The pod runs the host's
+// Node.js binary (mounted read-only from the host) as a small keep-alive HTTP server: the
+// busybox httpd of the other tests forks per connection and closes it, so it would measure
+// itself rather than the proxy. The same client
+// (50 concurrent connections, keep-alive where the server allows it) alternates, round
+// by round in one run, between the pod directly (its pod IP) and the ingress proxy (Host
+// header). Reported: requests/s both ways, the throughput the proxy costs, and the added
+// latency at p50 and p99 (proxy percentile minus direct percentile).
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../test/helpers/podman-image.js';
+import { freePort, removeDir, startAgent, startController, waitFor } from '../test/helpers/processes.js';
+import { ApiClient, percentile } from '../test/helpers/api-client.js';
+import type { Metric } from './metric.js';
+
+/** What the host's node binary needs inside a busybox container: itself and its shared libraries. */
+const HOST_RUNTIME = ['/usr', '/lib', '/lib64'];
+const SERVER = "require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname() + '\\n')).listen(8080)";
+
+interface Target { host: string; port: number; hostHeader?: string }
+interface Round { requests: number; errors: number; seconds: number; latencies: number[] }
+
+/** `concurrency` lanes each sending GET / back to back for `seconds`. */
+async function load(target: Target, concurrency: number, seconds: number): Promise<Round> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  const once = () => new Promise<void>((resolve) => {
+    const t0 = performance.now();
+    const req = http.get({ host: target.host, port: target.port, path: '/', agent, headers: target.hostHeader ? { host: target.hostHeader } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 200) latencies.push(performance.now() - t0);
+        else errors++;
+        resolve();
+      });
+    });
+    req.on('error', () => { errors++; resolve(); });
+  });
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < until) await once();
+  }));
+  agent.destroy();
+  return { requests: latencies.length, errors, seconds: (performance.now() - started) / 1000, latencies };
+}
+
+function merge(rounds: Round[]): { rps: number; p50: number; p99: number; errors: number } {
+  const all = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const requests = rounds.reduce((s, r) => s + r.requests, 0);
+  const seconds = rounds.reduce((s, r) => s + r.seconds, 0);
+  return { rps: requests / seconds, p50: percentile(all, 50), p99: percentile(all, 99), errors: rounds.reduce((s, r) => s + r.errors, 0) };
+}
+
+export async function benchIngress(opts: { concurrency: number; seconds: number; rounds: number }): Promise<Metric[]> {
+  await ensureBusyboxImage();
+  const ctrl = await startController();
+  const node = `bench-ingress-${randomBytes(3).toString('hex')}`;
+  const httpPort = await freePort();
+  const agent = startAgent(ctrl, { nodeName: node, runtime: 'podman', args: ['--ingress', 'on', '--ingress-address', '127.0.0.1', '--ingress-http-port', String(httpPort), '--ingress-https-port', String(await freePort())] });
+  const api = new ApiClient(ctrl.kubeconfig, { maxSockets: 4 });
+  try {
+    await api.post('/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } },
+      spec: {
+        nodeName: node, terminationGracePeriodSeconds: 0,
+        containers: [{
+          name: 'web', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never',
+          command: [process.execPath, '-e', SERVER],
+          ports: [{ containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          volumeMounts: HOST_RUNTIME.map((path, i) => ({ name: `host-${i}`, mountPath: path, readOnly: true })),
+        }],
+        volumes: HOST_RUNTIME.map((path, i) => ({ name: `host-${i}`, hostPath: { path, type: 'Directory' } })),
+      },
+    });
+    await api.post('/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    await api.post('/apis/networking.k8s.io/v1/namespaces/default/ingresses', {
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' },
+      spec: { rules: [{ host: 'bench.home.lan', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+    });
+    const podIP = await waitFor('the pod ready with an IP', async () => {
+      const r = await api.get('/api/v1/namespaces/default/pods/web');
+      const ready = r.body?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+      return ready && r.body.status.podIP ? String(r.body.status.podIP) : false;
+    }, 120_000, 250);
+    const direct: Target = { host: podIP, port: 8080 };
+    const proxied: Target = { host: '127.0.0.1', port: httpPort, hostHeader: 'bench.home.lan' };
+    await waitFor('the proxy routes to the pod', async () => (await load(proxied, 1, 0.05)).requests > 0, 30_000, 200);
+    // warm-up both ways, then alternate so that machine noise falls on both alike
+    await load(direct, opts.concurrency, 1);
+    await load(proxied, opts.concurrency, 1);
+    const d: Round[] = [], p: Round[] = [];
+    for (let i = 0; i < opts.rounds; i++) {
+      d.push(await load(direct, opts.concurrency, opts.seconds));
+      p.push(await load(proxied, opts.concurrency, opts.seconds));
+    }
+    const a = merge(d), b = merge(p);
+    const note = `${opts.concurrency} connections, ${opts.rounds}×${opts.seconds} s each way, node http server pod; direct ${Math.round(a.rps)} req/s p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors), via ingress ${Math.round(b.rps)} req/s p50 ${b.p50.toFixed(2)} ms p99 ${b.p99.toFixed(2)} ms (${b.errors} errors)`;
+    return [
+      { metric: 'ingress_direct_rps', value: a.rps, unit: 'req/s', note },
+      { metric: 'ingress_proxy_rps', value: b.rps, unit: 'req/s' },
+      { metric: 'ingress_throughput_loss', value: Math.max(0, (1 - b.rps / a.rps) * 100), unit: '%', goal: { op: '<=', value: 10 } },
+      { metric: 'ingress_added_latency_p50', value: b.p50 - a.p50, unit: 'ms' },
+      { metric: 'ingress_added_latency_p99', value: b.p99 - a.p99, unit: 'ms', goal: { op: '<=', value: 1 } },
+    ];
+  } finally {
+    api.close();
+    await agent.kill();
+    await ctrl.kill();
+    const ids = (await execa('podman', ['ps', '-aq', '--filter', `label=pikube.io/node=${node}`], { reject: false })).stdout.split('\n').filter(Boolean);
+    if (ids.length) await execa('podman', ['rm', '-f', '-t', '0', ...ids], { reject: false });
+    const pods = (await execa('podman', ['pod', 'ps', '-q', '--filter', `label=pikube.io/node=${node}`], { reject: false })).stdout.split('\n').filter(Boolean);
+    if (pods.length) await execa('podman', ['pod', 'rm', '-f', '-t', '0', ...pods], { reject: false });
+    removeDir(ctrl.dir);
+    removeDir(agent.dir);
+  }
+}
