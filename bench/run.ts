@@ -16,6 +16,7 @@ import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
 import { benchServices } from './services.js';
 import { benchIngress } from './ingress.js';
+import { benchCronJobTick } from './cronjob.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import type { Metric } from './metric.js';
 
@@ -37,6 +38,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
   { name: 'services', run: () => benchServices() },
   { name: 'ingress', run: () => benchIngress({ concurrency: 50, seconds: 5, rounds: 3 }) },
+  { name: 'cronjob-tick', run: () => benchCronJobTick(100) },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).
   { name: 'scheduling-throughput', run: () => throughput(5000) },
   { name: 'scheduling-latency', run: () => latency(500, 5) },

@@ -4,7 +4,7 @@
 // startingDeadlineSeconds, keeps status.active and prunes finished Jobs to the history limits.
 import type { KubeObject, ObjectMeta } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
-import { ignoreNotFound, isAlreadyExists } from './api-errors.js';
+import { ignoreNotFound, isAlreadyExists, isConflict } from './api-errors.js';
 import { controllerRefOf, newControllerRef } from './controller-ref.js';
 import { mostRecentScheduleTime, parseSchedule, type Schedule } from '../../protocol/kube/cron-schedule.js';
 import { objectKey } from './framework/informer.js';
@@ -63,7 +63,19 @@ export class CronJobController extends QueueController {
 
   /** Runs one pass over every CronJob now (what a periodic resync does). */
   async syncAll(): Promise<void> {
-    for (const cj of this.cronJobs.list()) await this.reconcile(objectKey(cj));
+    for (const cj of this.cronJobs.list()) {
+      const key = objectKey(cj);
+      // A queued pass on the same CronJob may have written first: read again and redo.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.reconcile(key);
+          break;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
   }
 
   private scheduleOf(key: string, cj: CronJob): Schedule {

@@ -84,10 +84,10 @@ test('Go zero time from a careless encoder is left out like an empty one', (t) =
 });
 
 test('an unknown kind is 415 with a message kubectl can show', (t) => {
-  const err = t.throws(() => decodeProtobufBody(envelope('batch/v1', 'Job', msg(1, str(1, 'j')))), { instanceOf: ApiError });
+  const err = t.throws(() => decodeProtobufBody(envelope('flowcontrol.apiserver.k8s.io/v1', 'FlowSchema', msg(1, str(1, 'j')))), { instanceOf: ApiError });
   t.is(err!.code, 415);
   t.is(err!.reason, 'UnsupportedMediaType');
-  t.regex(err!.message, /cannot decode kind Job \(apiVersion batch\/v1\) from protobuf; send it as application\/json/);
+  t.regex(err!.message, /cannot decode kind FlowSchema \(apiVersion flowcontrol.apiserver.k8s.io\/v1\) from protobuf; send it as application\/json/);
   const gz = t.throws(() => decodeProtobufBody(envelope('v1', 'Namespace', [], str(3, 'gzip'))), { instanceOf: ApiError });
   t.is(gz!.code, 415);
 });

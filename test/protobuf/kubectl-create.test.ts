@@ -151,13 +151,13 @@ test.serial('scale, label, annotate, patch, set image, delete (JSON bodies) stil
 
 test.serial('a protobuf body of a kind the server cannot decode is a clear 415', async (t) => {
   const body = join(work, 'job.pb');
-  writeFileSync(body, envelope('batch/v1', 'Job', msg(1, str(1, 'nightly'))));
+  writeFileSync(body, envelope('flowcontrol.apiserver.k8s.io/v1', 'FlowSchema', msg(1, str(1, 'nightly'))));
   const r = await execa('curl', ['-sk', '--max-time', '10', '-w', '\n%{http_code}', '-H', `Authorization: Bearer ${ctrl!.token}`,
     '-H', 'Content-Type: application/vnd.kubernetes.protobuf', '--data-binary', `@${body}`, `${ctrl!.apiUrl}/api/v1/namespaces/default/configmaps`]);
   const [json, code] = r.stdout.split('\n');
   t.is(code, '415');
   const status = JSON.parse(json!);
   t.is(status.reason, 'UnsupportedMediaType');
-  t.regex(status.message, /cannot decode kind Job \(apiVersion batch\/v1\) from protobuf/);
+  t.regex(status.message, /cannot decode kind FlowSchema \(apiVersion flowcontrol.apiserver.k8s.io\/v1\) from protobuf/);
   t.not((await k(['get', 'configmap', 'nightly'], { reject: false })).exitCode, 0, 'nothing was stored');
 });
