@@ -1,6 +1,7 @@
 // The node agent's composition root: pods first (they run from the agent's own copy of
 // the desired set even with no controller), then the MQTT link that keeps that copy
 // current and reports node and pod status.
+import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EventsPayload, NodeEvent, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   proxyMode?: ProxyModeSetting;
   /** Cluster DNS server for pods (default on, except with the simulated runtime). */
   clusterDns?: boolean;
+  /** Where local-path volumes live (default <dataDir>/storage). */
+  storageDir?: string;
   log: Logger;
 }
 
@@ -52,6 +55,8 @@ export class Agent {
   private stopped = false;
   private connecting?: Promise<void>;
 
+  get storageDir(): string { return resolve(this.opts.storageDir ?? join(this.opts.dataDir, 'storage')); }
+
   constructor(private readonly opts: AgentOptions) {
     this.topics = new Topics(opts.baseTopic);
     this.runtime = createRuntime(opts.runtime, {
@@ -64,7 +69,7 @@ export class Agent {
       log: opts.log.child({ component: 'networking' }),
     });
     this.pods = new PodManager({
-      nodeName: opts.nodeName, dataDir: opts.dataDir, runtime: this.runtime, log: opts.log.child({ component: 'pods' }),
+      nodeName: opts.nodeName, dataDir: opts.dataDir, storageDir: this.storageDir, runtime: this.runtime, log: opts.log.child({ component: 'pods' }),
       onStatus: (updates) => this.publishPodStatus(updates),
       onEvent: (e) => this.queueEvent(e),
       hostIP: () => this.lastReading?.addresses.find((a) => a.type === 'InternalIP')?.address,
@@ -168,7 +173,7 @@ export class Agent {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
       this.lastReading = reading;
       const pods = await this.podUsage();
-      await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
+      await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods, storageDir: this.storageDir }, { retain: true, qos: 1, ifConnected: true });
     } catch (err) {
       this.opts.log.warn({ err: String(err) }, 'node status not published');
     }

@@ -40,6 +40,8 @@ export interface ControlLoopDeps {
   topics: Topics;
   homeassistant: boolean;
   metrics: ControllerMetrics;
+  /** Reaches nodes to delete reclaimed local-path volumes. */
+  volumeHost?: import('./storage/local-path-provisioner.js').VolumeHost;
   /** pikube's version, for Home Assistant's device info. */
   version?: string;
 }
@@ -80,7 +82,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     client, informers, log: log.child({ component }), recorder: new EventRecorder(client, { component, host }, log),
   }));
   deps.metrics.attach({ scheduler: () => scheduler.stats });
-  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle, ...serviceLoops] });
+  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}), extra: [lifecycle, ...serviceLoops] });
   await scheduler.start();
   const view = new ClusterView(informers, telemetry);
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];

@@ -117,6 +117,10 @@ export class Controller {
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
       podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      volumeHost: { removeDirectory: async (node, path) => {
+        if (!this.bridge) throw new Error('not connected to the nodes yet');
+        await this.bridge.streams.removeVolume(node, path);
+      } },
     });
     this.loops = loops.loops;
 

@@ -27,6 +27,7 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --proxy-mode MODE         Service forwarding: auto (iptables when root and usable, else
                             userspace), iptables, userspace, off (default auto; off with --runtime simulated)
   --cluster-dns on|off      DNS server for pods on the pod network's gateway (default on)
+  --storage-dir DIR         where local-path volumes are made (default DATA-DIR/storage)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -37,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' }, runtime: { type: 'string', default: 'nerdctl' }, 'runtime-namespace': { type: 'string' },
       network: { type: 'string' }, 'pause-image': { type: 'string' }, 'mqtt-ca': { type: 'string' },
       'base-topic': { type: 'string', default: 'pikube' }, 'heartbeat-interval': { type: 'string', default: '5s' },
-      'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' },
+      'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' }, 'storage-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     dataDir: values['data-dir'] ?? defaultDataDir('agent'), runtime: runtime as RuntimeName,
     baseTopic: values['base-topic']!, heartbeatMs: parseDuration(values['heartbeat-interval']!, '--heartbeat-interval'),
     runtimeNamespace: values['runtime-namespace'], runtimeNetwork: values.network, pauseImage: values['pause-image'],
+    ...(values['storage-dir'] ? { storageDir: values['storage-dir'] } : {}),
     proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
     log,

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../../protocol/kube/types.js';
 import type { ApiCore } from './api-core.js';
 import { findResource } from './resources.js';
+import { LOCAL_PATH_CLASS, localPathStorageClass } from '../storage/local-path-class.js';
 
 const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -11,6 +12,8 @@ export async function bootstrapCluster(core: ApiCore, api?: { serviceIP: string;
   for (const name of NAMESPACES) {
     if (!core.tryGet(ns, undefined, name)) await core.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
   }
+  const sc = findResource('storage.k8s.io', 'storageclasses')!;
+  if (!core.tryGet(sc, undefined, LOCAL_PATH_CLASS)) await core.create(sc, undefined, localPathStorageClass());
   if (!api) return;
   const svc = findResource('', 'services')!;
   if (!core.tryGet(svc, 'default', 'kubernetes')) {

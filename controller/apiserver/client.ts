@@ -20,6 +20,10 @@ export const R = {
   replicasets: { group: 'apps', resource: 'replicasets' },
   daemonsets: { group: 'apps', resource: 'daemonsets' },
   controllerrevisions: { group: 'apps', resource: 'controllerrevisions' },
+  statefulsets: { group: 'apps', resource: 'statefulsets' },
+  persistentvolumes: { group: '', resource: 'persistentvolumes' },
+  persistentvolumeclaims: { group: '', resource: 'persistentvolumeclaims' },
+  storageclasses: { group: 'storage.k8s.io', resource: 'storageclasses' },
   leases: { group: 'coordination.k8s.io', resource: 'leases' },
   endpointslices: { group: 'discovery.k8s.io', resource: 'endpointslices' },
 } as const satisfies Record<string, ResourceRef>;

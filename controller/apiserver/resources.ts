@@ -47,6 +47,10 @@ export const RESOURCES: ResourceInfo[] = [
   info('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true, hasGeneration: true }),
   info('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
   info('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
+  info('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true, hasGeneration: true }),
+  info('', 'v1', 'persistentvolumes', 'PersistentVolume', false, { shortNames: ['pv'], subresources: ['status'], statusSubresource: true }),
+  info('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], subresources: ['status'], statusSubresource: true }),
+  info('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, { shortNames: ['sc'] }),
   info('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   info('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
 ];

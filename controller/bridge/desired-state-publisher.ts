@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import type { KubeObject, Pod, Node } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
 import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
+import { claimVolumesKey, claimVolumesOf } from './claim-volumes.js';
+import { podClaimNames } from '../storage/volume-matching.js';
 
 export interface DesiredStatePublisherOptions {
   client: ClusterClient;
@@ -114,6 +116,17 @@ export class DesiredStatePublisher {
     };
     this.watches.push(c.watch(R.configmaps, { resourceVersion: String(this.opts.revision()) }, onRef('configMaps')));
     this.watches.push(c.watch(R.secrets, { resourceVersion: String(this.opts.revision()) }, onRef('secrets')));
+    // A claim bound (or its volume changed) after its pod reached the node.
+    const onClaim = (ns: string | undefined, name: string) => {
+      for (const [node, pods] of this.byNode) {
+        for (const p of pods.values()) if (p.metadata.namespace === ns && podClaimNames(p.spec).includes(name)) { this.markDirty(node); break; }
+      }
+    };
+    this.watches.push(c.watch(R.persistentvolumeclaims, { resourceVersion: String(this.opts.revision()) }, (e) => onClaim(e.object.metadata.namespace, e.object.metadata.name!)));
+    this.watches.push(c.watch(R.persistentvolumes, { resourceVersion: String(this.opts.revision()) }, (e) => {
+      const ref = (e.object.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+      if (ref?.name) onClaim(ref.namespace, ref.name);
+    }));
   }
 
   stop(): void {
@@ -225,7 +238,7 @@ export class DesiredStatePublisher {
     let key = `${m.generation}|${m.deletionTimestamp ?? ''}|${m.deletionGracePeriodSeconds ?? ''}|${JSON.stringify(m.labels ?? {})}|${JSON.stringify(m.annotations ?? {})}|${JSON.stringify(m.ownerReferences ?? [])}`;
     for (const name of refs.configMaps) key += `|c${c.get(R.configmaps, ns, name)?.metadata.resourceVersion ?? '-'}`;
     for (const name of refs.secrets) key += `|s${c.get(R.secrets, ns, name)?.metadata.resourceVersion ?? '-'}`;
-    return key;
+    return key + claimVolumesKey(c, pod);
   }
 
   /** The node's whole desired set, as published. */
@@ -249,6 +262,7 @@ export class DesiredStatePublisher {
       if (s) secrets[name] = (s.data as Record<string, string>) ?? {};
     }
     const sa = pod.spec.automountServiceAccountToken === false ? undefined : this.opts.serviceAccount?.(pod);
-    return { pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}) };
+    const claims = claimVolumesOf(c, pod);
+    return { pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}), ...(claims ? { claims } : {}) };
   }
 }

@@ -12,6 +12,9 @@ import { ReplicaSetController } from './replicaset.js';
 import { serviceAccountLookup, type TokenSigner } from './service-account-tokens.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { SharedInformers } from './shared-informers.js';
+import { PersistentVolumeController } from '../storage/persistent-volume-controller.js';
+import { StorageProtectionController } from '../storage/protection-controller.js';
+import type { VolumeHost } from '../storage/local-path-provisioner.js';
 
 export interface ControllerManagerDeps {
   client: ClusterClient;
@@ -19,6 +22,8 @@ export interface ControllerManagerDeps {
   tokenSigner: TokenSigner;
   /** Reported as the source host of events. */
   hostname?: string;
+  /** Reaches nodes to delete reclaimed local-path volumes. */
+  volumeHost?: VolumeHost;
   /** More loops to run alongside (node lifecycle, endpoints, load balancers...). */
   extra?: ControlLoop[];
 }
@@ -42,6 +47,8 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     new ReplicaSetController({ ...base, recorder: recorder('replicaset-controller') }),
     new DeploymentController({ ...base, recorder: recorder('deployment-controller') }),
     new DaemonSetController({ ...base, recorder: recorder('daemonset-controller') }),
+    new PersistentVolumeController({ ...base, recorder: recorder('persistentvolume-controller'), ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}) }),
+    new StorageProtectionController({ ...base, recorder: recorder('pvc-protection-controller') }),
     ...(deps.extra ?? []),
   ];
   const started: Promise<void>[] = loops.map(async (loop) => {

@@ -6,6 +6,7 @@ import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
+import { defaultClaim, defaultStatefulSet, defaultStorageClassObject, defaultVolume } from './storage-defaults.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -16,7 +17,7 @@ export interface AdmissionOptions {
 export class Admission {
   private readonly services: ServiceAllocator;
 
-  constructor(store: StoreBackend, readonly opts: AdmissionOptions) {
+  constructor(private readonly store: StoreBackend, readonly opts: AdmissionOptions) {
     this.services = new ServiceAllocator(store, opts.serviceCIDR);
   }
 
@@ -55,6 +56,18 @@ export class Admission {
       case '/services':
         this.services.defaults(obj, old);
         break;
+      case 'apps/statefulsets':
+        defaultStatefulSet(obj);
+        break;
+      case '/persistentvolumeclaims':
+        defaultClaim(this.store, obj, old);
+        break;
+      case '/persistentvolumes':
+        defaultVolume(obj, old);
+        break;
+      case 'storage.k8s.io/storageclasses':
+        defaultStorageClassObject(obj);
+        break;
       case '/secrets': {
         obj.type ??= 'Opaque';
         const stringData = obj.stringData as Record<string, string> | undefined;
@@ -90,7 +103,12 @@ export class Admission {
       case 'apps/deployments':
       case 'apps/replicasets':
       case 'apps/daemonsets':
+      case 'apps/statefulsets':
         obj.status = {};
+        break;
+      case '/persistentvolumeclaims':
+      case '/persistentvolumes':
+        obj.status = { phase: 'Pending' };
         break;
     }
   }

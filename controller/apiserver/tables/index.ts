@@ -10,6 +10,7 @@ import { eventPrinter } from './events.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { nodePrinter } from './nodes.js';
 import { podPrinter } from './pods.js';
+import { persistentVolumeClaimPrinter, persistentVolumePrinter, statefulSetPrinter, storageClassPrinter } from './storage.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
 export { humanDuration } from './duration.js';
@@ -38,6 +39,10 @@ const PRINTERS: Record<string, TablePrinter> = {
   'apps/controllerrevisions': controllerRevisionPrinter,
   'coordination.k8s.io/leases': leasePrinter,
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
+  '/persistentvolumes': persistentVolumePrinter,
+  '/persistentvolumeclaims': persistentVolumeClaimPrinter,
+  'storage.k8s.io/storageclasses': storageClassPrinter,
+  'apps/statefulsets': statefulSetPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

@@ -6,6 +6,7 @@ import type { NameRule } from './object-meta.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
 import { asObj, type Obj } from './shape.js';
+import { validateClaimSpec, validateClaimSpecUpdate, validateStatefulSetSpec, validateStatefulSetSpecUpdate, validateVolumeSpec } from './storage.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
 export interface KindRules {
@@ -29,6 +30,9 @@ const RULES: Record<string, KindRules> = {
   'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
+  'apps/StatefulSet': { name: dns1123Label, create: spec(validateStatefulSetSpec), update: specUpdate(validateStatefulSetSpecUpdate) },
+  '/PersistentVolumeClaim': { name: dns1123Subdomain, create: spec(validateClaimSpec), update: specUpdate(validateClaimSpecUpdate) },
+  '/PersistentVolume': { name: dns1123Subdomain, create: spec(validateVolumeSpec), update: spec(validateVolumeSpec) },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };
