@@ -13,6 +13,7 @@ import { serviceAccountLookup, type TokenSigner } from './service-account-tokens
 import { ServiceAccountController } from './serviceaccount.js';
 import { SharedInformers } from './shared-informers.js';
 import { PersistentVolumeController } from '../storage/persistent-volume-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { StorageProtectionController } from '../storage/protection-controller.js';
 import type { VolumeHost } from '../storage/local-path-provisioner.js';
 
@@ -49,6 +50,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     new DaemonSetController({ ...base, recorder: recorder('daemonset-controller') }),
     new PersistentVolumeController({ ...base, recorder: recorder('persistentvolume-controller'), ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}) }),
     new StorageProtectionController({ ...base, recorder: recorder('pvc-protection-controller') }),
+    new StatefulSetController({ ...base, recorder: recorder('statefulset-controller') }),
     ...(deps.extra ?? []),
   ];
   const started: Promise<void>[] = loops.map(async (loop) => {

@@ -120,7 +120,7 @@ export interface ServiceRoute {
   headless: boolean;
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
-  ports: { name?: string; protocol: 'TCP' | 'UDP'; port: number; nodePort?: number; endpoints: { ip: string; port: number; nodeName?: string; ready: boolean }[] }[];
+  ports: { name?: string; protocol: 'TCP' | 'UDP'; port: number; nodePort?: number; endpoints: { ip: string; port: number; nodeName?: string; ready: boolean; /** Pod hostname under a headless Service (StatefulSet pods). */ hostname?: string }[] }[];
   /** Addresses the LoadBalancer answers on. */
   loadBalancerIPs: string[];
 }

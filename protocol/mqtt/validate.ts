@@ -280,6 +280,7 @@ export function parseServiceRouting(buf: Buffer): ServiceRoutingPayload {
         str(eo.ip, `${pp}.endpoints[${k}].ip`, { nonEmpty: true });
         num(eo.port, `${pp}.endpoints[${k}].port`, { int: true, min: 1 });
         opt(eo.nodeName, (x) => str(x, `${pp}.endpoints[${k}].nodeName`));
+        opt(eo.hostname, (x) => str(x, `${pp}.endpoints[${k}].hostname`));
         bool(eo.ready, `${pp}.endpoints[${k}].ready`);
       });
     });
