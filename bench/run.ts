@@ -14,6 +14,7 @@ import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
 import { benchServices } from './services.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
+import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
 
 export type { Metric } from './metric.js';
@@ -36,6 +37,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'scheduling-latency', run: () => latency(500, 5) },
   { name: 'scheduling-rest', run: () => rest(1000) },
   { name: 'scheduling-failover', run: () => failover(10) },
+  { name: 'statefulset', run: () => benchStatefulSet({ replicas: 10, nodes: 3 }) },
 ];
 
 function fmt(v: number): string {

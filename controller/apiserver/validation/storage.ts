@@ -57,13 +57,24 @@ export function validateVolumeSpec(specValue: unknown, path: FieldPath): FieldCa
   return causes;
 }
 
+/** Containers may mount the claim templates by name: they become pod volumes. */
+function withClaimVolumes(spec: Obj): Obj {
+  const names = asArray(spec.volumeClaimTemplates).map((t) => asObj(asObj(t)?.metadata)?.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  const template = asObj(spec.template);
+  const podSpec = asObj(template?.spec);
+  if (names.length === 0 || !template || !podSpec) return spec;
+  const volumes = asArray(podSpec.volumes).filter((v) => !names.includes(String(asObj(v)?.name)));
+  const claimVolumes = names.map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  return { ...spec, template: { ...template, spec: { ...podSpec, volumes: [...volumes, ...claimVolumes] } } };
+}
+
 const STS_POLICIES = ['OrderedReady', 'Parallel'];
 const STS_STRATEGIES = ['OnDelete', 'RollingUpdate'];
 const RETENTION = ['Retain', 'Delete'];
 
 export function validateStatefulSetSpec(specValue: unknown, path: FieldPath): FieldCause[] {
   const spec = asObj(specValue) ?? {};
-  const causes = validateReplicaSetSpec(spec, path);
+  const causes = validateReplicaSetSpec(withClaimVolumes(spec), path);
   const policy = spec.podManagementPolicy;
   if (policy !== undefined && !STS_POLICIES.includes(String(policy))) causes.push(notSupported(path.child('podManagementPolicy').toString(), policy, STS_POLICIES));
   const strategy = asObj(spec.updateStrategy);
