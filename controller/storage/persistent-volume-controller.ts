@@ -84,6 +84,9 @@ export class PersistentVolumeController extends QueueController {
     const selectedNode = claim.metadata.annotations?.[ANN_SELECTED_NODE];
     const delayed = sc?.volumeBindingMode === 'WaitForFirstConsumer';
     const node = selectedNode ? this.nodes.get(undefined, selectedNode) : undefined;
+    // A volume the scheduler (or an admin) already reserved for this claim is bound at once.
+    const reserved = this.volumes.list((v) => v.spec.claimRef?.uid === claim.metadata.uid && !v.metadata.deletionTimestamp)[0];
+    if (reserved) return this.bind(reserved, claim);
     if (delayed && !selectedNode) {
       this.once(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
       return this.setClaimPhase(claim, 'Pending');
