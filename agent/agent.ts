@@ -1,6 +1,7 @@
 // The node agent's composition root: pods first (they run from the agent's own copy of
 // the desired set even with no controller), then the MQTT link that keeps that copy
 // current and reports node and pod status.
+import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EventsPayload, HeartbeatPayload, NodeEvent, NodeStatusPayload, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
@@ -40,6 +41,8 @@ export interface AgentOptions {
   clusterDns?: boolean;
   /** The built-in ingress proxy's listen address and ports; false turns it off. */
   ingress?: { address?: string; httpPort: number; httpsPort: number } | false;
+  /** Where local-path volumes live (default <dataDir>/storage). */
+  storageDir?: string;
   log: Logger;
 }
 
@@ -65,6 +68,8 @@ export class Agent {
   private stopped = false;
   private connecting?: Promise<void>;
 
+  get storageDir(): string { return resolve(this.opts.storageDir ?? join(this.opts.dataDir, 'storage')); }
+
   constructor(private readonly opts: AgentOptions) {
     this.topics = new Topics(opts.baseTopic);
     this.heartbeatMs = opts.heartbeatMs;
@@ -78,7 +83,7 @@ export class Agent {
       log: opts.log.child({ component: 'networking' }),
     });
     this.pods = new PodManager({
-      nodeName: opts.nodeName, dataDir: opts.dataDir, runtime: this.runtime, log: opts.log.child({ component: 'pods' }),
+      nodeName: opts.nodeName, dataDir: opts.dataDir, storageDir: this.storageDir, runtime: this.runtime, log: opts.log.child({ component: 'pods' }),
       onStatus: (updates) => this.publishPodStatus(updates),
       onEvent: (e) => this.queueEvent(e),
       hostIP: () => this.lastReading?.addresses.find((a) => a.type === 'InternalIP')?.address,
@@ -235,7 +240,7 @@ export class Agent {
       const pods = await this.podUsage();
       // Whether this node serves Ingress is part of what it reports about itself.
       const labels = { ...reading.labels, [INGRESS_PROXY_LABEL]: this.ingress?.listening ? 'on' : 'off' };
-      const payload: NodeStatusPayload = { ...reading, labels, bootTime: this.bootTime, pods };
+      const payload: NodeStatusPayload = { ...reading, labels, bootTime: this.bootTime, pods, storageDir: this.storageDir };
       const now = Date.now();
       const due = o.full || !this.lastSent || now - this.lastSent.at >= this.statusRefreshMs
         || statusChangeReason(this.lastSent.payload, payload) !== undefined;

@@ -18,6 +18,7 @@ import { benchServices } from './services.js';
 import { benchIngress } from './ingress.js';
 import { benchCronJobTick } from './cronjob.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
+import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
 
 export type { Metric } from './metric.js';
@@ -44,6 +45,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'scheduling-latency', run: () => latency(500, 5) },
   { name: 'scheduling-rest', run: () => rest(1000) },
   { name: 'scheduling-failover', run: () => failover(10) },
+  { name: 'statefulset', run: () => benchStatefulSet({ replicas: 10, nodes: 3 }) },
 ];
 
 function fmt(v: number): string {

@@ -49,6 +49,8 @@ export interface ControlLoopDeps {
   authorize?: UiAuthorize;
   /** Longest lifetime a TokenRequest may get (longer requests are shortened). */
   maxTokenSeconds?: number;
+  /** Reaches nodes to delete reclaimed local-path volumes. */
+  volumeHost?: import('./storage/local-path-provisioner.js').VolumeHost;
   /** pikube's version, for Home Assistant's device info. */
   version?: string;
   /** Control-plane problems for the status page. */
@@ -100,7 +102,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     recorder: new EventRecorder(client, { component: 'horizontal-pod-autoscaler', host }, log),
   });
   deps.metrics.attach({ scheduler: () => scheduler.stats });
-  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, extra: [lifecycle, ...serviceLoops, autoscaler] });
+  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}), extra: [lifecycle, ...serviceLoops, autoscaler] });
   await scheduler.start();
   const view = new ClusterView(informers, telemetry, undefined, deps.alerts);
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];

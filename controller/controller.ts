@@ -158,6 +158,10 @@ export class Controller {
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
       podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, authorize: (a) => auth.authorizer.authorize(a).allowed, maxTokenSeconds: opts.maxTokenSeconds, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
       alerts: this.store.health,
+      volumeHost: { removeDirectory: async (node, path) => {
+        if (!this.bridge) throw new Error('not connected to the nodes yet');
+        await this.bridge.streams.removeVolume(node, path);
+      } },
     });
     this.loops.push(...loops.loops);
 

@@ -2,6 +2,7 @@
 // one PodWorker per pod, follows the runtime's events to notice container exits (and
 // relists it then, plus slowly for safety), batches status updates, and relays logs/exec
 // requests.
+import { join } from 'node:path';
 import type pino from 'pino';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, PodUsage, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
@@ -13,12 +14,15 @@ import { ImagePuller } from './image-puller.js';
 import { LABEL, podIdentity } from './labels.js';
 import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
 import { RequestRelay } from './requests.js';
+import { removeLocalVolume } from './claim-volumes.js';
 
 export type { PodUsage };
 
 export interface PodManagerOptions {
   nodeName: string;
   dataDir: string;
+  /** Where local-path volumes live; the only place a remove-volume request may delete from. */
+  storageDir?: string;
   runtime: ContainerRuntime;
   log: pino.Logger;
   /** Batched (every statusBatchMs) by the manager. */
@@ -182,6 +186,15 @@ export class PodManager {
   }
 
   handleRequest(req: RequestPayload, reply: (chunk: ResponseChunk) => void): void {
+    if (req?.op === 'remove-volume') {
+      const { transaction, path } = req;
+      const storageDir = this.opts.storageDir ?? join(this.opts.dataDir, 'storage');
+      removeLocalVolume(storageDir, path).then(
+        () => { this.opts.log.info({ path }, 'volume directory removed'); reply({ transaction, seq: 0, done: true }); },
+        (err) => reply({ transaction, seq: 0, done: true, error: err instanceof Error ? err.message : String(err) }),
+      );
+      return;
+    }
     this.relay.handle(req, reply);
   }
 

@@ -7,6 +7,7 @@ import type { Container, Pod, Volume } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
 import type { Mount } from '../runtime/types.js';
 import { fieldRefValue, resourceFieldValue } from './env.js';
+import { ClaimMountError, mountClaim, unmountUnder } from './claim-volumes.js';
 
 /** A volume cannot be set up (missing ConfigMap, bad hostPath): event FailedMount, pod stays ContainerCreating. */
 export class VolumeError extends Error {}
@@ -167,6 +168,15 @@ export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: 
     const dir = volumeDir(dataDir, uid, v.name);
     if (v.hostPath) {
       out.set(v.name, { path: await hostPath(v.hostPath), readOnly: false });
+    } else if (v.persistentVolumeClaim) {
+      const claim = v.persistentVolumeClaim;
+      const cv = desired.claims?.[claim.claimName];
+      try {
+        out.set(v.name, { path: await mountClaim(claim.claimName, cv, dir), readOnly: claim.readOnly === true || cv?.readOnly === true });
+      } catch (err) {
+        if (err instanceof ClaimMountError) throw new VolumeError(err.message);
+        throw err;
+      }
     } else if (v.configMap) {
       const cm = v.configMap;
       await syncFiles(dir, keyedFiles('ConfigMap', cm.name, desired.configMaps[cm.name], cm.optional, cm.items, cm.defaultMode ?? 0o644, namespace));
@@ -244,5 +254,7 @@ export function containerMounts(c: Container, volumes: PreparedVolumes): Mount[]
 
 export async function removePodDir(dataDir: string, uid: string): Promise<void> {
   if (!uid) return;
+  // A NAS export mounted for a claim must go first: removing through it would erase the share.
+  await unmountUnder(podDir(dataDir, uid));
   await fs.rm(podDir(dataDir, uid), { recursive: true, force: true });
 }

@@ -32,6 +32,7 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --ingress-http-port N     its plain HTTP port (default 80)
   --ingress-https-port N    its TLS port (default 443)
   --ingress-address ADDR    the address it listens on (default 0.0.0.0)
+  --storage-dir DIR         where local-path volumes are made (default DATA-DIR/storage)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -42,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' }, runtime: { type: 'string', default: 'nerdctl' }, 'runtime-namespace': { type: 'string' },
       network: { type: 'string' }, 'pause-image': { type: 'string' }, 'mqtt-ca': { type: 'string' },
       'base-topic': { type: 'string', default: 'pikube' }, 'heartbeat-interval': { type: 'string', default: '5s' },
-      'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' },
+      'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' }, 'storage-dir': { type: 'string' },
       ingress: { type: 'string' }, 'ingress-http-port': { type: 'string', default: '80' }, 'ingress-https-port': { type: 'string', default: '443' },
       'ingress-address': { type: 'string', default: '0.0.0.0' },
       help: { type: 'boolean', short: 'h' },
@@ -76,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     dataDir: values['data-dir'] ?? defaultDataDir('agent'), runtime: runtime as RuntimeName,
     baseTopic: values['base-topic']!, heartbeatMs: parseDuration(values['heartbeat-interval']!, '--heartbeat-interval'),
     runtimeNamespace: values['runtime-namespace'], runtimeNetwork: values.network, pauseImage: values['pause-image'],
+    ...(values['storage-dir'] ? { storageDir: values['storage-dir'] } : {}),
     proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ingress, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
     log,

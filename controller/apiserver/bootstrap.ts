@@ -4,6 +4,7 @@ import type { KubeObject } from '../../protocol/kube/types.js';
 import type { ApiCore } from './api-core.js';
 import { findResource } from './resources.js';
 import { defaultIngressClassObject, INGRESS_CLASS_NAME } from '../ingress/ingress-class.js';
+import { LOCAL_PATH_CLASS, localPathStorageClass } from '../storage/local-path-class.js';
 
 const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -17,6 +18,8 @@ export async function bootstrapCluster(core: ApiCore, api?: { serviceIP: string;
   if (core.store.list(ingressClasses.gr).length === 0 && !core.tryGet(ingressClasses, undefined, INGRESS_CLASS_NAME)) {
     await core.create(ingressClasses, undefined, defaultIngressClassObject());
   }
+  const sc = findResource('storage.k8s.io', 'storageclasses')!;
+  if (!core.tryGet(sc, undefined, LOCAL_PATH_CLASS)) await core.create(sc, undefined, localPathStorageClass());
   if (!api) return;
   const svc = findResource('', 'services')!;
   if (!core.tryGet(svc, 'default', 'kubernetes')) {

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import type { KubeObject, Pod, Node } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
 import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
+import { claimVolumesKey, claimVolumesOf } from './claim-volumes.js';
+import { podClaimNames } from '../storage/volume-matching.js';
 
 export interface DesiredStatePublisherOptions {
   client: ClusterClient;
@@ -122,6 +124,17 @@ export class DesiredStatePublisher {
     // published again (the hash is the same).
     this.tokenTimer = setInterval(() => { for (const n of this.byNode.keys()) this.markDirty(n); }, TOKEN_CHECK_MS);
     this.tokenTimer.unref();
+    // A claim bound (or its volume changed) after its pod reached the node.
+    const onClaim = (ns: string | undefined, name: string) => {
+      for (const [node, pods] of this.byNode) {
+        for (const p of pods.values()) if (p.metadata.namespace === ns && podClaimNames(p.spec).includes(name)) { this.markDirty(node); break; }
+      }
+    };
+    this.watches.push(c.watch(R.persistentvolumeclaims, { resourceVersion: String(this.opts.revision()) }, (e) => onClaim(e.object.metadata.namespace, e.object.metadata.name!)));
+    this.watches.push(c.watch(R.persistentvolumes, { resourceVersion: String(this.opts.revision()) }, (e) => {
+      const ref = (e.object.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+      if (ref?.name) onClaim(ref.namespace, ref.name);
+    }));
   }
 
   stop(): void {
@@ -237,7 +250,7 @@ export class DesiredStatePublisher {
     // A re-signed service-account token is a change too (its signature's tail is enough).
     const token = this.opts.serviceAccount?.(pod)?.token;
     if (token) key += `|t${token.slice(-12)}`;
-    return key;
+    return key + claimVolumesKey(c, pod);
   }
 
   /** The node's whole desired set, as published. */
@@ -262,6 +275,7 @@ export class DesiredStatePublisher {
     }
     // The token source decides: automount off still serves an explicitly projected token.
     const sa = this.opts.serviceAccount?.(pod);
-    return { pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}) };
+    const claims = claimVolumesOf(c, pod);
+    return { pod: desiredPodOf(pod), configMaps, secrets, ...(sa ? { serviceAccount: sa } : {}), ...(claims ? { claims } : {}) };
   }
 }

@@ -2,6 +2,7 @@
 // store is written only when something a user would see changes, so heartbeats cost no
 // disk writes.
 import { allowedNodeLabels, type NodeDenial } from './node-restriction.js';
+import { ANN_STORAGE_DIR as STORAGE_DIR_ANNOTATION } from '../storage/types.js';
 import type { Node, NodeCondition } from '../../protocol/kube/types.js';
 import type { NodeStatusPayload } from '../../protocol/mqtt/payloads.js';
 import { formatCpu } from '../../protocol/kube/quantity.js';
@@ -105,10 +106,14 @@ export class NodeStatusSync {
     const status = this.desiredStatus(p, current, at, online);
     const labels = { ...(current.metadata.labels ?? {}), ...this.ownLabels(node, p.labels), 'kubernetes.io/hostname': node };
     if (!online && !current.status?.conditions) return;
-    if (sameVisible(current.status, status) && JSON.stringify(labels) === JSON.stringify(current.metadata.labels ?? {})) return;
+    // Where the local-path provisioner puts this node's volumes.
+    const annotations = p.storageDir ? { ...(current.metadata.annotations ?? {}), [STORAGE_DIR_ANNOTATION]: p.storageDir } : current.metadata.annotations;
+    if (sameVisible(current.status, status) && JSON.stringify(labels) === JSON.stringify(current.metadata.labels ?? {})
+      && JSON.stringify(annotations ?? {}) === JSON.stringify(current.metadata.annotations ?? {})) return;
     const next = structuredClone(current) as Node;
     next.status = status;
     next.metadata.labels = labels;
+    if (annotations) next.metadata.annotations = annotations;
     await client.update<Node>(R.nodes, next, 'status');
     const wasReady = current.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     const isReady = status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';

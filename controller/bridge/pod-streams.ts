@@ -46,6 +46,26 @@ export class PodStreamRelay implements PodStreams {
 
   constructor(private readonly sender: RequestSender, private readonly core: ApiCore, private readonly isOnline: (node: string) => boolean) {}
 
+  /** Asks a node's agent to delete a reclaimed local-path volume's directory. */
+  async removeVolume(node: string, path: string, timeoutMs = 30_000): Promise<void> {
+    if (!this.isOnline(node)) throw new Error(`node ${node} is not connected`);
+    const transaction = randomUUID();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(transaction); reject(new Error('the node did not answer')); }, timeoutMs);
+      this.pending.set(transaction, new Reorder((c) => {
+        if (!c.done) return;
+        clearTimeout(timer);
+        this.pending.delete(transaction);
+        if (c.error) reject(new Error(c.error)); else resolve();
+      }));
+      this.sender.send(node, 'remove-volume', { op: 'remove-volume', transaction, path }).catch((err) => {
+        clearTimeout(timer);
+        this.pending.delete(transaction);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  }
+
   /** Called by the bridge for every response chunk from any node. */
   onResponse(chunk: ResponseChunk): void {
     this.pending.get(chunk.transaction)?.push(chunk);

@@ -48,7 +48,7 @@ export function serviceRoute(svc: Obj, endpoints: Obj | undefined): ServiceRoute
         const id = `${a.ip}:${ep.port}`;
         if (!a?.ip || seen.has(id)) return;
         seen.add(id);
-        eps.push({ ip: a.ip, port: ep.port, ...(a.nodeName ? { nodeName: a.nodeName } : {}), ready });
+        eps.push({ ip: a.ip, port: ep.port, ...(a.nodeName ? { nodeName: a.nodeName } : {}), ...(a.hostname ? { hostname: a.hostname } : {}), ready });
       };
       for (const a of s.addresses ?? []) add(a, true);
       for (const a of s.notReadyAddresses ?? []) add(a, false);

@@ -15,6 +15,10 @@ import { ReplicaSetController } from './replicaset.js';
 import { serviceAccountLookup, type TokenSigner } from './service-account-tokens.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { SharedInformers } from './shared-informers.js';
+import { PersistentVolumeController } from '../storage/persistent-volume-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { StorageProtectionController } from '../storage/protection-controller.js';
+import type { VolumeHost } from '../storage/local-path-provisioner.js';
 
 export interface ControllerManagerDeps {
   client: ClusterClient;
@@ -22,6 +26,8 @@ export interface ControllerManagerDeps {
   tokenSigner: TokenSigner;
   /** Reported as the source host of events. */
   hostname?: string;
+  /** Reaches nodes to delete reclaimed local-path volumes. */
+  volumeHost?: VolumeHost;
   /** More loops to run alongside (node lifecycle, endpoints, load balancers...). */
   extra?: ControlLoop[];
 }
@@ -48,6 +54,9 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     new JobController({ ...base, recorder: recorder('job-controller') }),
     new CronJobController({ ...base, recorder: recorder('cronjob-controller') }),
     new DisruptionController({ ...base, recorder: recorder('disruption-controller') }),
+    new PersistentVolumeController({ ...base, recorder: recorder('persistentvolume-controller'), ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}) }),
+    new StorageProtectionController({ ...base, recorder: recorder('pvc-protection-controller') }),
+    new StatefulSetController({ ...base, recorder: recorder('statefulset-controller') }),
     ...(deps.extra ?? []),
   ];
   const started: Promise<void>[] = loops.map(async (loop) => {

@@ -37,3 +37,12 @@ export function fitErrorMessage(pod: Pod, totalNodes: number, failures: readonly
   }
   return message;
 }
+
+/** A rejection before any node was looked at (upstream's PreFilter message). */
+export function prefilterMessage(pod: Pod, totalNodes: number, reason: string): string {
+  if (totalNodes === 0) return NO_NODES_MESSAGE;
+  let message = `0/${totalNodes} nodes are available: ${reason}.`;
+  if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === 'Never') message += ' preemption: not eligible due to preemptionPolicy=Never.';
+  else message += ` preemption: 0/${totalNodes} nodes are available: ${totalNodes} ${PREEMPTION_NOT_HELPFUL}.`;
+  return message;
+}

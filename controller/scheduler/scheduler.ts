@@ -21,6 +21,8 @@ import { SchedulerCache } from './scheduler-cache.js';
 import { SchedulingQueue, type SchedulingQueueOptions } from './scheduling-queue.js';
 import { DEFAULT_SCORE_WEIGHTS, scoreNodes, type ScoreWeights } from './scores.js';
 import { pickBest } from './tie-break.js';
+import { VolumeBinding, type PodVolumes } from './volume-binding.js';
+import { prefilterMessage } from './fit-error.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -73,6 +75,7 @@ export class Scheduler implements ControlLoop {
   private readonly onlineSeen = new Map<string, boolean>();
   private readonly fingerprints = new Map<string, string>();
   private pods?: Informer<Pod>;
+  private volumeBinding?: VolumeBinding;
   private nodes?: Informer<Node>;
   private running = false;
   private pumpPending = false;
@@ -102,6 +105,9 @@ export class Scheduler implements ControlLoop {
     this.telemetry.on('change', this.onTelemetry);
     this.nodes.start();
     this.pods.start();
+    // Claims being bound or volumes appearing can make an unschedulable pod fit.
+    this.volumeBinding = new VolumeBinding(this.informers, this.client);
+    this.volumeBinding.start(() => { if (this.running) this.queue.moveAllUnschedulable(); });
     // A shared informer may have been started before our handlers were attached; the
     // handlers are idempotent, so replaying the caches is safe either way.
     for (const n of this.nodes.list()) this.onNode('ADDED', n);
@@ -231,10 +237,20 @@ export class Scheduler implements ControlLoop {
     const startedAt = performance.now();
     const profile = podProfile(key, pod);
     const nodes = this.cache.nodes();
+    const volumes = this.volumeBinding?.forPod(pod);
+    if (volumes?.rejected) {
+      this.unschedulable(pod, key, prefilterMessage(pod, nodes.length, volumes.rejected));
+      this.onAttempt?.('unschedulable', (performance.now() - startedAt) / 1000);
+      return;
+    }
     const feasible: NodeInfo[] = [];
     const failures: FilterFailure[] = [];
     for (const n of nodes) {
-      const failure = filterNode(profile, n, this.telemetry.get(n.name)?.online === true);
+      let failure = filterNode(profile, n, this.telemetry.get(n.name)?.online === true);
+      if (!failure && volumes) {
+        const reason = this.volumeBinding!.filter(volumes, n);
+        if (reason) failure = { reasons: [reason], preemptionMightHelp: false };
+      }
       if (failure) failures.push(failure);
       else feasible.push(n);
     }
@@ -250,14 +266,16 @@ export class Scheduler implements ControlLoop {
     }
     this.cache.assume(key, pod, chosen.name, profile.requests, profile.ports, profile.owner);
     this.queue.delete(key);
-    void this.bind(pod, key, chosen.name, startedAt);
+    void this.bind(pod, key, chosen, startedAt, volumes?.delayed.length ? volumes : undefined);
   }
 
-  private async bind(pod: Pod, key: string, nodeName: string, startedAt: number): Promise<void> {
+  private async bind(pod: Pod, key: string, node: NodeInfo, startedAt: number, volumes?: PodVolumes): Promise<void> {
     const ns = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name!;
+    const nodeName = node.name;
     this.stats.bindsInFlight++;
     try {
+      if (volumes) await this.volumeBinding!.bindFor(volumes, node, ns);
       await this.client.bind(ns, name, nodeName);
       this.stats.scheduled++;
       this.onAttempt?.('scheduled', (performance.now() - startedAt) / 1000);

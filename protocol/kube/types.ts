@@ -91,6 +91,8 @@ export interface Volume {
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
   secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
   projected?: { sources: any[]; defaultMode?: number };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  nfs?: { server: string; path: string; readOnly?: boolean };
 }
 
 export interface Toleration { key?: string; operator?: 'Exists' | 'Equal'; value?: string; effect?: string; tolerationSeconds?: number }

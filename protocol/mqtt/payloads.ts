@@ -33,6 +33,8 @@ export interface NodeStatusPayload {
   proxyMode?: 'iptables' | 'userspace' | 'off';
   /** Per-pod usage for metrics.k8s.io. */
   pods: PodUsage[];
+  /** Where the agent keeps local-path volumes. */
+  storageDir?: string;
 }
 
 export interface PodUsage { uid: string; namespace: string; name: string; containers: { name: string; cpuCores: number; memoryBytes: number }[] }
@@ -68,6 +70,21 @@ export interface DesiredPod {
   secrets: Record<string, Record<string, string>>;
   /** Projected service-account token for /var/run/secrets/kubernetes.io/serviceaccount. */
   serviceAccount?: { token: string; caCrt: string; namespace: string; apiServer: string };
+  /** The bound volume of each PersistentVolumeClaim the pod mounts, by claim name. */
+  claims?: Record<string, ClaimVolume>;
+}
+
+/** Where a claim's volume lives, as the agent mounts it. */
+export interface ClaimVolume {
+  volumeName: string;
+  /** A directory on this node (hostPath and local volumes). */
+  path?: string;
+  /** Made by the agent when missing (volumes the local-path provisioner created). */
+  create?: boolean;
+  /** A NAS export, mounted on the host and bind-mounted into the containers. */
+  nfs?: { server: string; path: string };
+  readOnly?: boolean;
+  mountOptions?: string[];
 }
 
 /** `<base>/v1/nodes/<node>/pods`, retained: the node's whole desired set (level-triggered). */
@@ -125,13 +142,13 @@ export interface ServiceRoute {
   headless: boolean;
   sessionAffinity: 'None' | 'ClientIP';
   externalTrafficPolicy: 'Cluster' | 'Local';
-  ports: { name?: string; protocol: 'TCP' | 'UDP'; port: number; nodePort?: number; endpoints: { ip: string; port: number; nodeName?: string; ready: boolean }[] }[];
+  ports: { name?: string; protocol: 'TCP' | 'UDP'; port: number; nodePort?: number; endpoints: { ip: string; port: number; nodeName?: string; ready: boolean; /** Pod hostname under a headless Service (StatefulSet pods). */ hostname?: string }[] }[];
   /** Addresses the LoadBalancer answers on. */
   loadBalancerIPs: string[];
 }
 
 /** `<base>/v1/nodes/<node>/request/<op>`, not retained. */
-export type RequestPayload = LogsRequest | ExecRequest | ExecInput | CancelRequest;
+export type RequestPayload = LogsRequest | ExecRequest | ExecInput | CancelRequest | RemoveVolumeRequest;
 
 export interface LogsRequest {
   op: 'logs'; transaction: string;
@@ -146,6 +163,8 @@ export interface ExecRequest {
 /** Stdin for a running exec, in order by seq; `eof` closes it. */
 export interface ExecInput { op: 'exec-input'; transaction: string; seq: number; data?: string; eof?: boolean }
 export interface CancelRequest { op: 'cancel'; transaction: string }
+/** Deletes a reclaimed local-path volume's directory (only inside the agent's storage directory). */
+export interface RemoveVolumeRequest { op: 'remove-volume'; transaction: string; path: string }
 
 /** `<base>/v1/nodes/<node>/response/<op>`: ordered chunks of one reply. */
 export interface ResponseChunk {

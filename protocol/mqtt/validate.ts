@@ -138,6 +138,7 @@ export function parseNodeStatus(buf: Buffer): NodeStatusPayload {
   });
   stringMap(o.labels, 'status.labels');
   opt(o.temperatureC, (x) => num(x, 'status.temperatureC'));
+  opt(o.storageDir, (x) => str(x, 'status.storageDir', { nonEmpty: true }));
   opt(o.proxyMode, (x) => oneOf(x, 'status.proxyMode', ['iptables', 'userspace', 'off'] as const));
   arr(o.pods, 'status.pods').forEach((p, i) => {
     const po = obj(p, `status.pods[${i}]`);
@@ -187,6 +188,23 @@ export function parseDesiredPods(buf: Buffer): DesiredPodsPayload {
       const sa = obj(x, `${path}.serviceAccount`);
       for (const k of ['token', 'caCrt', 'namespace', 'apiServer']) str(sa[k], `${path}.serviceAccount.${k}`);
       return sa;
+    });
+    opt(dp.claims, (x) => {
+      for (const [name, c] of Object.entries(obj(x, `${path}.claims`))) {
+        const cv = obj(c, `${path}.claims.${name}`);
+        str(cv.volumeName, `${path}.claims.${name}.volumeName`, { nonEmpty: true });
+        opt(cv.path, (y) => str(y, `${path}.claims.${name}.path`, { nonEmpty: true }));
+        opt(cv.create, (y) => bool(y, `${path}.claims.${name}.create`));
+        opt(cv.readOnly, (y) => bool(y, `${path}.claims.${name}.readOnly`));
+        opt(cv.nfs, (y) => {
+          const n = obj(y, `${path}.claims.${name}.nfs`);
+          str(n.server, `${path}.claims.${name}.nfs.server`, { nonEmpty: true });
+          str(n.path, `${path}.claims.${name}.nfs.path`, { nonEmpty: true });
+          return n;
+        });
+        opt(cv.mountOptions, (y) => arr(y, `${path}.claims.${name}.mountOptions`).forEach((m, j) => str(m, `${path}.claims.${name}.mountOptions[${j}]`)));
+      }
+      return x;
     });
   });
   opt(o.podCIDR, (x) => str(x, 'pods.podCIDR'));
@@ -267,6 +285,7 @@ export function parseServiceRouting(buf: Buffer): ServiceRoutingPayload {
         str(eo.ip, `${pp}.endpoints[${k}].ip`, { nonEmpty: true });
         num(eo.port, `${pp}.endpoints[${k}].port`, { int: true, min: 1 });
         opt(eo.nodeName, (x) => str(x, `${pp}.endpoints[${k}].nodeName`));
+        opt(eo.hostname, (x) => str(x, `${pp}.endpoints[${k}].hostname`));
         bool(eo.ready, `${pp}.endpoints[${k}].ready`);
       });
     });
@@ -283,7 +302,7 @@ export function parseServiceRouting(buf: Buffer): ServiceRoutingPayload {
 
 export function parseRequest(buf: Buffer): RequestPayload {
   const o = obj(parseJson(buf, PAYLOAD_LIMITS.request), 'request');
-  const op = oneOf(o.op, 'request.op', ['logs', 'exec', 'exec-input', 'cancel'] as const);
+  const op = oneOf(o.op, 'request.op', ['logs', 'exec', 'exec-input', 'cancel', 'remove-volume'] as const);
   str(o.transaction, 'request.transaction', { nonEmpty: true });
   if (op === 'logs' || op === 'exec') {
     for (const k of ['namespace', 'pod', 'uid', 'container']) str(o[k], `request.${k}`, { nonEmpty: true });
@@ -300,6 +319,8 @@ export function parseRequest(buf: Buffer): RequestPayload {
     command.forEach((c, i) => str(c, `request.command[${i}]`));
     bool(o.stdin, 'request.stdin');
     bool(o.tty, 'request.tty');
+  } else if (op === 'remove-volume') {
+    str(o.path, 'request.path', { nonEmpty: true });
   } else if (op === 'exec-input') {
     num(o.seq, 'request.seq', { int: true, min: 0 });
     opt(o.data, (x) => str(x, 'request.data'));

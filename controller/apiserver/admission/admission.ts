@@ -9,6 +9,7 @@ import { ServiceAllocator } from './service-allocator.js';
 import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
 import { defaultCrd } from '../crd/definition-rules.js';
 import { defaultIngressClass } from './default-ingress-class.js';
+import { defaultClaim, defaultStatefulSet, defaultStorageClassObject, defaultVolume } from './storage-defaults.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -58,6 +59,18 @@ export class Admission {
       case '/services':
         this.services.defaults(obj, old);
         break;
+      case 'apps/statefulsets':
+        defaultStatefulSet(obj);
+        break;
+      case '/persistentvolumeclaims':
+        defaultClaim(this.store, obj, old);
+        break;
+      case '/persistentvolumes':
+        defaultVolume(obj, old);
+        break;
+      case 'storage.k8s.io/storageclasses':
+        defaultStorageClassObject(obj);
+        break;
       case '/secrets': {
         obj.type ??= 'Opaque';
         const stringData = obj.stringData as Record<string, string> | undefined;
@@ -101,7 +114,12 @@ export class Admission {
       case 'apps/deployments':
       case 'apps/replicasets':
       case 'apps/daemonsets':
+      case 'apps/statefulsets':
         obj.status = {};
+        break;
+      case '/persistentvolumeclaims':
+      case '/persistentvolumes':
+        obj.status = { phase: 'Pending' };
         break;
       default:
         prepareBatchCreate(`${info.group}/${info.resource}`, obj);

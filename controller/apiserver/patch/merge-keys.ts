@@ -72,6 +72,8 @@ const KINDS: Readonly<Record<string, StructPatchMeta>> = {
   },
   'apps/ReplicaSet': { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
   'apps/DaemonSet': { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
+  'apps/StatefulSet': { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
+  '/PersistentVolumeClaim': { metadata: nested(objectMeta), status: nested(conditionsByType) },
 };
 
 /** Every kind has object metadata; kinds without their own entry have nothing else special. */

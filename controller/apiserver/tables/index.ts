@@ -14,6 +14,7 @@ import { ingressClassPrinter, ingressPrinter } from './ingress.js';
 import { podPrinter } from './pods.js';
 import { findResource } from '../resources.js';
 import { roleBindingPrinter } from './rbac.js';
+import { persistentVolumeClaimPrinter, persistentVolumePrinter, statefulSetPrinter, storageClassPrinter } from './storage.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
 export { humanDuration } from './duration.js';
@@ -50,6 +51,10 @@ const PRINTERS: Record<string, TablePrinter> = {
   'rbac.authorization.k8s.io/clusterrolebindings': roleBindingPrinter,
   'networking.k8s.io/ingresses': ingressPrinter,
   'networking.k8s.io/ingressclasses': ingressClassPrinter,
+  '/persistentvolumes': persistentVolumePrinter,
+  '/persistentvolumeclaims': persistentVolumeClaimPrinter,
+  'storage.k8s.io/storageclasses': storageClassPrinter,
+  'apps/statefulsets': statefulSetPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

@@ -10,6 +10,7 @@ import { validateIngressClass, validateIngressSpec } from './ingress.js';
 import { asObj, type Obj } from './shape.js';
 import { validateCronJobSpec, validateHpaSpec, validateJobSpec, validateJobSpecUpdate, validatePdbSpec } from './batch.js';
 import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
+import { validateClaimSpec, validateClaimSpecUpdate, validateStatefulSetSpec, validateStatefulSetSpecUpdate, validateVolumeSpec } from './storage.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
 export interface KindRules {
@@ -44,6 +45,9 @@ const RULES: Record<string, KindRules> = {
   'rbac.authorization.k8s.io/ClusterRoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
   'networking.k8s.io/Ingress': { name: dns1123Subdomain, create: spec(validateIngressSpec) },
   'networking.k8s.io/IngressClass': { name: dns1123Subdomain, create: (o) => validateIngressClass(o), update: (o, old) => validateIngressClass(o, old) },
+  'apps/StatefulSet': { name: dns1123Label, create: spec(validateStatefulSetSpec), update: specUpdate(validateStatefulSetSpecUpdate) },
+  '/PersistentVolumeClaim': { name: dns1123Subdomain, create: spec(validateClaimSpec), update: specUpdate(validateClaimSpecUpdate) },
+  '/PersistentVolume': { name: dns1123Subdomain, create: spec(validateVolumeSpec), update: spec(validateVolumeSpec) },
 };
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };
