@@ -2,6 +2,7 @@
 // the desired set even with no controller), then the MQTT link that keeps that copy
 // current and reports node and pod status.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventsPayload, NodeEvent, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
 import { MqttLink } from '../protocol/mqtt/link.js';
@@ -14,6 +15,10 @@ import { readNodeStatus, type NodeStatusReading } from './node-status.js';
 import { ClusterNetworking } from './network/cluster-networking.js';
 import type { ProxyModeSetting } from './proxy/service-proxy.js';
 import { DesiredStore } from './pods/desired-store.js';
+import type { RegistrySettings } from './images/registries-config.js';
+import { DEFAULT_IMAGE_GC, ImageGc, type ImageGcOptions } from './images/image-gc.js';
+import { DEFAULT_DISK_EVICTION, DiskPressure, type DiskEvictionOptions } from './images/disk-pressure.js';
+import { isPinnedImage } from './images/pinned-images.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -32,6 +37,12 @@ export interface AgentOptions {
   proxyMode?: ProxyModeSetting;
   /** Cluster DNS server for pods (default on, except with the simulated runtime). */
   clusterDns?: boolean;
+  /** Mirrors, insecure registries, per-host TLS and credentials (registries.yaml). */
+  registries?: RegistrySettings;
+  /** podman: a store of the agent's own instead of the host's default one. */
+  podmanRoot?: string;
+  imageGc?: ImageGcOptions;
+  diskEviction?: DiskEvictionOptions;
   log: Logger;
 }
 
@@ -51,12 +62,22 @@ export class Agent {
   private lastReading?: NodeStatusReading;
   private stopped = false;
   private connecting?: Promise<void>;
+  readonly imageGc: ImageGc;
+  readonly diskPressure: DiskPressure;
+  private diskTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: AgentOptions) {
     this.topics = new Topics(opts.baseTopic);
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
+      ...(opts.registries ? { registries: opts.registries } : {}), ...(opts.podmanRoot ? { storageRoot: opts.podmanRoot } : {}),
     });
+    const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => this.queueEvent({
+      involvedObject: { kind: 'Node', name: opts.nodeName, uid: opts.nodeName }, type, reason, message, time: new Date().toISOString(),
+    });
+    const imageLog = opts.log.child({ component: 'images' });
+    this.imageGc = new ImageGc(this.runtime, opts.imageGc ?? DEFAULT_IMAGE_GC, { log: imageLog, event: nodeEvent, pinned: (img) => isPinnedImage(img, opts.pauseImage) });
+    this.diskPressure = new DiskPressure(opts.diskEviction ?? DEFAULT_DISK_EVICTION, { nodefsPath: opts.dataDir, gc: this.imageGc, log: imageLog, event: nodeEvent });
     this.networking = new ClusterNetworking({
       nodeName: opts.nodeName, runtime: opts.runtime, runtimeNetwork: opts.runtimeNetwork,
       runtimeCliArgs: opts.runtime === 'nerdctl' ? ['--namespace', opts.runtimeNamespace ?? 'pikube'] : [],
@@ -70,6 +91,10 @@ export class Agent {
       hostIP: () => this.lastReading?.addresses.find((a) => a.type === 'InternalIP')?.address,
       network: () => this.networking.network,
       dns: () => this.networking.podDns(),
+      pulls: {
+        ...(opts.registries ? { configuredCredential: (registry: string) => opts.registries!.credential(registry) } : {}),
+        onImageUsed: (ref) => this.imageGc.used(ref),
+      },
     });
   }
 
@@ -80,6 +105,9 @@ export class Agent {
     } catch (err) {
       log.warn({ runtime: this.opts.runtime, err: String(err) }, 'container runtime does not answer; will keep trying');
     }
+    if (this.opts.registries) await this.opts.registries.materialise(join(this.opts.dataDir, 'registries'));
+    this.imageGc.start();
+    this.startDiskChecks();
     // The pod network (from the saved pod range) must exist before the saved pods come back.
     const saved = await new DesiredStore(this.opts.dataDir).load().catch(() => undefined);
     await this.networking.start(saved?.podCIDR);
@@ -166,6 +194,8 @@ export class Agent {
     if (!link || this.stopped) return;
     try {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
+      reading.pressure.disk = this.diskPressure.underPressure;
+      reading.images = this.imageGc.nodeImages();
       this.lastReading = reading;
       const pods = await this.podUsage();
       await link.publish(this.topics.status(this.opts.nodeName), { ...reading, bootTime: this.bootTime, pods }, { retain: true, qos: 1, ifConnected: true });
@@ -221,9 +251,23 @@ export class Agent {
     }, EVENT_BATCH_MS);
   }
 
+  /** The eviction manager's disk signals, every 10 s (its monitoring interval); a change is published at once. */
+  private startDiskChecks(): void {
+    const tick = () => {
+      const before = this.diskPressure.underPressure;
+      void this.diskPressure.check()
+        .then((now) => { if (now !== before) void this.publishStatus(); })
+        .catch((err) => this.opts.log.warn({ err: String(err) }, 'disk check failed'))
+        .finally(() => { if (!this.stopped) this.diskTimer = setTimeout(tick, Math.min(10_000, this.opts.imageGc?.periodMs ?? 10_000)).unref(); });
+    };
+    tick();
+  }
+
   /** Leaves containers running: an agent restart or upgrade must not restart pods. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.imageGc.stop();
+    if (this.diskTimer) clearTimeout(this.diskTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.eventTimer) clearTimeout(this.eventTimer);
     await this.pods.stop();

@@ -22,6 +22,8 @@ import { EndpointsController } from './controllers/endpoints.js';
 import { EndpointSliceController } from './controllers/endpointslices.js';
 import { LoadBalancerController } from './controllers/load-balancer.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { ImagePlatforms } from './images/image-platforms.js';
+import type { RegistriesConfig } from '../protocol/images/registries-yaml.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView } from './ui/cluster-view.js';
@@ -42,6 +44,8 @@ export interface ControlLoopDeps {
   metrics: ControllerMetrics;
   /** pikube's version, for Home Assistant's device info. */
   version?: string;
+  /** Placement by images' platforms. */
+  images?: { check: boolean; clusterCa?: string; registries?: RegistriesConfig };
 }
 
 export interface StartedLoops {
@@ -66,6 +70,11 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     client, telemetry, informers, log: log.child({ component: 'scheduler' }),
     recorder: new EventRecorder(client, { component: 'default-scheduler' }, log),
     onAttempt: (result, seconds) => deps.metrics.schedulingLatency.observe({ result }, seconds),
+    ...(deps.images?.check ? { imagePlatforms: new ImagePlatforms({
+      client, log: log.child({ component: 'image-platforms' }),
+      ...(deps.images.clusterCa ? { trustedCas: [deps.images.clusterCa] } : {}),
+      ...(deps.images.registries ? { registries: deps.images.registries } : {}),
+    }) } : {}),
   });
   const lifecycle = new NodeLifecycleController({
     client, telemetry, informers, log: log.child({ component: 'node-lifecycle' }),

@@ -1,5 +1,6 @@
 // The control plane's composition root: store, API server, broker, MQTT bridge,
 // scheduler and controllers, started in dependency order and stopped in reverse.
+import type { RegistriesConfig } from '../protocol/images/registries-yaml.js';
 import { writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -41,6 +42,10 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   clusterDomain: string;
   homeassistant: boolean;
+  /** registries.yaml of the cluster, for reading images' platforms. */
+  registries?: RegistriesConfig;
+  /** Keep pods off nodes their images have no build for (default on). */
+  imagePlatformCheck?: boolean;
   log: Logger;
 }
 
@@ -117,6 +122,7 @@ export class Controller {
       client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
       podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      images: { check: opts.imagePlatformCheck !== false, clusterCa: this.pki.caCert, ...(opts.registries ? { registries: opts.registries } : {}) },
     });
     this.loops = loops.loops;
 

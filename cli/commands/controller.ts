@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { Controller, type ControllerOptions } from '../../controller/controller.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
+import { readFileSync } from 'node:fs';
+import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -18,6 +20,8 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string', default: '24' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   homeassistant: { type: 'boolean', default: false },
+  'registries-config': { type: 'string' },
+  'image-platform-check': { type: 'string', default: 'on' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -38,6 +42,9 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --node-cidr-mask-size N           size of each node's pod range (default 24)
   --cluster-domain NAME             DNS domain of Services (default cluster.local)
   --homeassistant                   announce nodes to Home Assistant by MQTT discovery
+  --registries-config FILE          registries.yaml (k3s format): mirrors, CAs and credentials used
+                                    to read images' platforms from their registries
+  --image-platform-check on|off     place pods only on nodes whose architecture their images offer (default on)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -65,8 +72,28 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     nodeCIDRMaskSize: mask,
     clusterDomain: v['cluster-domain']!,
     homeassistant: v.homeassistant ?? false,
+    ...imageOptions(v),
     log,
   };
+}
+
+function imageOptions(v: Values): Pick<ControllerOptions, 'registries' | 'imagePlatformCheck'> {
+  const check = v['image-platform-check'] ?? 'on';
+  if (check !== 'on' && check !== 'off') throw new UsageError(`--image-platform-check must be on or off, got "${check}"`);
+  const file = v['registries-config'];
+  if (!file) return { imagePlatformCheck: check === 'on' };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--registries-config: cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return { imagePlatformCheck: check === 'on', registries: parseRegistriesConfig(text) };
+  } catch (err) {
+    if (err instanceof RegistriesConfigError) throw new UsageError(`--registries-config ${file}: ${err.message}`);
+    throw err;
+  }
 }
 
 export { runUntilSignal } from '../run-until-signal.js';

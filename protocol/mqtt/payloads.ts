@@ -33,6 +33,8 @@ export interface NodeStatusPayload {
   proxyMode?: 'iptables' | 'userspace' | 'off';
   /** Per-pod usage for metrics.k8s.io. */
   pods: PodUsage[];
+  /** The image store's biggest images (status.images), at most 50. */
+  images?: { names: string[]; sizeBytes: number }[];
 }
 
 export interface PodUsage { uid: string; namespace: string; name: string; containers: { name: string; cpuCores: number; memoryBytes: number }[] }

@@ -6,6 +6,7 @@ import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
+import { addServiceAccountPullSecrets } from './service-account-pull-secrets.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -16,7 +17,7 @@ export interface AdmissionOptions {
 export class Admission {
   private readonly services: ServiceAllocator;
 
-  constructor(store: StoreBackend, readonly opts: AdmissionOptions) {
+  constructor(private readonly store: StoreBackend, readonly opts: AdmissionOptions) {
     this.services = new ServiceAllocator(store, opts.serviceCIDR);
   }
 
@@ -97,6 +98,7 @@ export class Admission {
 
   async admitCreate(info: ResourceInfo, obj: KubeObject): Promise<void> {
     if (!info.group && info.resource === 'services') this.services.allocate(obj, undefined);
+    if (!info.group && info.resource === 'pods') addServiceAccountPullSecrets(this.store, obj);
   }
 
   async admitUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject): Promise<void> {
