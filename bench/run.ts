@@ -13,6 +13,7 @@ import { benchStatusUpdateBytes } from './store.js';
 import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
 import { benchServices } from './services.js';
+import { benchImagePull } from './image-pull.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import type { Metric } from './metric.js';
 
@@ -31,6 +32,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
   { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
   { name: 'services', run: () => benchServices() },
+  { name: 'image-pull', run: () => benchImagePull() },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).
   { name: 'scheduling-throughput', run: () => throughput(5000) },
   { name: 'scheduling-latency', run: () => latency(500, 5) },

@@ -20,6 +20,7 @@ export const DEFAULT_IMAGE_GC: ImageGcOptions = { highThresholdPercent: 85, lowT
 
 /** kubelet's nodeStatusMaxImages: the Node lists the 50 biggest. */
 export const NODE_STATUS_MAX_IMAGES = 50;
+const IMAGE_LIST_REFRESH_MS = 30_000;
 
 interface Record_ { firstDetected: number; lastUsed: number; size: number }
 
@@ -41,6 +42,8 @@ export class ImageGc {
   /** References pulled or started recently, by name, until the next detection maps them to ids. */
   private readonly usedRefs = new Map<string, number>();
   private timer?: NodeJS.Timeout;
+  private listTimer?: NodeJS.Timeout;
+  private refreshSoon?: NodeJS.Timeout;
   private running?: Promise<void>;
   private lastImages: RuntimeImage[] = [];
   private storePath?: string;
@@ -64,16 +67,28 @@ export class ImageGc {
       });
     };
     this.timer = setTimeout(tick, Math.min(this.opts.periodMs, 1000)).unref();
+    // the Node's image list stays fresher than the collection period (the kubelet's 30 s image cache)
+    this.listTimer = setInterval(() => void this.refreshList(), IMAGE_LIST_REFRESH_MS).unref();
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.listTimer) clearInterval(this.listTimer);
+    if (this.refreshSoon) clearTimeout(this.refreshSoon);
     this.timer = undefined;
   }
 
   /** An image reference was pulled or a container started from it. */
   used(ref: string): void {
     this.usedRefs.set(ref, this.now());
+    if (this.timer === undefined || this.refreshSoon) return;
+    this.refreshSoon = setTimeout(() => { this.refreshSoon = undefined; void this.refreshList(); }, 1000).unref();
+  }
+
+  private async refreshList(): Promise<void> {
+    try {
+      this.lastImages = await this.runtime.listImages();
+    } catch { /* next time */ }
   }
 
   /** The store's images as the Node lists them: biggest first, at most 50. */

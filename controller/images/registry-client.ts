@@ -39,8 +39,12 @@ const MAX_BODY = 4 * 1024 * 1024;
 
 interface Response { status: number; headers: IncomingMessage['headers']; body: Buffer }
 
+/** Registries log it: our reads are told apart from the nodes' pulls. */
+export const USER_AGENT = 'pikube-controller (image platforms)';
+
 function get(url: string, headers: Record<string, string>, access: RegistryAccess, redirects = 3): Promise<Response> {
   const u = new URL(url);
+  headers = { 'User-Agent': USER_AGENT, ...headers };
   const plain = u.protocol === 'http:';
   return new Promise((resolve, reject) => {
     const opts = {
