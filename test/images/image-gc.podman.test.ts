@@ -55,8 +55,16 @@ test.before(async () => {
   await execa('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
   mounted = true;
   reg = await startTestRegistry();
-  // five images of about 8 MB each (a static busybox and 6 MB that do not compress)
+});
+
+// set-up in steps: each stays well inside the test runner's inactivity timeout on a busy machine
+test.serial('five images of about 8 MB each in the registry', async (t) => {
+  // a static busybox and 6 MB that do not compress
   for (const i of [1, 2, 3, 4, 5]) refs.push(await reg.push(`gc/img${i}:1`, await busyboxRootfs('/usr/bin/busybox', { fillerBytes: 6_000_000 })));
+  t.is(refs.length, 5);
+});
+
+test.serial('an agent with its podman store on the 64 MiB tmpfs joins', async (t) => {
   ctrl = await startController();
   k = kubectl(ctrl.kubeconfig);
   agent = startAgent(ctrl, {
@@ -70,8 +78,9 @@ test.before(async () => {
   await waitFor(`node ${NODE} Ready`, async () => {
     const r = await k(['get', 'node', NODE, '--no-headers'], { reject: false });
     return r.exitCode === 0 && r.stdout.split(/\s+/)[1] === 'Ready';
-  }, 90_000, 500);
+  }, 150_000, 500);
   await k(['create', 'secret', 'docker-registry', 'regcred', `--docker-server=${reg.host}`, `--docker-username=${REGISTRY_USER}`, `--docker-password=${REGISTRY_PASSWORD}`]);
+  t.pass();
 });
 
 test.after.always(async () => {
@@ -88,7 +97,7 @@ test.after.always(async () => {
   if (k) removeDir(k.home);
 });
 
-test.serial('above the high threshold unused images go, least recently used first; a running pod\'s image stays', async (t) => {
+test.serial('images of finished pods are kept below the high threshold', async (t) => {
   await runPod('keep', refs[0]!);
   // img2..img4 each run for a while and are left unused, in that order
   for (const i of [1, 2, 3]) {
@@ -97,6 +106,9 @@ test.serial('above the high threshold unused images go, least recently used firs
     await waitFor(`p${i} gone`, async () => (await k(['get', 'pod', `p${i}`], { reject: false })).exitCode !== 0, 60_000, 500);
   }
   t.deepEqual(removedOrder(), [], 'nothing removed below the high threshold');
+});
+
+test.serial('above the high threshold unused images go, least recently used first; a running pod\'s image stays', async (t) => {
   await runPod('last', refs[4]!); // pushes usage above 60 %
   const removed = await waitFor('image GC', () => (removedOrder().length ? removedOrder() : undefined), 60_000, 500);
   t.true(removed[0]!.includes('/gc/img2'), removed.join(','));
