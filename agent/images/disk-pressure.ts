@@ -72,14 +72,15 @@ export class DiskPressure {
 
   /** One check: observe signals, reclaim images when crossed, update the condition. */
   async check(): Promise<boolean> {
-    let crossed = await this.crossed();
+    const crossed = await this.crossed();
+    // the threshold was met: the condition says so (for the transition period at least),
+    // even when reclaiming images below brings the space back at once, as the kubelet reports it
+    if (crossed.length) this.lastObservedAt = this.now();
     if (crossed.length && this.deps.gc) {
       // node-level reclaim first, as the kubelet does before evicting pods
-      const freed = await this.deps.gc.deleteUnused().catch(() => 0);
-      if (freed > 0) crossed = await this.crossed();
+      await this.deps.gc.deleteUnused().catch(() => 0);
     }
     const now = this.now();
-    if (crossed.length) this.lastObservedAt = now;
     const next = crossed.length > 0 || now - this.lastObservedAt < this.opts.transitionMs;
     if (next !== this.pressure) {
       this.pressure = next;

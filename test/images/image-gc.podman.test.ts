@@ -72,7 +72,7 @@ test.serial('an agent with its podman store on the 64 MiB tmpfs joins', async (t
     args: [
       '--podman-root', mnt, '--registries-config', reg.registriesYaml,
       '--image-gc-high-threshold', '60', '--image-gc-low-threshold', '40', '--image-minimum-gc-age', '0s', '--image-gc-period', '1s',
-      '--eviction-hard', 'imagefs.available<15%', '--eviction-pressure-transition-period', '3s',
+      '--eviction-hard', 'imagefs.available<15%', '--eviction-pressure-transition-period', '20s',
     ],
   });
   await waitFor(`node ${NODE} Ready`, async () => {
@@ -137,6 +137,6 @@ test.serial('DiskPressure and its taint while the image filesystem is full, gone
   t.true(left.includes('/gc/img1') && left.includes('/gc/img5'), `images of running pods survive pressure:\n${left}`);
   t.false(left.includes('/gc/img4'), 'the unused image was reclaimed under pressure');
   rmSync(filler);
-  await waitFor('DiskPressure clears', async () => { const s = await nodeState(); return s.pressure === 'False' && !s.taint ? s : undefined; }, 60_000, 500);
+  await waitFor('DiskPressure clears', async () => { const s = await nodeState(); return s.pressure === 'False' && !s.taint ? s : undefined; }, 120_000, 500);
   t.pass();
 });
