@@ -20,6 +20,10 @@ import { statusChangeReason } from './status-change.js';
 import { refusalFor } from './pods/request-refusal.js';
 import { IngressProxy } from './ingress/ingress-proxy.js';
 import { INGRESS_PROXY_LABEL, parseIngressPayload } from '../protocol/mqtt/ingress.js';
+import type { RegistrySettings } from './images/registries-config.js';
+import { DEFAULT_IMAGE_GC, ImageGc, type ImageGcOptions } from './images/image-gc.js';
+import { DEFAULT_DISK_EVICTION, DiskPressure, type DiskEvictionOptions } from './images/disk-pressure.js';
+import { isPinnedImage } from './images/pinned-images.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -43,6 +47,12 @@ export interface AgentOptions {
   ingress?: { address?: string; httpPort: number; httpsPort: number } | false;
   /** Where local-path volumes live (default <dataDir>/storage). */
   storageDir?: string;
+  /** Mirrors, insecure registries, per-host TLS and credentials (registries.yaml). */
+  registries?: RegistrySettings;
+  /** podman: a store of the agent's own instead of the host's default one. */
+  podmanRoot?: string;
+  imageGc?: ImageGcOptions;
+  diskEviction?: DiskEvictionOptions;
   log: Logger;
 }
 
@@ -67,6 +77,9 @@ export class Agent {
   private lastReading?: NodeStatusReading;
   private stopped = false;
   private connecting?: Promise<void>;
+  readonly imageGc: ImageGc;
+  readonly diskPressure: DiskPressure;
+  private diskTimer?: NodeJS.Timeout;
 
   get storageDir(): string { return resolve(this.opts.storageDir ?? join(this.opts.dataDir, 'storage')); }
 
@@ -75,7 +88,14 @@ export class Agent {
     this.heartbeatMs = opts.heartbeatMs;
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
+      ...(opts.registries ? { registries: opts.registries } : {}), ...(opts.podmanRoot ? { storageRoot: opts.podmanRoot } : {}),
     });
+    const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => this.queueEvent({
+      involvedObject: { kind: 'Node', name: opts.nodeName, uid: opts.nodeName }, type, reason, message, time: new Date().toISOString(),
+    });
+    const imageLog = opts.log.child({ component: 'images' });
+    this.imageGc = new ImageGc(this.runtime, opts.imageGc ?? DEFAULT_IMAGE_GC, { log: imageLog, event: nodeEvent, pinned: (img) => isPinnedImage(img, opts.pauseImage) });
+    this.diskPressure = new DiskPressure(opts.diskEviction ?? DEFAULT_DISK_EVICTION, { nodefsPath: opts.dataDir, gc: this.imageGc, log: imageLog, event: nodeEvent });
     this.networking = new ClusterNetworking({
       nodeName: opts.nodeName, runtime: opts.runtime, runtimeNetwork: opts.runtimeNetwork,
       runtimeCliArgs: opts.runtime === 'nerdctl' ? ['--namespace', opts.runtimeNamespace ?? 'pikube'] : [],
@@ -89,6 +109,10 @@ export class Agent {
       hostIP: () => this.lastReading?.addresses.find((a) => a.type === 'InternalIP')?.address,
       network: () => this.networking.network,
       dns: () => this.networking.podDns(),
+      pulls: {
+        ...(opts.registries ? { configuredCredential: (registry: string) => opts.registries!.credential(registry) } : {}),
+        onImageUsed: (ref) => this.imageGc.used(ref),
+      },
     });
     if (opts.ingress) {
       this.ingress = new IngressProxy({
@@ -105,6 +129,9 @@ export class Agent {
     } catch (err) {
       log.warn({ runtime: this.opts.runtime, err: String(err) }, 'container runtime does not answer; will keep trying');
     }
+    if (this.opts.registries) await this.opts.registries.materialise(join(this.opts.dataDir, 'registries'));
+    this.imageGc.start();
+    this.startDiskChecks();
     // The pod network (from the saved pod range) must exist before the saved pods come back.
     const saved = await new DesiredStore(this.opts.dataDir).load().catch((err: Error) => {
       // Set aside by the store: the agent waits for the controller instead of guessing.
@@ -236,6 +263,8 @@ export class Agent {
     if (!link || this.stopped) return;
     try {
       const reading = await readNodeStatus(this.runtimeVersion, { hostname: this.opts.nodeName, proxyMode: this.networking.proxyMode });
+      reading.pressure.disk = this.diskPressure.underPressure;
+      reading.images = this.imageGc.nodeImages();
       this.lastReading = reading;
       const pods = await this.podUsage();
       // Whether this node serves Ingress is part of what it reports about itself.
@@ -303,9 +332,23 @@ export class Agent {
     }, EVENT_BATCH_MS);
   }
 
+  /** The eviction manager's disk signals, every 10 s (its monitoring interval); a change is published at once. */
+  private startDiskChecks(): void {
+    const tick = () => {
+      const before = this.diskPressure.underPressure;
+      void this.diskPressure.check()
+        .then((now) => { if (now !== before) void this.publishStatus({ full: true }); })
+        .catch((err) => this.opts.log.warn({ err: String(err) }, 'disk check failed'))
+        .finally(() => { if (!this.stopped) this.diskTimer = setTimeout(tick, Math.min(10_000, this.opts.imageGc?.periodMs ?? 10_000)).unref(); });
+    };
+    tick();
+  }
+
   /** Leaves containers running: an agent restart or upgrade must not restart pods. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.imageGc.stop();
+    if (this.diskTimer) clearTimeout(this.diskTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.eventTimer) clearTimeout(this.eventTimer);
     await this.pods.stop();

@@ -1,6 +1,7 @@
 // What a node reports about itself every heartbeat. Runs on a Pi every few seconds, so
 // static facts (OS, kernel, ids) are read once, and each heartbeat costs a few /proc
 // reads and a statfs: no child processes.
+import { ARCH_VARIANT_LABEL, nodePlatform } from './node-platform.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, networkInterfaces, hostname as osHostname } from 'node:os';
 import { readFile, statfs } from 'node:fs/promises';
@@ -213,6 +214,7 @@ export async function readNodeStatus(runtimeVersion: RuntimeVersion, opts: NodeS
     cpuCores: Math.round(cpuBusyFraction() * cores * 1000) / 1000,
     memoryBytes: Math.max(0, mem.total - memoryAvailable),
   };
+  const platform = nodePlatform(f.architecture, runtimeVersion.name === 'simulated');
   const reading: NodeStatusReading = {
     time: new Date().toISOString(),
     bootTime: AGENT_START,
@@ -227,7 +229,7 @@ export async function readNodeStatus(runtimeVersion: RuntimeVersion, opts: NodeS
     nodeInfo: {
       osImage: f.osImage,
       kernelVersion: f.kernelVersion,
-      architecture: f.architecture,
+      architecture: platform.architecture,
       operatingSystem: GO_OS,
       containerRuntimeVersion: `${runtimeVersion.name}://${runtimeVersion.version}`,
       ...(f.machineID ? { machineID: f.machineID } : {}),
@@ -237,7 +239,8 @@ export async function readNodeStatus(runtimeVersion: RuntimeVersion, opts: NodeS
     },
     addresses: nodeAddresses(hostname),
     labels: {
-      'kubernetes.io/arch': f.architecture,
+      'kubernetes.io/arch': platform.architecture,
+      ...(platform.variant ? { [ARCH_VARIANT_LABEL]: platform.variant } : {}),
       'kubernetes.io/os': GO_OS,
       'kubernetes.io/hostname': hostname,
     },

@@ -22,7 +22,7 @@ const json = (v: unknown) => JSON.stringify(v);
 export function statusChangeReason(prev: Reading | undefined, next: Reading): string | undefined {
   if (!prev) return 'first report';
   if (prev.bootTime !== next.bootTime) return 'agent restarted';
-  for (const key of ['capacity', 'allocatable', 'pressure', 'nodeInfo', 'addresses', 'labels', 'proxyMode'] as const) {
+  for (const key of ['capacity', 'allocatable', 'pressure', 'nodeInfo', 'addresses', 'labels', 'proxyMode', 'images', 'storageDir'] as const) {
     if (json(prev[key]) !== json(next[key])) return `${key} changed`;
   }
   const cap = next.capacity;

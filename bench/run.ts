@@ -17,6 +17,7 @@ import { benchStartup } from './startup.js';
 import { benchServices } from './services.js';
 import { benchIngress } from './ingress.js';
 import { benchCronJobTick } from './cronjob.js';
+import { benchImagePull } from './image-pull.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
@@ -40,6 +41,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'services', run: () => benchServices() },
   { name: 'ingress', run: () => benchIngress({ concurrency: 50, seconds: 5, rounds: 3 }) },
   { name: 'cronjob-tick', run: () => benchCronJobTick(100) },
+  { name: 'image-pull', run: () => benchImagePull() },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).
   { name: 'scheduling-throughput', run: () => throughput(5000) },
   { name: 'scheduling-latency', run: () => latency(500, 5) },

@@ -26,6 +26,8 @@ import { hpaV1Route } from './apiserver/hpa-v1.js';
 import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { TopicBindingController } from './topicbindings/topic-binding-controller.js';
+import { ImagePlatforms } from './images/image-platforms.js';
+import type { RegistriesConfig } from '../protocol/images/registries-yaml.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView, type AlertSource } from './ui/cluster-view.js';
@@ -55,6 +57,8 @@ export interface ControlLoopDeps {
   version?: string;
   /** Control-plane problems for the status page. */
   alerts?: AlertSource;
+  /** Placement by images' platforms. */
+  images?: { check: boolean; clusterCa?: string; registries?: RegistriesConfig };
 }
 
 export interface StartedLoops {
@@ -83,6 +87,11 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     client, telemetry, informers, log: log.child({ component: 'scheduler' }),
     recorder: new EventRecorder(client, { component: 'default-scheduler' }, log),
     onAttempt: (result, seconds) => deps.metrics.schedulingLatency.observe({ result }, seconds),
+    ...(deps.images?.check ? { imagePlatforms: new ImagePlatforms({
+      client, log: log.child({ component: 'image-platforms' }),
+      ...(deps.images.clusterCa ? { trustedCas: [deps.images.clusterCa] } : {}),
+      ...(deps.images.registries ? { registries: deps.images.registries } : {}),
+    }) } : {}),
   });
   const lifecycle = new NodeLifecycleController({
     client, telemetry, informers, log: log.child({ component: 'node-lifecycle' }),

@@ -1,5 +1,6 @@
 // The control plane's composition root: store, API server, broker, MQTT bridge,
 // scheduler and controllers, started in dependency order and stopped in reverse.
+import type { RegistriesConfig } from '../protocol/images/registries-yaml.js';
 import { writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -63,6 +64,10 @@ export interface ControllerOptions {
   auditLog?: string;
   /** Longest lifetime of a requested service-account token, in seconds. */
   maxTokenSeconds?: number;
+  /** registries.yaml of the cluster, for reading images' platforms. */
+  registries?: RegistriesConfig;
+  /** Keep pods off nodes their images have no build for (default on). */
+  imagePlatformCheck?: boolean;
   log: Logger;
 }
 
@@ -162,6 +167,7 @@ export class Controller {
         if (!this.bridge) throw new Error('not connected to the nodes yet');
         await this.bridge.streams.removeVolume(node, path);
       } },
+      images: { check: opts.imagePlatformCheck !== false, clusterCa: this.pki.caCert, ...(opts.registries ? { registries: opts.registries } : {}) },
     });
     this.loops.push(...loops.loops);
 

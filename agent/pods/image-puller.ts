@@ -1,9 +1,13 @@
 // Makes sure a container's image is present according to its pull policy, with the
-// kubelet's events (Pulling, Pulled, Failed, BackOff) and pull back-off. Concurrent
-// pulls of the same image share one runtime pull.
+// kubelet's events (Pulling, Pulled, Failed, BackOff) and pull back-off
+// (pkg/kubelet/images/image_manager.go). One pull per image (and credential) at a time:
+// pods that need it meanwhile wait for that pull. With several credentials for a
+// registry each is tried in turn, as the kubelet's keyring does.
 import type { Container } from '../../protocol/kube/types.js';
-import { RuntimeError, type ContainerRuntime, type PullPolicy } from '../runtime/types.js';
-import type { Backoff } from './backoff.js';
+import type { RegistryCredential } from '../../protocol/images/docker-config.js';
+import { pullCredentialsFor } from '../images/pull-credentials.js';
+import { RuntimeError, type ContainerRuntime, type PullCredential, type PullPolicy } from '../runtime/types.js';
+import { goDuration, type Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
 
 export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -22,13 +26,29 @@ export function effectivePullPolicy(c: Container): PullPolicy {
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+export interface ImagePullerOptions {
+  /** Credentials the agent's registries config holds for a registry host. */
+  configuredCredential?: (registry: string) => { username: string; password: string } | undefined;
+  /** Told when an image was pulled or used, for image garbage collection. */
+  onImageUsed?: (image: string) => void;
+}
+
+interface PullResult { totalMs: number; pullMs: number; sizeBytes?: number }
+
 export class ImagePuller {
-  private readonly inflight = new Map<string, Promise<void>>();
-  private readonly lastFailure = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<{ pullMs: number; sizeBytes?: number }>>();
+  private readonly lastFailure = new Map<string, { at: number; message: string }>();
   /** Presence checks started ahead of time (while the sandbox is being made), by image. */
   private readonly early = new Map<string, { at: number; present: Promise<boolean> }>();
+  /** Pulls the runtime has done, for tests and metrics. */
+  pulls = 0;
 
-  constructor(private readonly runtime: ContainerRuntime, private readonly backoff: Backoff, private readonly clock: Clock) {}
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly backoff: Backoff,
+    private readonly clock: Clock,
+    private readonly opts: ImagePullerOptions = {},
+  ) {}
 
   /** Starts the presence check of a container's image now, for an ensure() that follows shortly. */
   warm(c: Container): void {
@@ -44,13 +64,14 @@ export class ImagePuller {
     return this.runtime.imageExists(image);
   }
 
-  /** key identifies the container (pod uid + name) for back-off. */
-  async ensure(c: Container, key: string, event: EventFn): Promise<PullOutcome> {
+  /** key identifies the container (pod uid + name) for back-off; credentials come from the pod's pull secrets. */
+  async ensure(c: Container, key: string, event: EventFn, podCredentials: readonly RegistryCredential[] = []): Promise<PullOutcome> {
     const image = c.image;
     const policy = effectivePullPolicy(c);
     if (policy !== 'Always') {
       const present = await this.present(image);
       if (present) {
+        this.opts.onImageUsed?.(image);
         event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
         return { ok: true };
       }
@@ -61,36 +82,65 @@ export class ImagePuller {
         return { ok: false, reason: 'ErrImageNeverPull', message };
       }
     }
-    const failedAt = this.lastFailure.get(key);
-    if (failedAt !== undefined && this.backoff.inBackoff(key, failedAt)) {
-      const message = `Back-off pulling image "${image}"`;
-      event('Normal', 'BackOff', message);
-      return { ok: false, reason: 'ImagePullBackOff', message, retryInMs: this.backoff.remaining(key, failedAt) };
+    const failed = this.lastFailure.get(key);
+    if (failed !== undefined && this.backoff.inBackoff(key, failed.at)) {
+      event('Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      // the status keeps the registry's reason, as upstream's "Back-off pulling image …: ErrImagePull: …"
+      return { ok: false, reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${failed.message}`, retryInMs: this.backoff.remaining(key, failed.at) };
     }
     event('Normal', 'Pulling', `Pulling image "${image}"`);
-    const t0 = this.clock.now();
+    let result: PullResult;
     try {
-      await this.pullOnce(image);
+      result = await this.pullWithCredentials(image, pullCredentialsFor(image, podCredentials, this.opts.configuredCredential));
     } catch (err) {
-      this.lastFailure.set(key, this.clock.now());
-      this.backoff.next(key);
       const detail = err instanceof RuntimeError || err instanceof Error ? err.message : String(err);
       const message = `Failed to pull image "${image}": ${detail}`;
+      this.lastFailure.set(key, { at: this.clock.now(), message });
+      this.backoff.next(key);
       event('Warning', 'Failed', message);
       event('Warning', 'Failed', 'Error: ErrImagePull');
       return { ok: false, reason: 'ErrImagePull', message, retryInMs: this.backoff.remaining(key, this.clock.now()) };
     }
     this.lastFailure.delete(key);
     this.backoff.reset(key);
-    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${this.clock.now() - t0}ms`);
+    this.opts.onImageUsed?.(image);
+    const total = result.totalMs;
+    const size = result.sizeBytes !== undefined ? ` Image size: ${result.sizeBytes} bytes.` : '';
+    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${goDuration(result.pullMs)} (${goDuration(total)} including waiting).${size}`);
     return { ok: true };
   }
 
-  private pullOnce(image: string): Promise<void> {
-    let p = this.inflight.get(image);
+  private async pullWithCredentials(image: string, creds: PullCredential[]): Promise<PullResult> {
+    const t0 = this.clock.now();
+    const attempts: (PullCredential | undefined)[] = creds.length ? creds : [undefined];
+    let lastErr: unknown;
+    for (const cred of attempts) {
+      try {
+        const r = await this.pullOnce(image, cred);
+        return { totalMs: Math.max(r.pullMs, this.clock.now() - t0), ...r };
+      } catch (err) {
+        lastErr = err;
+        // only refused credentials make another credential worth a try
+        if (!(err instanceof RuntimeError && err.kind === 'Unauthorized')) throw err;
+      }
+    }
+    throw lastErr;
+  }
+
+  private pullOnce(image: string, cred: PullCredential | undefined): Promise<{ pullMs: number; sizeBytes?: number }> {
+    const key = `${image}\0${cred ? `${cred.username}\0${cred.password}` : ''}`;
+    let p = this.inflight.get(key);
     if (!p) {
-      p = this.runtime.pull(image).finally(() => this.inflight.delete(image));
-      this.inflight.set(image, p);
+      const started = this.clock.now();
+      this.pulls++;
+      p = this.runtime.pull(image, cred ? { credential: cred } : {})
+        .then(async () => {
+          const pullMs = this.clock.now() - started;
+          const img = await this.runtime.inspectImage(image).catch(() => undefined);
+          return img ? { pullMs, sizeBytes: img.sizeBytes } : { pullMs };
+        })
+        .finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
     }
     return p;
   }

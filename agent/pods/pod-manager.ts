@@ -10,7 +10,7 @@ import type { ContainerRuntime, EventWatch, RuntimeContainer, RuntimeEvent, Sand
 import { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { DesiredStore } from './desired-store.js';
-import { ImagePuller } from './image-puller.js';
+import { ImagePuller, type ImagePullerOptions } from './image-puller.js';
 import { LABEL, podIdentity } from './labels.js';
 import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
 import { RequestRelay } from './requests.js';
@@ -51,6 +51,8 @@ export interface PodManagerOptions {
   /** Status updates are gathered this long before onStatus (default 100 ms); a pod's first update goes out at once. */
   statusBatchMs?: number;
   clock?: Clock;
+  /** How pulls find credentials and report image use (registries config, image GC). */
+  pulls?: ImagePullerOptions;
 }
 
 /** Thrown by setDesired for a payload that is not a desired pod set; nothing is changed. */
@@ -80,7 +82,7 @@ export class PodManager {
   private readonly store: DesiredStore;
   private readonly clock: Clock;
   private readonly crashBackoff: Backoff;
-  private readonly puller: ImagePuller;
+  readonly puller: ImagePuller;
   private readonly relay: RequestRelay;
   private readonly workers = new Map<string, PodWorker>();
   /** Pods reported gone that the controller still lists (deletion not yet finished on its side). */
@@ -115,7 +117,7 @@ export class PodManager {
     this.clock = opts.clock ?? systemClock;
     const backoff = { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 };
     this.crashBackoff = new Backoff(backoff, this.clock);
-    this.puller = new ImagePuller(opts.runtime, new Backoff(backoff, this.clock), this.clock);
+    this.puller = new ImagePuller(opts.runtime, new Backoff(backoff, this.clock), this.clock, opts.pulls);
     this.relay = new RequestRelay(opts.runtime, { find: (uid, ns, name) => this.findWorker(uid, ns, name) }, opts.log);
   }
 

@@ -10,6 +10,7 @@ import { goDuration, type Backoff } from './backoff.js';
 import { isoSeconds, type Clock } from './clock.js';
 import { ConfigError, expandList, resolveEnv } from './env.js';
 import type { EventFn, ImagePuller } from './image-puller.js';
+import { podPullCredentials } from '../images/pull-credentials.js';
 import { LABEL, containerName, podDescription, podIdentity, podLabels, sandboxName, type PodIdentity } from './labels.js';
 import { ContainerProbes } from './probes.js';
 import { buildPodStatus, type ContainerView, type Waiting } from './pod-status.js';
@@ -464,7 +465,7 @@ export class PodWorker {
   private async startContainer(c: Container, init: boolean, attempt: number, ctx: StartContext): Promise<boolean> {
     const { runtime } = this.deps;
     const event = this.eventFn(c, init);
-    const pulled = await this.deps.puller.ensure(c, `${this.uid}/${c.name}`, event);
+    const pulled = await this.deps.puller.ensure(c, `${this.uid}/${c.name}`, event, podPullCredentials(ctx.dp));
     if (!pulled.ok) {
       this.waits.set(c.name, { reason: pulled.reason, message: pulled.message });
       this.wakeIn(pulled.retryInMs !== undefined ? pulled.retryInMs : 10_000);

@@ -43,6 +43,8 @@ const IMAGE_NOT_FOUND = [
   'pull access denied', 'repository does not exist', 'failed to resolve reference', 'failed to resolve image',
   'manifest unknown', 'name unknown', 'reading manifest', 'not found: manifest',
 ];
+// A registry's 401 (distribution's UNAUTHORIZED), as each CLI words it.
+const UNAUTHORIZED = ['unauthorized', 'authentication required', 'incorrect username or password', 'invalid username/password', 'no basic auth credentials'];
 const NAME_CONFLICT = ['is already used by', 'already in use', 'name-store error', 'pod already exists'];
 const NOT_FOUND = ['no such container', 'no container with name or id', 'no such pod', 'no pod with name or id', 'no such object'];
 const CREATE_FAILED = [
@@ -58,6 +60,7 @@ export function classifyMessage(message: string): RuntimeErrorKind {
   if (has(NOT_FOUND)) return 'NotFound';
   if (has(IMAGE_NEVER_PULL)) return 'ImageNeverPull';
   if (has(TRANSIENT)) return 'Transient';
+  if (has(UNAUTHORIZED)) return 'Unauthorized';
   if (has(IMAGE_NOT_FOUND)) return 'ImageNotFound';
   if (has(CREATE_FAILED)) return 'CreateFailed';
   return 'Unknown';

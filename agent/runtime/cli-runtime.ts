@@ -11,8 +11,11 @@ import {
   hasLabels, isRecord, labelFilterArgs, labelsOf, num, parseJsonRecords, parsePercent, parseUsage, rec, str,
   timeOrUndefined,
 } from './cli-parse.js';
+import type { RegistrySettings } from '../images/registries-config.js';
+import { PULL_TIMEOUT_MS, inspectImages, listImages, pullError, removeImage, withAuthDir, type AuthDir } from './cli-images.js';
 import {
   RuntimeError,
+  type PullOptions, type RuntimeImage,
   type ContainerRuntime, type ContainerSpec, type ContainerState, type ContainerStats, type ExecOptions,
   type EventWatch, type LogOptions, type OutputSink, type PullPolicy, type RuntimeContainer, type RuntimeEvent,
   type SandboxInfo, type SandboxSpec,
@@ -30,6 +33,10 @@ export interface CliRuntimeOptions {
   network?: string;
   /** Image of the pause container that holds a pod's namespaces (nerdctl, docker). */
   pauseImage?: string;
+  /** Mirrors, per-host TLS and insecure registries for pulls. */
+  registries?: RegistrySettings;
+  /** Where pulls keep their one-off credential directories; default the system temp dir. */
+  authDirParent?: string;
   log?: Logger;
 }
 
@@ -44,6 +51,8 @@ export abstract class CliRuntime implements ContainerRuntime {
   protected readonly network: string | undefined;
   protected readonly pauseImage: string;
   protected readonly log: Logger | undefined;
+  protected readonly registries: RegistrySettings | undefined;
+  private readonly authDirParent: string | undefined;
   /** Main processes of the running containers seen by inspect, for cgroup reads. */
   protected readonly usage = new CgroupUsage();
 
@@ -52,6 +61,8 @@ export abstract class CliRuntime implements ContainerRuntime {
     this.network = opts.network;
     this.pauseImage = opts.pauseImage ?? DEFAULT_PAUSE_IMAGE;
     this.log = opts.log;
+    this.registries = opts.registries;
+    this.authDirParent = opts.authDirParent;
   }
 
   /** Flags placed before every subcommand. */
@@ -126,13 +137,32 @@ export abstract class CliRuntime implements ContainerRuntime {
     return first ? str(first['Id']) : undefined;
   }
 
-  async pull(ref: string): Promise<void> {
-    const r = await this.cli.run(['pull', '-q', ref]);
-    if (r.exitCode !== 0) {
-      const err = runtimeError(`pull ${ref}`, r);
-      // Whatever pull says, it is about the image: an unclassified failure is a pull failure.
-      throw err.kind === 'Unknown' ? new RuntimeError('ImageNotFound', err.message, err.stderr) : err;
-    }
+  async pull(ref: string, opts: PullOptions = {}): Promise<void> {
+    const r = await withAuthDir(opts.credential, this.authDirParent, (auth) => {
+      const { args, env } = this.pullInvocation(ref, auth);
+      return this.cli.run(['pull', '-q', ...args, ref], { timeoutMs: PULL_TIMEOUT_MS, ...(env ? { env } : {}) });
+    });
+    if (r.exitCode !== 0) throw pullError(ref, r);
+  }
+
+  /**
+   * Flags and environment of one pull. docker and nerdctl read credentials from
+   * $DOCKER_CONFIG/config.json; podman overrides this (--authfile).
+   */
+  protected pullInvocation(_ref: string, auth: AuthDir | undefined): { args: string[]; env?: Record<string, string> } {
+    return { args: [], ...(auth ? { env: { DOCKER_CONFIG: auth.dir } } : {}) };
+  }
+
+  async inspectImage(ref: string): Promise<RuntimeImage | undefined> {
+    return (await inspectImages(this.cli, [ref]))[0];
+  }
+
+  listImages(): Promise<RuntimeImage[]> {
+    return listImages(this.cli);
+  }
+
+  removeImage(image: RuntimeImage): Promise<void> {
+    return removeImage(this.cli, image);
   }
 
   // ---- sandboxes: a pause container whose network namespace the pod's members join ---

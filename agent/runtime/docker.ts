@@ -21,6 +21,12 @@ export class DockerRuntime extends CliRuntime {
     return this.host ? ['--host', this.host] : [];
   }
 
+  /** The daemon's data root (images, containers). */
+  async imageStorePath(): Promise<string | undefined> {
+    const r = await this.cli.run(['info', '--format', '{{.DockerRootDir}}']);
+    return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
+  }
+
   protected override eventsArgv(): string[] {
     return ['events', '--format', '{{json .}}', '--filter', 'type=container'];
   }

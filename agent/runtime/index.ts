@@ -6,6 +6,7 @@ import { NerdctlRuntime } from './nerdctl.js';
 import { PodmanRuntime } from './podman.js';
 import { SimulatedRuntime } from './simulated.js';
 import type { ContainerRuntime } from './types.js';
+import type { RegistrySettings } from '../images/registries-config.js';
 
 export type RuntimeName = 'nerdctl' | 'podman' | 'docker' | 'simulated';
 
@@ -18,6 +19,10 @@ export interface RuntimeOptions {
   pauseImage?: string;
   /** Sandbox IP range (simulated only); default 10.244.0.0/24. */
   podCidr?: string;
+  /** Mirrors, per-host TLS and insecure registries (the agent's registries config). */
+  registries?: RegistrySettings;
+  /** podman: a storage root of the agent's own instead of the shared default store. */
+  storageRoot?: string;
   log?: Logger;
 }
 
@@ -25,11 +30,12 @@ export function createRuntime(name: RuntimeName, opts: RuntimeOptions = {}): Con
   const log = opts.log?.child({ runtime: name });
   switch (name) {
     case 'nerdctl':
-      return new NerdctlRuntime({ namespace: opts.namespace, network: opts.network, pauseImage: opts.pauseImage, log });
+      return new NerdctlRuntime({ namespace: opts.namespace, network: opts.network, pauseImage: opts.pauseImage, registries: opts.registries, log });
     case 'podman':
-      return new PodmanRuntime({ network: opts.network, infraImage: opts.pauseImage, log });
+      return new PodmanRuntime({ network: opts.network, infraImage: opts.pauseImage, registries: opts.registries, storageRoot: opts.storageRoot, log });
     case 'docker':
-      return new DockerRuntime({ network: opts.network, pauseImage: opts.pauseImage, log });
+      if (opts.registries?.hasMirrors) log?.warn('docker: registry mirrors are the daemon\'s own setting (registry-mirrors in daemon.json); only credentials apply here');
+      return new DockerRuntime({ network: opts.network, pauseImage: opts.pauseImage, registries: opts.registries, log });
     case 'simulated':
       return new SimulatedRuntime({ podCidr: opts.podCidr, log });
     default:

@@ -2,6 +2,8 @@
 // members join its network namespace with `--network container:<id>`.
 import { CliRuntime, type CliRuntimeOptions } from './cli-runtime.js';
 import { rec, str } from './cli-parse.js';
+import type { AuthDir } from './cli-images.js';
+import { parseImageRef } from '../../protocol/images/image-ref.js';
 
 export interface NerdctlOptions extends CliRuntimeOptions {
   /** containerd namespace; pikube keeps its containers apart from `default` and `k8s.io`. */
@@ -29,6 +31,21 @@ export class NerdctlRuntime extends CliRuntime {
     const args = ['--namespace', this.namespace];
     if (this.address) args.push('--address', this.address);
     return args;
+  }
+
+  /** Credentials through $DOCKER_CONFIG; mirrors and TLS through a containerd hosts directory. */
+  protected override pullInvocation(ref: string, auth: AuthDir | undefined): { args: string[]; env?: Record<string, string> } {
+    const args: string[] = [];
+    const reg = this.registries;
+    if (reg?.hostsDir) args.push('--hosts-dir', reg.hostsDir);
+    const host = parseImageRef(ref).registry;
+    if (reg && (reg.insecure(host) || reg.mirrorHosts(host).some((m) => reg.insecure(m)))) args.push('--insecure-registry');
+    return { args, ...(auth ? { env: { DOCKER_CONFIG: auth.dir } } : {}) };
+  }
+
+  /** containerd's default root. */
+  async imageStorePath(): Promise<string | undefined> {
+    return '/var/lib/containerd';
   }
 
   /** containerd topics of every namespace; a blank line after each record. */

@@ -12,6 +12,8 @@ import { runtimeError } from './cli-errors.js';
 import type { CliResult } from './cli-exec.js';
 import { hasLabels, labelFilterArgs, labelsOf, parseJsonRecords, rec, str } from './cli-parse.js';
 import { readHostLimits, type HostLimits } from './host-limits.js';
+import type { AuthDir } from './cli-images.js';
+import { parseImageRef } from '../../protocol/images/image-ref.js';
 import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './types.js';
 
 export interface PodmanOptions extends CliRuntimeOptions {
@@ -23,6 +25,8 @@ export interface PodmanOptions extends CliRuntimeOptions {
   infraImage?: string;
   /** Where to write the containers.conf that gives pods' infra containers the ulimits. */
   confDir?: string;
+  /** A storage root of the agent's own (--root; run state beside it), instead of podman's default store. */
+  storageRoot?: string;
 }
 
 /**
@@ -63,6 +67,7 @@ export class PodmanRuntime extends CliRuntime {
   private readonly infraImage: string | undefined;
   private readonly confDir: string;
   private infraConfPath: string | undefined;
+  private readonly storageRoot: string | undefined;
 
   constructor(opts: PodmanOptions = {}) {
     super('podman', opts);
@@ -70,6 +75,7 @@ export class PodmanRuntime extends CliRuntime {
     this.ulimits = opts.ulimits;
     this.infraImage = opts.infraImage;
     this.confDir = opts.confDir ?? tmpdir();
+    this.storageRoot = opts.storageRoot;
   }
 
   /** The adaptations in force, for logs and tests. */
@@ -78,7 +84,29 @@ export class PodmanRuntime extends CliRuntime {
   }
 
   protected override globalArgs(): string[] {
-    return this.ociRuntime ? ['--runtime', this.ociRuntime] : [];
+    const args = this.ociRuntime ? ['--runtime', this.ociRuntime] : [];
+    if (this.storageRoot) {
+      const r = this.storageRoot;
+      args.push('--root', join(r, 'storage'), '--runroot', join(r, 'run'), '--tmpdir', join(r, 'tmp'));
+    }
+    return args;
+  }
+
+  /** --authfile for the pod's credential; registries.conf and the host's cert dir from the agent's registries config. */
+  protected override pullInvocation(ref: string, auth: AuthDir | undefined): { args: string[]; env?: Record<string, string> } {
+    const args = auth ? ['--authfile', auth.file] : [];
+    const reg = this.registries;
+    if (!reg) return { args };
+    const host = parseImageRef(ref).registry;
+    const certDir = reg.certDir(host);
+    if (certDir) args.push('--cert-dir', certDir);
+    if (reg.insecure(host)) args.push('--tls-verify=false');
+    return { args, ...(reg.podmanRegistriesConf ? { env: { CONTAINERS_REGISTRIES_CONF: reg.podmanRegistriesConf } } : {}) };
+  }
+
+  async imageStorePath(): Promise<string | undefined> {
+    const r = await this.cli.run(['info', '--format', '{{.Store.GraphRoot}}']);
+    return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
   }
 
   protected override networkArgs(spec: ContainerSpec): string[] {

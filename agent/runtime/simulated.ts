@@ -8,7 +8,7 @@ import { IpPool } from './ip-pool.js';
 import {
   RuntimeError,
   type ContainerRuntime, type ContainerSpec, type ContainerStats, type EventWatch, type ExecOptions, type LogOptions,
-  type OutputSink, type RuntimeContainer, type RuntimeEvent, type SandboxInfo, type SandboxSpec,
+  type OutputSink, type RuntimeContainer, type RuntimeEvent, type RuntimeImage, type SandboxInfo, type SandboxSpec,
 } from './types.js';
 
 export interface SimulatedOptions {
@@ -71,6 +71,31 @@ export class SimulatedRuntime implements ContainerRuntime {
     if (ref.includes('nonexistent')) {
       throw new RuntimeError('ImageNotFound', `pull ${ref}: failed to resolve reference "${ref}": not found`);
     }
+    this.images.set(ref, this.imageOf(ref));
+  }
+
+  /** Images pulled or run here; every reference exists, so the store only lists those. */
+  private readonly images = new Map<string, RuntimeImage>();
+
+  private imageOf(ref: string): RuntimeImage {
+    const digest = createHash('sha256').update(ref).digest();
+    // a few MB, stable per reference
+    return { id: `sha256:${digest.toString('hex')}`, names: [ref], sizeBytes: 1_000_000 + digest.readUInt32BE(0) % 8_000_000 };
+  }
+
+  async inspectImage(ref: string): Promise<RuntimeImage | undefined> {
+    return ref.includes('nonexistent') ? undefined : this.images.get(ref) ?? this.imageOf(ref);
+  }
+
+  async listImages(): Promise<RuntimeImage[]> {
+    return [...this.images.values()];
+  }
+
+  async removeImage(image: RuntimeImage): Promise<void> {
+    for (const sim of this.containers.values()) {
+      if (image.names.includes(sim.c.image)) throw new RuntimeError('Unknown', `rmi ${image.id}: image is in use by a container`);
+    }
+    for (const n of image.names) this.images.delete(n);
   }
 
   async imageId(ref: string): Promise<string | undefined> {

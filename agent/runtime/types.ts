@@ -66,6 +66,20 @@ export interface RuntimeContainer {
 
 export interface ContainerStats { cpuCores: number; memoryBytes: number }
 
+/** Registry credentials for one pull, never written where others can read them. */
+export interface PullCredential { registry: string; username: string; password: string }
+export interface PullOptions { credential?: PullCredential }
+
+/** An image in the runtime's store. */
+export interface RuntimeImage {
+  id: string;
+  /** Repository tags and digests (`registry/repo:tag`, `registry/repo@sha256:…`). */
+  names: string[];
+  sizeBytes: number;
+  /** ISO time the image was built, when the runtime says. */
+  created?: string;
+}
+
 /**
  * What the runtime's event stream says about a container, reduced to what makes an
  * agent look again: it exited, was OOM-killed, or was removed. `restarted` means the
@@ -79,6 +93,7 @@ export interface EventWatch { stop(): void }
 
 export type RuntimeErrorKind =
   | 'ImageNotFound'     // registry says it does not exist → ErrImagePull
+  | 'Unauthorized'      // the registry refused the credentials (or their absence) → ErrImagePull
   | 'ImageNeverPull'    // pull policy Never and the image is absent → ErrImageNeverPull
   | 'NameConflict'      // a container with that name exists
   | 'NotFound'          // no such container
@@ -102,9 +117,17 @@ export interface ContainerRuntime {
   /** e.g. {name:'podman', version:'4.3.1'}; containerRuntimeVersion is `${name}://${version}`. */
   version(): Promise<{ name: string; version: string }>;
   imageExists(ref: string): Promise<boolean>;
-  /** Throws RuntimeError ImageNotFound / Transient. */
-  pull(ref: string): Promise<void>;
+  /** Throws RuntimeError ImageNotFound / Transient / Unauthorized. */
+  pull(ref: string, opts?: PullOptions): Promise<void>;
   imageId(ref: string): Promise<string | undefined>;
+  /** The image a reference names, with its size; undefined when absent. */
+  inspectImage(ref: string): Promise<RuntimeImage | undefined>;
+  /** Every image in the store. */
+  listImages(): Promise<RuntimeImage[]>;
+  /** Removes an image (by its names, else its id); one still used by a container is refused (RuntimeError). */
+  removeImage(image: RuntimeImage): Promise<void>;
+  /** The directory holding the image store, for disk usage; undefined when unknown. */
+  imageStorePath?(): Promise<string | undefined>;
 
   createSandbox(spec: SandboxSpec): Promise<SandboxInfo>;
   listSandboxes(labels: Record<string, string>): Promise<SandboxInfo[]>;

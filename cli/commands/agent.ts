@@ -6,6 +6,7 @@ import { detectRuntime, type RuntimeName } from '../../agent/runtime/index.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, UsageError } from '../args.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { imageFlags } from './agent-image-flags.js';
 
 const RUNTIMES = ['nerdctl', 'podman', 'docker', 'simulated'];
 
@@ -33,6 +34,15 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --ingress-https-port N    its TLS port (default 443)
   --ingress-address ADDR    the address it listens on (default 0.0.0.0)
   --storage-dir DIR         where local-path volumes are made (default DATA-DIR/storage)
+  --registries-config FILE  registries.yaml (k3s format): mirrors, insecure registries, per-host
+                            TLS and credentials for pulls
+  --podman-root DIR         podman only: keep images and containers in a store of the agent's own
+  --image-gc-high-threshold PCT  image store usage that starts image garbage collection (default 85)
+  --image-gc-low-threshold PCT   usage image garbage collection frees down to (default 80)
+  --image-minimum-gc-age DUR     unused images younger than this are kept (default 2m)
+  --image-gc-period DUR          how often the image store is checked (default 5m)
+  --eviction-hard LIST      disk pressure thresholds (default nodefs.available<10%,imagefs.available<15%)
+  --eviction-pressure-transition-period DUR  how long pressure must be gone before it clears (default 5m)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -46,6 +56,11 @@ export async function run(argv: string[]): Promise<number> {
       'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' }, 'storage-dir': { type: 'string' },
       ingress: { type: 'string' }, 'ingress-http-port': { type: 'string', default: '80' }, 'ingress-https-port': { type: 'string', default: '443' },
       'ingress-address': { type: 'string', default: '0.0.0.0' },
+      'registries-config': { type: 'string' }, 'podman-root': { type: 'string' },
+      'image-gc-high-threshold': { type: 'string', default: '85' }, 'image-gc-low-threshold': { type: 'string', default: '80' },
+      'image-minimum-gc-age': { type: 'string', default: '2m' }, 'image-gc-period': { type: 'string', default: '5m' },
+      'eviction-hard': { type: 'string', default: 'nodefs.available<10%,imagefs.available<15%' },
+      'eviction-pressure-transition-period': { type: 'string', default: '5m' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['storage-dir'] ? { storageDir: values['storage-dir'] } : {}),
     proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ingress, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
+    ...imageFlags(values),
     log,
   };
   const agent = new Agent(opts);

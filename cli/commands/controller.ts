@@ -4,6 +4,8 @@ import { Controller, type ControllerOptions } from '../../controller/controller.
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
 import { BEATS_PER_GRACE_PERIOD, MIN_GRACE_PERIOD_SECONDS } from '../../protocol/mqtt/heartbeat-policy.js';
+import { readFileSync } from 'node:fs';
+import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -25,6 +27,8 @@ export const CONTROLLER_FLAGS = {
   'snapshot-dir': { type: 'string' },
   'audit-log': { type: 'string' },
   'service-account-max-token-expiration': { type: 'string', default: '48h' },
+  'registries-config': { type: 'string' },
+  'image-platform-check': { type: 'string', default: 'on' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -53,6 +57,9 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --snapshot-dir DIR                where they go, e.g. a USB stick or NAS mount (default <data-dir>/snapshots)
   --audit-log FILE                  one JSON line per mutating API request (off by default: spares the SD card)
   --service-account-max-token-expiration DUR  longest token kubectl create token may get (default 48h)
+  --registries-config FILE          registries.yaml (k3s format): mirrors, CAs and credentials used
+                                    to read images' platforms from their registries
+  --image-platform-check on|off     place pods only on nodes whose architecture their images offer (default on)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -91,6 +98,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     snapshots: { intervalMs: snapshotInterval, retain, ...(v['snapshot-dir'] ? { dir: v['snapshot-dir'] } : {}) },
     ...(v['audit-log'] ? { auditLog: v['audit-log'] } : {}),
     maxTokenSeconds: maxTokenSeconds(v['service-account-max-token-expiration'] ?? '48h'),
+    ...imageOptions(v),
     log,
   };
 }
@@ -99,6 +107,25 @@ function maxTokenSeconds(text: string): number {
   const s = Math.round(parseDuration(text, '--service-account-max-token-expiration') / 1000);
   if (s < 600) throw new UsageError('--service-account-max-token-expiration must be at least 10m');
   return s;
+}
+
+function imageOptions(v: Values): Pick<ControllerOptions, 'registries' | 'imagePlatformCheck'> {
+  const check = v['image-platform-check'] ?? 'on';
+  if (check !== 'on' && check !== 'off') throw new UsageError(`--image-platform-check must be on or off, got "${check}"`);
+  const file = v['registries-config'];
+  if (!file) return { imagePlatformCheck: check === 'on' };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--registries-config: cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return { imagePlatformCheck: check === 'on', registries: parseRegistriesConfig(text) };
+  } catch (err) {
+    if (err instanceof RegistriesConfigError) throw new UsageError(`--registries-config ${file}: ${err.message}`);
+    throw err;
+  }
 }
 
 export { runUntilSignal } from '../run-until-signal.js';

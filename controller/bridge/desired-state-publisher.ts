@@ -62,6 +62,7 @@ export function podReferences(pod: Pod): { configMaps: Set<string>; secrets: Set
       if (f.secretRef) secrets.add(f.secretRef.name);
     }
   }
+  for (const s of pod.spec.imagePullSecrets ?? []) if (s?.name) secrets.add(s.name);
   for (const v of pod.spec.volumes ?? []) {
     if (v.configMap) configMaps.add(v.configMap.name);
     if (v.secret) secrets.add(v.secret.secretName);

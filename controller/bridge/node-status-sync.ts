@@ -154,6 +154,7 @@ export class NodeStatusSync {
         kubeletVersion: KUBELET_VERSION, kubeProxyVersion: KUBELET_VERSION, operatingSystem: p.nodeInfo.operatingSystem, architecture: p.nodeInfo.architecture,
       },
       ...(p.proxyMode ? { daemonEndpoints: { kubeletEndpoint: { Port: 0 } } } : {}),
+      ...(p.images?.length ? { images: p.images } : {}),
     } as Node['status'];
   }
 }

@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Node, NodeCondition, Pod, PodCondition, Taint } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
 import type { NodeTelemetry } from '../bridge/node-telemetry.js';
+import { PRESSURE_TAINT_KEYS, pressureTaints } from './pressure-taints.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, toleratesTaint } from '../scheduler/taints.js';
 import { ignoreNotFound, isConflict, isNotFound } from './api-errors.js';
 import type { ControlLoop } from './framework/controller.js';
@@ -285,8 +286,10 @@ export class NodeLifecycleController implements ControlLoop {
     const wanted: Taint[] = [];
     if (conditionKey) wanted.push({ key: conditionKey, effect: 'NoSchedule' }, { key: conditionKey, effect: 'NoExecute' });
     if (node.spec?.unschedulable) wanted.push({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' });
+    if (health === 'healthy') wanted.push(...pressureTaints(node));
 
-    const owned = (t: Taint) => (CONDITION_TAINT_KEYS.has(t.key) && health !== 'undetermined') || (t.key === TAINT_UNSCHEDULABLE && t.effect === 'NoSchedule');
+    const owned = (t: Taint) => (CONDITION_TAINT_KEYS.has(t.key) && health !== 'undetermined') || (t.key === TAINT_UNSCHEDULABLE && t.effect === 'NoSchedule')
+      || (PRESSURE_TAINT_KEYS.has(t.key) && t.effect === 'NoSchedule' && health === 'healthy');
     const now = nowSeconds();
     const next: Taint[] = current.filter((t) => !owned(t));
     for (const w of wanted) {

@@ -4,6 +4,8 @@
 import type { Taint } from '../../protocol/kube/types.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodProfile } from './pod-profile.js';
+import type { Platform } from '../images/registry-client.js';
+import { imagePlatformMismatch } from './image-platform-fit.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, firstUntoleratedTaint, tolerates } from './taints.js';
 
 export const REASON_UNSCHEDULABLE = "node(s) were unschedulable";
@@ -39,7 +41,7 @@ function unresolvable(reason: string): FilterFailure {
   return { reasons: [reason], preemptionMightHelp: false };
 }
 
-export function filterNode(p: PodProfile, n: NodeInfo, online: boolean): FilterFailure | undefined {
+export function filterNode(p: PodProfile, n: NodeInfo, online: boolean, images: readonly { image: string; platforms: Platform[] }[] = []): FilterFailure | undefined {
   if (n.unschedulable && !tolerates(p.tolerations, UNSCHEDULABLE_TAINT)) return unresolvable(REASON_UNSCHEDULABLE);
 
   const taint = firstUntoleratedTaint(n.taints, p.tolerations);
@@ -48,6 +50,9 @@ export function filterNode(p: PodProfile, n: NodeInfo, online: boolean): FilterF
   if (synthetic && !tolerates(p.tolerations, synthetic)) return unresolvable(untoleratedTaintReason(synthetic));
 
   if (p.required && !p.required(n.labels, n.name)) return unresolvable(REASON_NODE_AFFINITY);
+
+  const platform = imagePlatformMismatch(n.labels, images);
+  if (platform) return unresolvable(platform);
 
   if (p.ports.length > 0 && n.portsConflict(p.ports)) return { reasons: [REASON_HOST_PORTS], preemptionMightHelp: true };
 

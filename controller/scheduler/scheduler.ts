@@ -12,6 +12,7 @@ import { EventRecorder } from '../controllers/framework/event-recorder.js';
 import { objectKey, type Informer } from '../controllers/framework/informer.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { filterNode, type FilterFailure } from './filters.js';
+import type { ImagePlatforms } from '../images/image-platforms.js';
 import { fitErrorMessage } from './fit-error.js';
 import type { NodeInfo } from './node-info.js';
 import { allocatableOf, readyStatusOf } from './node-info.js';
@@ -41,6 +42,8 @@ export interface SchedulerOptions {
   sliceMs?: number;
   /** Told how long each attempt took (decision, plus the bind when there is one), for metrics. */
   onAttempt?: (result: 'scheduled' | 'unschedulable' | 'error', seconds: number) => void;
+  /** Platforms of pods' images, to keep pods off boards that cannot run them. */
+  imagePlatforms?: ImagePlatforms;
 }
 
 /** What the scheduler has done, for metrics and tests. */
@@ -80,6 +83,9 @@ export class Scheduler implements ControlLoop {
   private running = false;
   private pumpPending = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly imagePlatforms: ImagePlatforms | undefined;
+  /** Pods set aside until their images' platforms are read, with the images. */
+  private readonly awaitingImages = new Map<string, string[]>();
 
   constructor(opts: SchedulerOptions) {
     this.client = opts.client;
@@ -93,6 +99,15 @@ export class Scheduler implements ControlLoop {
     this.sliceMs = opts.sliceMs ?? 20;
     this.onAttempt = opts.onAttempt;
     this.queue = new SchedulingQueue(() => this.kick(), opts.queue);
+    this.imagePlatforms = opts.imagePlatforms;
+    this.imagePlatforms?.onSettled((image) => {
+      if (!this.running) return;
+      for (const [key, images] of [...this.awaitingImages]) {
+        if (!images.includes(image)) continue;
+        this.awaitingImages.delete(key);
+        this.queue.add(key);
+      }
+    });
   }
 
   start(): void {
@@ -130,7 +145,7 @@ export class Scheduler implements ControlLoop {
   }
 
   private isIdle(): boolean {
-    return !this.running || (this.queue.length === 0 && this.stats.bindsInFlight === 0 && !this.pumpPending);
+    return !this.running || (this.queue.length === 0 && this.awaitingImages.size === 0 && this.stats.bindsInFlight === 0 && !this.pumpPending);
   }
 
   private resolveIdle(): void {
@@ -159,6 +174,7 @@ export class Scheduler implements ControlLoop {
 
   private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod, old?: Pod): void {
     const key = objectKey(pod);
+    this.awaitingImages.delete(key);
     if (type === 'DELETED') {
       const held = this.cache.has(key);
       this.cache.remove(key);
@@ -235,6 +251,13 @@ export class Scheduler implements ControlLoop {
       return;
     }
     const startedAt = performance.now();
+    const images = this.imagePlatforms?.forPod(pod);
+    if (images?.state === 'pending') {
+      // back when the lookups end (or have taken long enough)
+      this.queue.delete(key);
+      this.awaitingImages.set(key, images.images);
+      return;
+    }
     const profile = podProfile(key, pod);
     const nodes = this.cache.nodes();
     const volumes = this.volumeBinding?.forPod(pod);
@@ -246,7 +269,7 @@ export class Scheduler implements ControlLoop {
     const feasible: NodeInfo[] = [];
     const failures: FilterFailure[] = [];
     for (const n of nodes) {
-      let failure = filterNode(profile, n, this.telemetry.get(n.name)?.online === true);
+      let failure = filterNode(profile, n, this.telemetry.get(n.name)?.online === true, images?.images);
       if (!failure && volumes) {
         const reason = this.volumeBinding!.filter(volumes, n);
         if (reason) failure = { reasons: [reason], preemptionMightHelp: false };

@@ -116,6 +116,7 @@ export interface PodSpec {
   dnsPolicy?: string;
   schedulerName?: string;
   priority?: number;
+  imagePullSecrets?: { name: string }[];
 }
 
 export interface PodCondition { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null }

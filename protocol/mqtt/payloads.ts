@@ -35,6 +35,8 @@ export interface NodeStatusPayload {
   pods: PodUsage[];
   /** Where the agent keeps local-path volumes. */
   storageDir?: string;
+  /** The image store's biggest images (status.images), at most 50. */
+  images?: { names: string[]; sizeBytes: number }[];
 }
 
 export interface PodUsage { uid: string; namespace: string; name: string; containers: { name: string; cpuCores: number; memoryBytes: number }[] }

@@ -140,6 +140,11 @@ export function parseNodeStatus(buf: Buffer): NodeStatusPayload {
   opt(o.temperatureC, (x) => num(x, 'status.temperatureC'));
   opt(o.storageDir, (x) => str(x, 'status.storageDir', { nonEmpty: true }));
   opt(o.proxyMode, (x) => oneOf(x, 'status.proxyMode', ['iptables', 'userspace', 'off'] as const));
+  opt(o.images, (x) => arr(x, 'status.images').forEach((img, i) => {
+    const io = obj(img, `status.images[${i}]`);
+    arr(io.names, `status.images[${i}].names`).forEach((n, j) => str(n, `status.images[${i}].names[${j}]`, { nonEmpty: true }));
+    num(io.sizeBytes, `status.images[${i}].sizeBytes`, { min: 0 });
+  }));
   arr(o.pods, 'status.pods').forEach((p, i) => {
     const po = obj(p, `status.pods[${i}]`);
     str(po.uid, `status.pods[${i}].uid`, { nonEmpty: true });

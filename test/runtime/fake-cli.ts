@@ -19,9 +19,13 @@ export interface FakeRule {
   once?: boolean;
 }
 
+export interface DockerConfigSeen { dir: string; dirMode: number; fileMode: number; config: { auths: Record<string, { auth: string }> } }
+
 export interface FakeCli {
   binary: string;
   calls(): Promise<string[][]>;
+  /** What $DOCKER_CONFIG held at each call that had one. */
+  dockerConfigs(): Promise<DockerConfigSeen[]>;
   cleanup(): Promise<void>;
 }
 
@@ -39,6 +43,12 @@ const path = require('node:path');
 const dir = __dirname;
 const argv = process.argv.slice(2);
 fs.appendFileSync(path.join(dir, 'calls.jsonl'), JSON.stringify(argv) + '\\n');
+// credentials handed over through $DOCKER_CONFIG: what the file held and how it was protected
+if (process.env.DOCKER_CONFIG) {
+  const d = process.env.DOCKER_CONFIG;
+  const f = path.join(d, 'config.json');
+  fs.appendFileSync(path.join(dir, 'docker-config.jsonl'), JSON.stringify({ dir: d, dirMode: fs.statSync(d).mode & 0o777, fileMode: fs.statSync(f).mode & 0o777, config: JSON.parse(fs.readFileSync(f, 'utf8')) }) + '\\n');
+}
 const rulesFile = path.join(dir, 'rules.json');
 const rules = JSON.parse(fs.readFileSync(rulesFile, 'utf8'));
 const line = argv.join(' ');
@@ -72,5 +82,9 @@ export async function makeFakeCli(name: string, rules: FakeRule[]): Promise<Fake
       return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
+    async dockerConfigs() {
+      const text = await readFile(join(dir, 'docker-config.jsonl'), 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as DockerConfigSeen);
+    },
   };
 }

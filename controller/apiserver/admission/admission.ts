@@ -10,6 +10,7 @@ import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
 import { defaultCrd } from '../crd/definition-rules.js';
 import { defaultIngressClass } from './default-ingress-class.js';
 import { defaultClaim, defaultStatefulSet, defaultStorageClassObject, defaultVolume } from './storage-defaults.js';
+import { addServiceAccountPullSecrets } from './service-account-pull-secrets.js';
 
 export interface AdmissionOptions {
   /** tolerationSeconds for the not-ready/unreachable tolerations added to every pod. */
@@ -128,6 +129,7 @@ export class Admission {
 
   async admitCreate(info: ResourceInfo, obj: KubeObject): Promise<void> {
     if (!info.group && info.resource === 'services') this.services.allocate(obj, undefined);
+    if (!info.group && info.resource === 'pods') addServiceAccountPullSecrets(this.store, obj);
   }
 
   async admitUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject): Promise<void> {
