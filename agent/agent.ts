@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EventsPayload, NodeEvent, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
-import { MqttLink } from '../protocol/mqtt/link.js';
+import { MqttLink, SERVER_UNAVAILABLE } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
 import { isCleared, parseDesiredPods, parseRequest, parseServiceRouting, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
 import { createRuntime, type RuntimeName, type ContainerRuntime } from './runtime/index.js';
@@ -113,6 +113,7 @@ export class Agent {
     this.link = link;
     link.on('error', (err) => log.warn({ err: err.message }, 'mqtt link error'));
     link.on('refused', (err) => {
+      if (err.code === SERVER_UNAVAILABLE) { log.info({ err: err.message }, 'broker does not serve nodes now (not the leader); trying the next'); return; }
       // Our credentials no longer work (the controller was rebuilt): join again next time.
       log.error({ err: err.message }, 'broker refused our credentials; forgetting them');
       void forgetCredentials(opts.dataDir);

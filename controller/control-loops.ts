@@ -26,6 +26,7 @@ import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView } from './ui/cluster-view.js';
 import { statusPageRoute } from './ui/status-page.js';
+import { serviceAccountAuthenticator, serviceAccountTokenIssuer } from './service-account-api.js';
 
 export interface ControlLoopDeps {
   client: ClusterClient;
@@ -96,20 +97,8 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, ...extra, { name: 'informers', start() {}, stop: () => informers.stop() }],
     routes: [],
     selfAuthenticatingRoutes: [statusPageRoute(view)],
-    authenticateServiceAccount: (token) => {
-      // Service-account tokens are JWTs; anything else is not ours to judge.
-      if (token.split('.').length !== 3) return undefined;
-      const user = signer.verify(token);
-      return user ? { username: user.username, uid: user.uid, groups: user.groups } : undefined;
-    },
-    issueToken: (sa, request) => {
-      const ttl = request.expirationSeconds ?? 3600;
-      const token = signer.sign({
-        namespace: sa.metadata.namespace!, serviceAccountName: sa.metadata.name!, uid: sa.metadata.uid!,
-        ...(request.boundPod ? { pod: request.boundPod } : {}), ...(request.audiences?.length ? { audiences: request.audiences } : {}),
-      }, ttl);
-      return { token, expirationTimestamp: new Date(Date.now() + ttl * 1000).toISOString().replace(/\.\d+Z$/, 'Z') };
-    },
+    authenticateServiceAccount: serviceAccountAuthenticator(signer),
+    issueToken: serviceAccountTokenIssuer(signer),
     serviceAccountFor: (cluster) => (pod) => {
       const uid = pod.metadata.uid!;
       let token = tokens.get(uid);

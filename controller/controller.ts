@@ -3,7 +3,17 @@
 import { writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { LocalStore } from './store/local-store.js';
+import type { StoreBackend } from './store/backend.js';
+import { EtcdStore } from './store/etcd/etcd-store.js';
+import { EtcdCompactor } from './store/etcd/compactor.js';
+import { openDatastore, type DatastoreOptions } from './cluster/datastore.js';
+import { LeaderElector } from './cluster/leader-election.js';
+import { TokenSigner, serviceAccountLookup } from './controllers/index.js';
+import { serviceAccountAuthenticator, serviceAccountTokenIssuer } from './service-account-api.js';
+import { ApiError } from './apiserver/errors.js';
+import type { PodStreams } from './apiserver/http/resource-routes.js';
+import type { SelfAuthenticatingRoute } from './apiserver/http/server.js';
+import { hostname } from 'node:os';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';
 import { LocalClient } from './apiserver/local-client.js';
@@ -41,13 +51,22 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   clusterDomain: string;
   homeassistant: boolean;
+  /** etcd instead of the embedded store; several controllers may share it. */
+  datastore?: DatastoreOptions;
+  /** The cluster's server token, to take the shared secrets from the datastore. */
+  token?: string;
+  /** Leader election (with a datastore): only the leader runs the scheduler, controllers and bridge. */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   log: Logger;
 }
 
 export const PIKUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-pikube.0.1.0' };
 
 export class Controller {
-  private store?: LocalStore;
+  private store?: StoreBackend;
+  private elector?: LeaderElector;
+  private compactor?: EtcdCompactor;
+  private leading?: Promise<void>;
   private api?: ApiServer;
   private broker?: EmbeddedBroker;
   private link?: MqttLink;
@@ -61,6 +80,10 @@ export class Controller {
   readonly telemetry = new NodeTelemetry();
   readonly metrics = new ControllerMetrics();
   apiAddress?: { host: string; port: number };
+  private podCidrs?: PodCidrAllocator;
+  private topics?: Topics;
+  private advertise?: string;
+  private statusRoutes: SelfAuthenticatingRoute[] = [];
   mqttUrl?: string;
 
   constructor(private readonly opts: ControllerOptions) {}
@@ -71,20 +94,23 @@ export class Controller {
     const { opts } = this;
     const log = opts.log;
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const storeDir = join(opts.dataDir, 'store');
-    this.store = new LocalStore({ dir: storeDir, log: log.child({ component: 'store' }) });
-    await this.store.open();
+    this.store = await openDatastore(opts.dataDir, opts.datastore, opts.token, log);
     const extraNames = opts.apiListen.host !== '0.0.0.0' && opts.apiListen.host !== '::' ? [opts.apiListen.host] : [];
     this.pki = await ensurePki(opts.dataDir, extraNames);
     const admission = new Admission(this.store, { defaultTolerationSeconds: opts.defaultTolerationSeconds, serviceCIDR: opts.serviceCIDR });
     this.core = new ApiCore(this.store, admission);
     this.client = new LocalClient(this.core);
     const advertise = this.advertiseAddress();
-    await bootstrapCluster(this.core, {
-      serviceIP: new ServiceAllocator(this.store, opts.serviceCIDR).apiServiceIP,
-      endpointIP: advertise,
-      port: opts.apiListen.port,
-    });
+    // Controllers starting together on one datastore may race to create the same objects.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await bootstrapCluster(this.core, { serviceIP: new ServiceAllocator(this.store, opts.serviceCIDR).apiServiceIP, endpointIP: advertise, port: opts.apiListen.port });
+        break;
+      } catch (err) {
+        if (!opts.datastore || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+      }
+    }
 
     // MQTT: embedded broker unless an external one is configured.
     const topics = new Topics(opts.baseTopic);
@@ -95,6 +121,7 @@ export class Controller {
         listen: `${opts.mqttListen.host}:${opts.mqttListen.port}`,
         ...(opts.mqttTlsListen ? { tls: { listen: `${opts.mqttTlsListen.host}:${opts.mqttTlsListen.port}`, cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert } } : {}),
         credentials, baseTopic: opts.baseTopic, logger: log.child({ component: 'broker' }),
+        ...(opts.datastore ? { admitNodes: () => this.elector?.isLeader ?? false } : {}),
       });
       mqttUrl = this.broker.url.replace('0.0.0.0', '127.0.0.1');
     }
@@ -113,47 +140,100 @@ export class Controller {
     });
     await this.join.start();
 
-    const loops = await startControlLoops({
-      client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
-      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
-      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
-    });
-    this.loops = loops.loops;
-
-    this.bridge = new Bridge({
-      link: this.link, topics, core: this.core, client: this.client, telemetry: this.telemetry,
-      log: log.child({ component: 'bridge' }),
-      serviceAccount: loops.serviceAccountFor({ caCrt: this.pki.caCert, apiServer: `https://${advertise}:${opts.apiListen.port}` }),
-      podCidrFor: (node) => podCidrs.cidrFor(node),
-      dns: { clusterDomain: opts.clusterDomain },
-    });
-    await this.bridge.start();
-
-    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), ...loops.routes];
+    this.podCidrs = podCidrs;
+    this.topics = topics;
+    this.advertise = advertise;
+    // The API server's own service-account checks work on every controller.
+    const signer = new TokenSigner(join(opts.dataDir, 'pki', 'service-account.key'));
+    signer.setLookup(serviceAccountLookup(this.client));
+    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link })];
+    // Logs, exec and the status page need the bridge and informers, which run on the leader.
+    const streams: PodStreams = {
+      logs: (...a) => { if (!this.bridge) throw notLeader(); return (this.bridge.streams as PodStreams).logs(...a); },
+      exec: (...a) => { if (!this.bridge) throw notLeader(); return (this.bridge.streams as PodStreams).exec(...a); },
+    };
+    const statusPage: SelfAuthenticatingRoute = (...a) => this.statusRoutes.length ? this.statusRoutes[0]!(...a) : false;
     this.api = new ApiServer({
       core: this.core,
       tls: { cert: this.pki.serverCert, key: this.pki.serverKey },
-      authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount),
-      tokens: loops.issueToken,
-      streams: this.bridge.streams,
-      upgrade: (req, socket, head, url) => this.bridge!.streams.upgrade(req, socket, head, url),
+      authenticate: makeAuthenticator(this.pki.adminToken, serviceAccountAuthenticator(signer)),
+      tokens: serviceAccountTokenIssuer(signer),
+      streams,
+      upgrade: (req, socket, head, url) => { if (this.bridge) this.bridge.streams.upgrade(req, socket, head, url); else socket.destroy(); },
       extraRoutes,
-      selfAuthenticatingRoutes: loops.selfAuthenticatingRoutes,
+      selfAuthenticatingRoutes: [statusPage],
       version: PIKUBE_VERSION,
       ready: () => this.ready,
       log,
       onRequest: (verb, resource, code, seconds) => this.metrics.request(verb, resource, code, seconds),
       onWatchCount: (d) => this.metrics.watches(d),
     });
+    if (!opts.datastore) await this.startLeading();
     this.apiAddress = await this.api.listen(opts.apiListen.host, opts.apiListen.port);
+    if (opts.datastore) {
+      const le = opts.leaderElection ?? { leaseDurationMs: 8000, renewDeadlineMs: 6000, retryPeriodMs: 2000 };
+      this.elector = new LeaderElector({
+        client: this.client, identity: `${hostname()}_${advertise}:${this.apiAddress.port}_${process.pid}`, ...le,
+        log: log.child({ component: 'leader-election' }),
+        onStartedLeading: () => { this.leading = this.startLeading().catch((err: Error) => { log.error({ err: err.stack }, 'leader loops failed to start'); }); return undefined; },
+        onStoppedLeading: () => { this.stopLeading(); },
+      });
+      this.elector.start();
+    }
     this.writeKubeconfig();
     this.ready = true;
     log.info({ api: `https://${this.apiAddress.host}:${this.apiAddress.port}`, mqtt: mqttUrl, dataDir: opts.dataDir }, 'controller ready');
   }
 
+  /** The scheduler, the controller manager, the bridge and compaction: on the leader only. */
+  private async startLeading(): Promise<void> {
+    const { opts } = this;
+    const log = opts.log;
+    const loops = await startControlLoops({
+      client: this.client!, core: this.core!, telemetry: this.telemetry, log, dataDir: opts.dataDir,
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
+      podCidrs: this.podCidrs!, link: this.link!, topics: this.topics!, homeassistant: opts.homeassistant, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+    });
+    this.loops = loops.loops;
+    this.statusRoutes = loops.selfAuthenticatingRoutes;
+    const bridge = new Bridge({
+      link: this.link!, topics: this.topics!, core: this.core!, client: this.client!, telemetry: this.telemetry,
+      log: log.child({ component: 'bridge' }),
+      serviceAccount: loops.serviceAccountFor({ caCrt: this.pki!.caCert, apiServer: `https://${this.advertise}:${opts.apiListen.port}` }),
+      podCidrFor: (node) => this.podCidrs!.cidrFor(node),
+      dns: { clusterDomain: opts.clusterDomain },
+    });
+    this.bridge = bridge;
+    await bridge.start();
+    if (this.store instanceof EtcdStore) {
+      this.compactor = new EtcdCompactor(this.store, undefined, log.child({ component: 'compactor' }));
+      this.compactor.start();
+    }
+    // Lost the lease while starting: undo at once.
+    if (this.elector && !this.elector.isLeader) this.stopLeading();
+  }
+
+  /** Stops every leader-only loop at once (their in-flight writes fail on conflicts) and sends the nodes elsewhere. */
+  private stopLeading(): void {
+    const loops = this.loops;
+    const bridge = this.bridge;
+    this.loops = [];
+    this.bridge = undefined;
+    this.statusRoutes = [];
+    this.compactor?.stop();
+    this.compactor = undefined;
+    for (const l of [...loops].reverse()) void Promise.resolve(l.stop()).catch(() => undefined);
+    void bridge?.stop().catch(() => undefined);
+    const dropped = this.broker?.dropNodes() ?? 0;
+    if (dropped) this.opts.log.info({ dropped }, 'sent the nodes to the new leader');
+  }
+
   /** Finishes in-flight writes, then closes everything in reverse order. */
   async stop(): Promise<void> {
     this.ready = false;
+    await this.elector?.stop().catch(() => undefined);
+    await this.leading;
+    this.compactor?.stop();
     await this.api?.close().catch(() => undefined);
     for (const l of [...this.loops].reverse()) await l.stop();
     await this.bridge?.stop().catch(() => undefined);
@@ -176,4 +256,8 @@ export class Controller {
     writeFileSync(tmp, kubeconfigYaml(server, this.pki!.caCert, this.pki!.adminToken), { mode: 0o600 });
     renameSync(tmp, this.kubeconfigPath);
   }
+}
+
+function notLeader(): ApiError {
+  return new ApiError(503, 'ServiceUnavailable', 'logs and exec go through the leader controller; this one is a follower');
 }

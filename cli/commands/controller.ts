@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Controller, type ControllerOptions } from '../../controller/controller.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
+import { parseEndpoints } from '../../controller/store/etcd/connect.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -18,6 +19,14 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string', default: '24' },
   'cluster-domain': { type: 'string', default: 'cluster.local' },
   homeassistant: { type: 'boolean', default: false },
+  'datastore-endpoint': { type: 'string' },
+  'datastore-cafile': { type: 'string' },
+  'datastore-certfile': { type: 'string' },
+  'datastore-keyfile': { type: 'string' },
+  token: { type: 'string' },
+  'leader-elect-lease-duration': { type: 'string', default: '8s' },
+  'leader-elect-renew-deadline': { type: 'string', default: '6s' },
+  'leader-elect-retry-period': { type: 'string', default: '2s' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -38,6 +47,16 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --node-cidr-mask-size N           size of each node's pod range (default 24)
   --cluster-domain NAME             DNS domain of Services (default cluster.local)
   --homeassistant                   announce nodes to Home Assistant by MQTT discovery
+
+High availability (several controllers on etcd):
+  --datastore-endpoint URL[,URL...] keep the cluster in etcd (http(s)://HOST:2379) instead of the data dir
+  --datastore-cafile FILE           CA of etcd's certificates (https:// endpoints)
+  --datastore-certfile FILE         client certificate for etcd, with --datastore-keyfile FILE
+  --token TOKEN                     the cluster's token (the first controller's <data-dir>/join-token):
+                                    other controllers take the CA, keys and tokens from the datastore with it
+  --leader-elect-lease-duration DUR how long a leader's Lease holds without renewal (default 8s)
+  --leader-elect-renew-deadline DUR a leader that could not renew for this long stops (default 6s)
+  --leader-elect-retry-period DUR   how often candidates try and the leader renews (default 2s)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -65,7 +84,35 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     nodeCIDRMaskSize: mask,
     clusterDomain: v['cluster-domain']!,
     homeassistant: v.homeassistant ?? false,
+    ...haOptions(v),
     log,
+  };
+}
+
+function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | 'leaderElection'> {
+  if (v.token !== undefined && !v['datastore-endpoint']) throw new UsageError('--token needs --datastore-endpoint (or --join)');
+  if (!v['datastore-endpoint']) return {};
+  let endpoints: string[];
+  try {
+    endpoints = parseEndpoints(v['datastore-endpoint']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (!!v['datastore-certfile'] !== !!v['datastore-keyfile']) throw new UsageError('--datastore-certfile and --datastore-keyfile go together');
+  const leaseDurationMs = parseDuration(v['leader-elect-lease-duration']!, '--leader-elect-lease-duration');
+  const renewDeadlineMs = parseDuration(v['leader-elect-renew-deadline']!, '--leader-elect-renew-deadline');
+  const retryPeriodMs = parseDuration(v['leader-elect-retry-period']!, '--leader-elect-retry-period');
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
+    throw new UsageError('leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period');
+  }
+  return {
+    datastore: {
+      endpoints,
+      ...(v['datastore-cafile'] ? { caFile: v['datastore-cafile'] } : {}),
+      ...(v['datastore-certfile'] ? { certFile: v['datastore-certfile'], keyFile: v['datastore-keyfile']! } : {}),
+    },
+    ...(v.token ? { token: v.token } : {}),
+    leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
   };
 }
 

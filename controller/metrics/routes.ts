@@ -9,7 +9,7 @@ import { sendJson } from '../apiserver/http/respond.js';
 import { notFound } from '../apiserver/errors.js';
 import { findResource } from '../apiserver/resources.js';
 import type { NodeTelemetry } from '../bridge/node-telemetry.js';
-import type { LocalStore } from '../store/local-store.js';
+import type { StoreBackend } from '../store/backend.js';
 import type { MqttLink } from '../../protocol/mqtt/link.js';
 import type { ControllerMetrics } from './controller-metrics.js';
 
@@ -23,7 +23,7 @@ export function memKi(bytes: number): string {
   return `${Math.round(bytes / 1024)}Ki`;
 }
 
-export interface MetricsDeps { core: ApiCore; telemetry: NodeTelemetry; metrics: ControllerMetrics; store: LocalStore; link?: MqttLink }
+export interface MetricsDeps { core: ApiCore; telemetry: NodeTelemetry; metrics: ControllerMetrics; store: StoreBackend; link?: MqttLink }
 
 export function metricsRoutes(deps: MetricsDeps): ExtraRoute {
   registerVirtualGroup({
