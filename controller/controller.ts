@@ -57,6 +57,8 @@ export interface ControllerOptions {
   token?: string;
   /** Leader election (with a datastore): only the leader runs the scheduler, controllers and bridge. */
   leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /** Routes that check credentials themselves (joining a managed etcd cluster). */
+  extraSelfRoutes?: SelfAuthenticatingRoute[];
   log: Logger;
 }
 
@@ -161,7 +163,7 @@ export class Controller {
       streams,
       upgrade: (req, socket, head, url) => { if (this.bridge) this.bridge.streams.upgrade(req, socket, head, url); else socket.destroy(); },
       extraRoutes,
-      selfAuthenticatingRoutes: [statusPage],
+      selfAuthenticatingRoutes: [statusPage, ...(opts.extraSelfRoutes ?? [])],
       version: PIKUBE_VERSION,
       ready: () => this.ready,
       log,

@@ -4,6 +4,8 @@ import { Controller, type ControllerOptions } from '../../controller/controller.
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
 import { parseEndpoints } from '../../controller/store/etcd/connect.js';
+import { joinRoute } from '../../controller/cluster/join-route.js';
+import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -90,8 +92,8 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
 }
 
 function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | 'leaderElection'> {
-  if (v.token !== undefined && !v['datastore-endpoint']) throw new UsageError('--token needs --datastore-endpoint (or --join)');
-  if (!v['datastore-endpoint']) return {};
+  const leaderElection = leaderElectionOptions(v);
+  if (!v['datastore-endpoint']) return { leaderElection, ...(v.token ? { token: v.token } : {}) };
   let endpoints: string[];
   try {
     endpoints = parseEndpoints(v['datastore-endpoint']);
@@ -99,12 +101,6 @@ function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | '
     throw new UsageError((err as Error).message);
   }
   if (!!v['datastore-certfile'] !== !!v['datastore-keyfile']) throw new UsageError('--datastore-certfile and --datastore-keyfile go together');
-  const leaseDurationMs = parseDuration(v['leader-elect-lease-duration']!, '--leader-elect-lease-duration');
-  const renewDeadlineMs = parseDuration(v['leader-elect-renew-deadline']!, '--leader-elect-renew-deadline');
-  const retryPeriodMs = parseDuration(v['leader-elect-retry-period']!, '--leader-elect-retry-period');
-  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
-    throw new UsageError('leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period');
-  }
   return {
     datastore: {
       endpoints,
@@ -112,24 +108,49 @@ function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | '
       ...(v['datastore-certfile'] ? { certFile: v['datastore-certfile'], keyFile: v['datastore-keyfile']! } : {}),
     },
     ...(v.token ? { token: v.token } : {}),
-    leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
+    leaderElection,
   };
+}
+
+function leaderElectionOptions(v: Values): NonNullable<ControllerOptions['leaderElection']> {
+  const leaseDurationMs = parseDuration(v['leader-elect-lease-duration']!, '--leader-elect-lease-duration');
+  const renewDeadlineMs = parseDuration(v['leader-elect-renew-deadline']!, '--leader-elect-renew-deadline');
+  const retryPeriodMs = parseDuration(v['leader-elect-retry-period']!, '--leader-elect-retry-period');
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
+    throw new UsageError('leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period');
+  }
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
 }
 
 export { runUntilSignal } from '../run-until-signal.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: CONTROLLER_FLAGS, allowPositionals: false, strict: true });
-  if (values.help) { process.stdout.write(CONTROLLER_USAGE); return 0; }
+  const { values } = parseArgs({ args: argv, options: { ...CONTROLLER_FLAGS, ...MANAGED_ETCD_FLAGS }, allowPositionals: false, strict: true });
+  if (values.help) { process.stdout.write(CONTROLLER_USAGE + MANAGED_ETCD_USAGE); return 0; }
   const log = createLogger('pikube-controller');
-  const controller = new Controller(controllerOptions(values, log));
+  const opts = controllerOptions(values, log);
+  let managed: Awaited<ReturnType<typeof setUpManagedEtcd>>;
+  try {
+    managed = await setUpManagedEtcd(values, opts.dataDir, log);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    log.error({ err: String((err as Error)?.message ?? err) }, 'managed etcd failed to start');
+    return 1;
+  }
+  if (managed) {
+    opts.datastore = managed.datastore;
+    opts.extraSelfRoutes = [joinRoute(opts.dataDir, managed.etcd)];
+  }
+  if (opts.token && !opts.datastore) throw new UsageError('--token needs --datastore-endpoint, --cluster-init or --join');
+  const controller = new Controller(opts);
+  const stopAll = async () => { await controller.stop(); await managed?.etcd.stop(); };
   try {
     await controller.start();
   } catch (err) {
     log.error({ err: String((err as Error)?.stack ?? err) }, 'controller failed to start');
-    await controller.stop().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     return 1;
   }
-  return runUntilSignal(() => controller.stop(), log);
+  return runUntilSignal(stopAll, log);
 }

@@ -44,7 +44,7 @@ function localToken(dataDir: string): string | undefined {
   return existsSync(p) ? readFileSync(p, 'utf8').trim() : undefined;
 }
 
-async function writeShared(dataDir: string, files: Record<string, string>): Promise<void> {
+export async function writeShared(dataDir: string, files: Record<string, string>): Promise<void> {
   const caPath = join(dataDir, 'pki', 'ca.crt');
   const caChanged = !existsSync(caPath) || readFileSync(caPath, 'utf8') !== files['pki/ca.crt'];
   for (const name of SHARED_FILES) {
