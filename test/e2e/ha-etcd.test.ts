@@ -53,9 +53,9 @@ test('three controllers on managed etcd survive losing the leader and its member
   const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), peer: await freePort() })));
   // A pod range of its own: podman networks of other tests on this host use 10.42.x.
   const etcdArgs = (i: number) => ['--cluster-cidr', '10.77.0.0/16', '--etcd-name', `m${i}`, '--etcd-client-listen', `127.0.0.1:${ports[i]!.client}`, '--etcd-peer-listen', `127.0.0.1:${ports[i]!.peer}`];
-  ctrls.push(await startController({ args: ['--cluster-init', ...etcdArgs(0)] }));
+  ctrls.push(await startController({ args: ['--cluster-init', ...etcdArgs(0)], readyTimeoutMs: 120_000 }));
   const token = ctrls[0]!.joinToken;
-  for (const i of [1, 2]) ctrls.push(await startController({ args: ['--join', ctrls[0]!.apiUrl, '--token', token, ...etcdArgs(i)] }));
+  for (const i of [1, 2]) ctrls.push(await startController({ args: ['--join', ctrls[0]!.apiUrl, '--token', token, ...etcdArgs(i)], readyTimeoutMs: 120_000 }));
   t.true(ctrls.every((c) => c.joinToken === token), 'every controller holds the same token');
   t.true(ctrls.every((c) => c.token === ctrls[0]!.token), 'and the same admin credential');
   const ks = ctrls.map((c) => kubectl(c.kubeconfig));
