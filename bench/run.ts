@@ -15,6 +15,7 @@ import { benchStartup } from './startup.js';
 import { benchServices } from './services.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import type { Metric } from './metric.js';
+import { benchEtcdApi, benchEtcdFailover } from './ha-etcd.js';
 
 export type { Metric } from './metric.js';
 
@@ -36,6 +37,9 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'scheduling-latency', run: () => latency(500, 5) },
   { name: 'scheduling-rest', run: () => rest(1000) },
   { name: 'scheduling-failover', run: () => failover(10) },
+  // Three controllers can share one etcd cluster (compare with api-creates and watch-latency).
+  { name: 'etcd-api', run: () => benchEtcdApi({ total: 6000, concurrency: 50, watchWrites: 500 }) },
+  { name: 'etcd-failover', run: () => benchEtcdFailover() },
 ];
 
 function fmt(v: number): string {
