@@ -8,11 +8,13 @@
 import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBusyboxImage } from '../helpers/podman-image.js';
+import { execa } from 'execa';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/podman-image.js';
 import { etcdAvailable } from '../helpers/etcd.js';
 import { freePort, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 import { NODE_LABEL, podmanContainerIds, removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
 
+const IMAGE = 'localhost/pikube-ha-busybox:latest';
 const ctrls: ControllerHandle[] = [];
 const agents: AgentHandle[] = [];
 const kubectls: Kubectl[] = [];
@@ -23,6 +25,7 @@ test.after.always(async () => {
   for (const a of agents) await a.kill();
   for (const c of ctrls) { await c.kill(); killEtcdOf(c); }
   await removeNodeContainers(PODMAN_NODE);
+  await execa('podman', ['rmi', IMAGE], { reject: false });
   if (!process.env.PIKUBE_KEEP_TEST_DIRS) {
     for (const c of ctrls) removeDir(c.dir);
     for (const a of agents) removeDir(a.dir);
@@ -50,6 +53,8 @@ test('three controllers on managed etcd survive losing the leader and its member
   t.timeout(900_000);
   if (!etcdAvailable() && process.env.CI !== 'true') return t.pass('etcd-server is not installed');
   await ensureBusyboxImage();
+  // A tag of its own: other tests on this host prune and rebuild the shared one.
+  await execa('podman', ['tag', BUSYBOX_IMAGE, IMAGE]);
   const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), peer: await freePort() })));
   // A pod range of its own: podman networks of other tests on this host use 10.42.x.
   const etcdArgs = (i: number) => ['--cluster-cidr', '10.77.0.0/16', '--etcd-name', `m${i}`, '--etcd-client-listen', `127.0.0.1:${ports[i]!.client}`, '--etcd-peer-listen', `127.0.0.1:${ports[i]!.peer}`];
@@ -66,7 +71,7 @@ test('three controllers on managed etcd survive losing the leader and its member
   agents.push(startAgent({ mqttUrl: urls, joinToken: token }, { nodeName: PODMAN_NODE, runtime: 'podman', args: ['--proxy-mode', 'off'] }));
   await waitFor('4 nodes Ready', async () => (await ks[1]!(['get', 'nodes', '--no-headers'])).stdout.split('\n').filter((l) => / Ready /.test(l)).length === 4, 60_000);
 
-  await ks[0]!(['create', 'deployment', 'web', '--image=localhost/busybox:latest', '--replicas=6', '--', '/bin/sleep', '3600']);
+  await ks[0]!(['create', 'deployment', 'web', `--image=${IMAGE}`, '--replicas=6', '--', '/bin/sleep', '3600']);
   await waitFor('6 ready', async () => (await ks[2]!(['get', 'deploy', 'web', '-o', 'jsonpath={.status.readyReplicas}'])).stdout === '6', 300_000);
   const before = await podsOf(ks[0]!);
   const containersBefore = await podmanContainerIds(`${NODE_LABEL}=${PODMAN_NODE}`, { running: true });
