@@ -173,7 +173,7 @@ export class Controller {
     if (!opts.datastore) await this.startLeading();
     this.apiAddress = await this.api.listen(opts.apiListen.host, opts.apiListen.port);
     if (opts.datastore) {
-      const le = opts.leaderElection ?? { leaseDurationMs: 8000, renewDeadlineMs: 6000, retryPeriodMs: 2000 };
+      const le = opts.leaderElection ?? { leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 };
       this.elector = new LeaderElector({
         client: this.client, identity: `${hostname()}_${advertise}:${this.apiAddress.port}_${process.pid}`, ...le,
         log: log.child({ component: 'leader-election' }),

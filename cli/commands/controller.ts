@@ -26,9 +26,9 @@ export const CONTROLLER_FLAGS = {
   'datastore-certfile': { type: 'string' },
   'datastore-keyfile': { type: 'string' },
   token: { type: 'string' },
-  'leader-elect-lease-duration': { type: 'string', default: '8s' },
-  'leader-elect-renew-deadline': { type: 'string', default: '6s' },
-  'leader-elect-retry-period': { type: 'string', default: '2s' },
+  'leader-elect-lease-duration': { type: 'string', default: '6s' },
+  'leader-elect-renew-deadline': { type: 'string', default: '4s' },
+  'leader-elect-retry-period': { type: 'string', default: '1s' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -56,9 +56,9 @@ High availability (several controllers on etcd):
   --datastore-certfile FILE         client certificate for etcd, with --datastore-keyfile FILE
   --token TOKEN                     the cluster's token (the first controller's <data-dir>/join-token):
                                     other controllers take the CA, keys and tokens from the datastore with it
-  --leader-elect-lease-duration DUR how long a leader's Lease holds without renewal (default 8s)
-  --leader-elect-renew-deadline DUR a leader that could not renew for this long stops (default 6s)
-  --leader-elect-retry-period DUR   how often candidates try and the leader renews (default 2s)
+  --leader-elect-lease-duration DUR how long a leader's Lease holds without renewal (default 6s)
+  --leader-elect-renew-deadline DUR a leader that could not renew for this long stops (default 4s)
+  --leader-elect-retry-period DUR   how often candidates try and the leader renews (default 1s)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
