@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EventsPayload, HeartbeatPayload, NodeEvent, NodeStatusPayload, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
-import { MqttLink } from '../protocol/mqtt/link.js';
+import { MqttLink, SERVER_UNAVAILABLE } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
 import { isCleared, parseClusterConfig, parseDesiredPods, parseRequest, parseServiceRouting, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
 import { STATUS_REFRESH_SECONDS } from '../protocol/mqtt/heartbeat-policy.js';
@@ -170,6 +170,7 @@ export class Agent {
     this.link = link;
     link.on('error', (err) => log.warn({ err: err.message }, 'mqtt link error'));
     link.on('refused', (err) => {
+      if (err.code === SERVER_UNAVAILABLE) { log.info({ err: err.message }, 'broker does not serve nodes now (not the leader); trying the next'); return; }
       // Our credentials no longer work (the controller was rebuilt): join again next time.
       log.error({ err: err.message }, 'broker refused our credentials; forgetting them');
       void forgetCredentials(opts.dataDir);

@@ -21,6 +21,7 @@ import { benchImagePull } from './image-pull.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
+import { benchEtcdApi, benchEtcdFailover } from './ha-etcd.js';
 
 export type { Metric } from './metric.js';
 
@@ -48,6 +49,9 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'scheduling-rest', run: () => rest(1000) },
   { name: 'scheduling-failover', run: () => failover(10) },
   { name: 'statefulset', run: () => benchStatefulSet({ replicas: 10, nodes: 3 }) },
+  // Three controllers can share one etcd cluster (compare with api-creates and watch-latency).
+  { name: 'etcd-api', run: () => benchEtcdApi({ total: 6000, concurrency: 50, watchWrites: 500 }) },
+  { name: 'etcd-failover', run: () => benchEtcdFailover() },
 ];
 
 function fmt(v: number): string {

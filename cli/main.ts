@@ -16,6 +16,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   'flash-config': { summary: 'write boot-partition files that join a fresh Pi', load: () => import('./commands/flash-config.js') },
 };
 
+/** Subcommands kept in files of their own, found before the command table. */
+const SUBCOMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
+  'store migrate': () => import('./commands/store-migrate.js'),
+};
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return `Usage: pikube <command> [flags]\n\n${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun 'pikube <command> --help' for a command's flags.\n`;
@@ -31,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('pikube 0.1.0\n');
     return 0;
   }
-  const cmd = COMMANDS[name];
+  const subKey = `${name} ${rest[0] ?? ''}`;
+  const sub = subKey in SUBCOMMANDS ? { load: SUBCOMMANDS[subKey]! } : undefined;
+  const cmd = sub ?? COMMANDS[name];
+  if (sub) rest.shift();
   if (!cmd) {
     process.stderr.write(`pikube: unknown command "${name}" (see 'pikube --help')\n`);
     return 2;

@@ -22,7 +22,6 @@ import { EndpointsController } from './controllers/endpoints.js';
 import { EndpointSliceController } from './controllers/endpointslices.js';
 import { LoadBalancerController } from './controllers/load-balancer.js';
 import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controllers/hpa.js';
-import { hpaV1Route } from './apiserver/hpa-v1.js';
 import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { TopicBindingController } from './topicbindings/topic-binding-controller.js';
@@ -33,6 +32,7 @@ import { HomeAssistantPublisher } from './homeassistant/publisher.js';
 import { ClusterView, type AlertSource } from './ui/cluster-view.js';
 import { statusPageRoute } from './ui/status-page.js';
 import type { UiAuthorize } from './ui/rbac-filter.js';
+import { serviceAccountAuthenticator, serviceAccountTokenIssuer } from './service-account-api.js';
 
 export interface ControlLoopDeps {
   client: ClusterClient;
@@ -133,34 +133,13 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   const maxTokenSeconds = deps.maxTokenSeconds ?? DEFAULT_MAX_TOKEN_SECONDS;
   return {
     loops: [scheduler, { name: 'controller-manager', start() {}, stop: () => manager.stop() }, ...extra, { name: 'informers', start() {}, stop: () => informers.stop() }],
-    routes: [hpaV1Route(deps.core)],
+    routes: [],
     selfAuthenticatingRoutes: [statusPageRoute(view, {
       ...(deps.authorize ? { authorize: deps.authorize } : {}),
       namespaces: () => client.list({ group: '', resource: 'namespaces' }).items.map((n) => n.metadata.name!),
     })],
-    authenticateServiceAccount: (token) => {
-      // Service-account tokens are JWTs; anything else is not ours to judge.
-      if (token.split('.').length !== 3) return undefined;
-      const user = signer.verify(token);
-      if (!user) return undefined;
-      // A token bound to a pod ends with that pod (upstream's legacy validator does the same).
-      if (user.pod) {
-        const pod = client.get({ group: '', resource: 'pods' }, user.namespace, user.pod.name);
-        if (!pod || pod.metadata.uid !== user.pod.uid) return undefined;
-      }
-      const extra: Record<string, string[]> = {};
-      if (user.pod) { extra['authentication.kubernetes.io/pod-name'] = [user.pod.name]; extra['authentication.kubernetes.io/pod-uid'] = [user.pod.uid]; }
-      if (user.node) extra['authentication.kubernetes.io/node-name'] = [user.node.name];
-      return { username: user.username, uid: user.uid, groups: user.groups, ...(Object.keys(extra).length ? { extra } : {}) };
-    },
-    issueToken: (sa, request) => {
-      const ttl = Math.min(request.expirationSeconds ?? 3600, maxTokenSeconds);
-      const token = signer.sign({
-        namespace: sa.metadata.namespace!, serviceAccountName: sa.metadata.name!, uid: sa.metadata.uid!,
-        ...(request.boundPod ? { pod: request.boundPod } : {}), ...(request.audiences?.length ? { audiences: request.audiences } : {}),
-      }, ttl);
-      return { token, expirationTimestamp: new Date(Date.now() + ttl * 1000).toISOString().replace(/\.\d+Z$/, 'Z') };
-    },
+    authenticateServiceAccount: serviceAccountAuthenticator(signer, client),
+    issueToken: serviceAccountTokenIssuer(signer, maxTokenSeconds),
     serviceAccountFor: (cluster) => (pod) => {
       const uid = pod.metadata.uid!;
       const name = pod.spec.serviceAccountName ?? 'default';

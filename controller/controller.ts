@@ -5,6 +5,19 @@ import { writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LocalStore } from './store/local-store.js';
+import type { StoreBackend } from './store/backend.js';
+import { EtcdStore } from './store/etcd/etcd-store.js';
+import { EtcdCompactor } from './store/etcd/compactor.js';
+import { openDatastore, type DatastoreOptions } from './cluster/datastore.js';
+import { LeaderElector } from './cluster/leader-election.js';
+import { TokenSigner, serviceAccountLookup } from './controllers/index.js';
+import { serviceAccountAuthenticator, serviceAccountTokenIssuer } from './service-account-api.js';
+import { ApiError } from './apiserver/errors.js';
+import type { PodStreams } from './apiserver/http/resource-routes.js';
+import type { SelfAuthenticatingRoute } from './apiserver/http/server.js';
+import { hostname } from 'node:os';
+import { hpaV1Route } from './apiserver/hpa-v1.js';
+import type { ClusterAuth } from './auth/index.js';
 import { snapshotRoute } from './apiserver/http/store-snapshot-route.js';
 import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
@@ -68,42 +81,64 @@ export interface ControllerOptions {
   registries?: RegistriesConfig;
   /** Keep pods off nodes their images have no build for (default on). */
   imagePlatformCheck?: boolean;
+  /** etcd instead of the embedded store; several controllers may share it. */
+  datastore?: DatastoreOptions;
+  /** The cluster's server token, to take the shared secrets from the datastore. */
+  token?: string;
+  /** Leader election (with a datastore): only the leader runs the scheduler, controllers and bridge. */
+  leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /** Routes that check credentials themselves (joining a managed etcd cluster). */
+  extraSelfRoutes?: SelfAuthenticatingRoute[];
   log: Logger;
 }
 
 export const PIKUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-pikube.0.1.0' };
 
 export class Controller {
-  private store?: LocalStore;
+  private store?: StoreBackend;
   private snapshots?: ScheduledSnapshots;
+  private elector?: LeaderElector;
+  private compactor?: EtcdCompactor;
+  private leading?: Promise<void>;
   private api?: ApiServer;
   private broker?: EmbeddedBroker;
   private link?: MqttLink;
   private bridge?: Bridge;
   private join?: JoinService;
+  /** Loops every controller runs. */
   private loops: ControlLoop[] = [];
+  /** Loops only the leader runs (the scheduler, the controller manager). */
+  private leaderLoops: ControlLoop[] = [];
   private ready = false;
   private crds?: CrdController;
+  private auth?: ClusterAuth;
   core?: ApiCore;
   client?: LocalClient;
   pki?: ClusterPki;
   readonly telemetry = new NodeTelemetry();
   readonly metrics = new ControllerMetrics();
   apiAddress?: { host: string; port: number };
+  private podCidrs?: PodCidrAllocator;
+  private topics?: Topics;
+  private advertise?: string;
+  private statusRoutes: SelfAuthenticatingRoute[] = [];
   mqttUrl?: string;
 
   constructor(private readonly opts: ControllerOptions) {}
 
   get kubeconfigPath(): string { return join(this.opts.dataDir, 'kubeconfig'); }
 
+  /** The embedded store's health (disk pressure); etcd reports its own. */
+  private get storeHealth(): LocalStore['health'] | undefined {
+    return this.store instanceof LocalStore ? this.store.health : undefined;
+  }
+
   async start(): Promise<void> {
     const { opts } = this;
     const log = opts.log;
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const storeDir = join(opts.dataDir, 'store');
-    this.store = new LocalStore({ dir: storeDir, log: log.child({ component: 'store' }) });
-    await this.store.open();
-    if (opts.snapshots && opts.snapshots.intervalMs > 0) {
+    this.store = await openDatastore(opts.dataDir, opts.datastore, opts.token, log);
+    if (this.store instanceof LocalStore && opts.snapshots && opts.snapshots.intervalMs > 0) {
       this.snapshots = new ScheduledSnapshots(this.store, { ...opts.snapshots, dir: opts.snapshots.dir ?? join(opts.dataDir, 'snapshots'), log: log.child({ component: 'snapshots' }) });
       this.snapshots.start();
     }
@@ -116,17 +151,23 @@ export class Controller {
     this.crds.start();
     this.client = new LocalClient(this.core);
     const advertise = this.advertiseAddress();
-    await bootstrapCluster(this.core, {
-      serviceIP: new ServiceAllocator(this.store, opts.serviceCIDR).apiServiceIP,
-      endpointIP: advertise,
-      port: opts.apiListen.port,
-    });
-    await ensureTopicBindingCrd(this.client);
+    // Controllers starting together on one datastore may race to create the same objects.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await bootstrapCluster(this.core, { serviceIP: new ServiceAllocator(this.store, opts.serviceCIDR).apiServiceIP, endpointIP: advertise, port: opts.apiListen.port });
+        await ensureTopicBindingCrd(this.client);
+        break;
+      } catch (err) {
+        if (!opts.datastore || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+      }
+    }
 
     const auth = await startClusterAuth({
       core: this.core, dataDir: opts.dataDir, auditLogPath: opts.auditLog, log: log.child({ component: 'auth' }),
       onDenied: (user) => this.metrics.authorizationDenials.inc({ user_kind: userKind(user.username) }),
     });
+    this.auth = auth;
     this.loops.push(...auth.loops);
 
     // MQTT: embedded broker unless an external one is configured.
@@ -138,6 +179,7 @@ export class Controller {
         listen: `${opts.mqttListen.host}:${opts.mqttListen.port}`,
         ...(opts.mqttTlsListen ? { tls: { listen: `${opts.mqttTlsListen.host}:${opts.mqttTlsListen.port}`, cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert } } : {}),
         credentials, baseTopic: opts.baseTopic, logger: log.child({ component: 'broker' }),
+        ...(opts.datastore ? { admitNodes: () => this.elector?.isLeader ?? false } : {}),
       });
       mqttUrl = this.broker.url.replace('0.0.0.0', '127.0.0.1');
     }
@@ -158,60 +200,116 @@ export class Controller {
     if (!opts.mqttUrl) await adoptJoinedNodes(this.client.list(R.nodes).items.map((n) => n.metadata.name!), opts.dataDir);
     this.loops.push(forgetDeletedNodes(this.client, opts.dataDir, log.child({ component: 'join' })));
 
-    const loops = await startControlLoops({
-      client: this.client, core: this.core, telemetry: this.telemetry, log, dataDir: opts.dataDir,
-      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
-      podCidrs, link: this.link, topics, homeassistant: opts.homeassistant, authorize: (a) => auth.authorizer.authorize(a).allowed, maxTokenSeconds: opts.maxTokenSeconds, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
-      alerts: this.store.health,
-      volumeHost: { removeDirectory: async (node, path) => {
-        if (!this.bridge) throw new Error('not connected to the nodes yet');
-        await this.bridge.streams.removeVolume(node, path);
-      } },
-      images: { check: opts.imagePlatformCheck !== false, clusterCa: this.pki.caCert, ...(opts.registries ? { registries: opts.registries } : {}) },
-    });
-    this.loops.push(...loops.loops);
-
-    this.bridge = new Bridge({
-      link: this.link, topics, core: this.core, client: this.client, telemetry: this.telemetry,
-      log: log.child({ component: 'bridge' }),
-      serviceAccount: loops.serviceAccountFor({ caCrt: this.pki.caCert, apiServer: `https://${advertise}:${opts.apiListen.port}` }),
-      podCidrFor: (node) => podCidrs.cidrFor(node),
-      dns: { clusterDomain: opts.clusterDomain },
-      clusterConfig: clusterConfigFor(opts.nodeMonitorGracePeriodMs / 1000),
-      onNodeDenied: (node, what) => this.metrics.nodeDenials.inc({ node, what }),
-    });
-    await this.bridge.start();
-
+    this.podCidrs = podCidrs;
+    this.topics = topics;
+    this.advertise = advertise;
+    // The API server's own service-account checks work on every controller.
+    const signer = new TokenSigner(join(opts.dataDir, 'pki', 'service-account.key'));
+    signer.setLookup(serviceAccountLookup(this.client));
     const userTokens = new UserTokens();
     const apiUsers = new MqttUserDirectory(opts.dataDir);
-    const extraRoutes: ExtraRoute[] = [metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }), snapshotRoute(this.store), ...loops.routes, ...auth.routes];
+    const extraRoutes: ExtraRoute[] = [
+      metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }),
+      ...(this.store instanceof LocalStore ? [snapshotRoute(this.store)] : []),
+      hpaV1Route(this.core), ...auth.routes,
+    ];
+    // Logs, exec and the status page need the bridge and informers, which run on the leader.
+    const streams: PodStreams = {
+      logs: (...a) => { if (!this.bridge) throw notLeader(); return (this.bridge.streams as PodStreams).logs(...a); },
+      exec: (...a) => { if (!this.bridge) throw notLeader(); return (this.bridge.streams as PodStreams).exec(...a); },
+    };
+    const statusPage: SelfAuthenticatingRoute = (...a) => this.statusRoutes.length ? this.statusRoutes[0]!(...a) : false;
     this.api = new ApiServer({
       core: this.core,
       tls: { cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert },
-      authenticate: makeAuthenticator(this.pki.adminToken, loops.authenticateServiceAccount, (token) => {
+      authenticate: makeAuthenticator(this.pki.adminToken, serviceAccountAuthenticator(signer, this.client), (token) => {
         // The MQTT API gateway's requests: valid only while the user still exists.
         const u = userTokens.authenticate(token);
         return u && apiUsers.apiUser(u.username) ? { username: u.username, groups: u.groups } : undefined;
       }),
       authenticateCertificate: auth.authenticateCertificate,
       gate: auth.gate,
-      tokens: loops.issueToken,
-      streams: this.bridge.streams,
-      upgrade: (req, socket, head, url) => this.bridge!.streams.upgrade(req, socket, head, url),
+      tokens: serviceAccountTokenIssuer(signer, opts.maxTokenSeconds),
+      streams,
+      upgrade: (req, socket, head, url) => { if (this.bridge) this.bridge.streams.upgrade(req, socket, head, url); else socket.destroy(); },
       extraRoutes,
-      selfAuthenticatingRoutes: loops.selfAuthenticatingRoutes,
+      selfAuthenticatingRoutes: [statusPage, ...(opts.extraSelfRoutes ?? [])],
       version: PIKUBE_VERSION,
       ready: () => this.ready,
-      notReady: () => this.store?.health.reason(),
+      notReady: () => this.storeHealth?.reason(),
       log,
       onRequest: (verb, resource, code, seconds) => this.metrics.request(verb, resource, code, seconds),
       onWatchCount: (d) => this.metrics.watches(d),
     });
+    if (!opts.datastore) await this.startLeading();
     this.apiAddress = await this.api.listen(opts.apiListen.host, opts.apiListen.port);
     await this.startMqttApi(topics, userTokens, apiUsers);
+    if (opts.datastore) {
+      const le = opts.leaderElection ?? { leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 1000 };
+      this.elector = new LeaderElector({
+        client: this.client, identity: `${hostname()}_${advertise}:${this.apiAddress.port}_${process.pid}`, ...le,
+        log: log.child({ component: 'leader-election' }),
+        onStartedLeading: () => { this.leading = this.startLeading().catch((err: Error) => { log.error({ err: err.stack }, 'leader loops failed to start'); }); return undefined; },
+        onStoppedLeading: () => { this.stopLeading(); },
+      });
+      this.elector.start();
+    }
     this.writeKubeconfig();
     this.ready = true;
-    log.info({ api: `https://${this.apiAddress.host}:${this.apiAddress.port}`, mqtt: mqttUrl, dataDir: opts.dataDir }, 'controller ready');
+    log.info({ api: `https://${this.apiAddress.host}:${this.apiAddress.port}`, mqtt: this.mqttUrl, dataDir: opts.dataDir }, 'controller ready');
+  }
+
+  /** The scheduler, the controller manager, the bridge and compaction: on the leader only. */
+  private async startLeading(): Promise<void> {
+    const { opts } = this;
+    const log = opts.log;
+    const auth = this.auth!;
+    const loops = await startControlLoops({
+      client: this.client!, core: this.core!, telemetry: this.telemetry, log, dataDir: opts.dataDir,
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, defaultTolerationSeconds: opts.defaultTolerationSeconds,
+      podCidrs: this.podCidrs!, link: this.link!, topics: this.topics!, homeassistant: opts.homeassistant,
+      authorize: (a) => auth.authorizer.authorize(a).allowed, maxTokenSeconds: opts.maxTokenSeconds, metrics: this.metrics, version: PIKUBE_VERSION.gitVersion,
+      ...(this.storeHealth ? { alerts: this.storeHealth } : {}),
+      volumeHost: { removeDirectory: async (node, path) => {
+        if (!this.bridge) throw new Error('not connected to the nodes yet');
+        await this.bridge.streams.removeVolume(node, path);
+      } },
+      images: { check: opts.imagePlatformCheck !== false, clusterCa: this.pki!.caCert, ...(opts.registries ? { registries: opts.registries } : {}) },
+    });
+    this.leaderLoops = loops.loops;
+    this.statusRoutes = loops.selfAuthenticatingRoutes;
+    const bridge = new Bridge({
+      link: this.link!, topics: this.topics!, core: this.core!, client: this.client!, telemetry: this.telemetry,
+      log: log.child({ component: 'bridge' }),
+      serviceAccount: loops.serviceAccountFor({ caCrt: this.pki!.caCert, apiServer: `https://${this.advertise}:${opts.apiListen.port}` }),
+      podCidrFor: (node) => this.podCidrs!.cidrFor(node),
+      dns: { clusterDomain: opts.clusterDomain },
+      clusterConfig: clusterConfigFor(opts.nodeMonitorGracePeriodMs / 1000),
+      onNodeDenied: (node, what) => this.metrics.nodeDenials.inc({ node, what }),
+    });
+    this.bridge = bridge;
+    await bridge.start();
+    if (this.store instanceof EtcdStore) {
+      this.compactor = new EtcdCompactor(this.store, undefined, log.child({ component: 'compactor' }));
+      this.compactor.start();
+    }
+    // Lost the lease while starting: undo at once.
+    if (this.elector && !this.elector.isLeader) this.stopLeading();
+  }
+
+  /** Stops every leader-only loop at once (their in-flight writes fail on conflicts) and sends the nodes elsewhere. */
+  private stopLeading(): void {
+    const loops = this.leaderLoops;
+    const bridge = this.bridge;
+    this.leaderLoops = [];
+    this.bridge = undefined;
+    this.statusRoutes = [];
+    this.compactor?.stop();
+    this.compactor = undefined;
+    for (const l of [...loops].reverse()) void Promise.resolve(l.stop()).catch(() => undefined);
+    void bridge?.stop().catch(() => undefined);
+    const dropped = this.broker?.dropNodes() ?? 0;
+    if (dropped) this.opts.log.info({ dropped }, 'sent the nodes to the new leader');
   }
 
   /**
@@ -246,7 +344,11 @@ export class Controller {
   /** Finishes in-flight writes, then closes everything in reverse order. */
   async stop(): Promise<void> {
     this.ready = false;
+    await this.elector?.stop().catch(() => undefined);
+    await this.leading;
+    this.compactor?.stop();
     await this.api?.close().catch(() => undefined);
+    for (const l of [...this.leaderLoops].reverse()) await l.stop();
     for (const l of [...this.loops].reverse()) await l.stop();
     this.crds?.stop();
     await this.bridge?.stop().catch(() => undefined);
@@ -278,4 +380,8 @@ function userKind(username: string): string {
   if (username.startsWith('system:node:')) return 'node';
   if (username.startsWith('system:')) return 'system';
   return 'user';
+}
+
+function notLeader(): ApiError {
+  return new ApiError(503, 'ServiceUnavailable', 'logs and exec go through the leader controller; this one is a follower');
 }

@@ -15,7 +15,8 @@ export const AGENT_USAGE = `Usage: pikube agent --mqtt-url URL [--join-token TOK
 Runs a node agent: reports this board's resources and runs the pods the controller assigns.
 
   --node-name NAME          node name (default: host name)
-  --mqtt-url URL            the cluster's MQTT broker, mqtt://HOST:1883 or mqtts://HOST:8883
+  --mqtt-url URL[,URL...]   the cluster's MQTT broker, mqtt://HOST:1883 or mqtts://HOST:8883;
+                            with several controllers list each one's (the leader's admits nodes)
   --join-token TOKEN        needed once, for the first join (pikube token create)
   --data-dir DIR            credentials and the node's desired pods (default /var/lib/pikube-agent as root)
   --runtime NAME            nerdctl (default), podman, docker, simulated, or auto
@@ -66,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) { process.stdout.write(AGENT_USAGE); return 0; }
   if (!values['mqtt-url']) throw new UsageError('--mqtt-url is required (e.g. mqtt://192.168.1.10:1883)');
-  if (!/^mqtts?:\/\//.test(values['mqtt-url'])) throw new UsageError('--mqtt-url must start with mqtt:// or mqtts://');
+  if (!values['mqtt-url'].split(',').every((u) => /^mqtts?:\/\/[^/]/.test(u.trim()))) throw new UsageError('--mqtt-url must be mqtt:// or mqtts:// URLs, comma-separated');
   let runtime = values.runtime!;
   if (runtime === 'auto') runtime = (await detectRuntime()) ?? '';
   if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}${values.runtime === 'auto' ? ' (none was found)' : ''}`);

@@ -6,6 +6,9 @@ import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../arg
 import { BEATS_PER_GRACE_PERIOD, MIN_GRACE_PERIOD_SECONDS } from '../../protocol/mqtt/heartbeat-policy.js';
 import { readFileSync } from 'node:fs';
 import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
+import { parseEndpoints } from '../../controller/store/etcd/connect.js';
+import { joinRoute } from '../../controller/cluster/join-route.js';
+import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
@@ -29,6 +32,14 @@ export const CONTROLLER_FLAGS = {
   'service-account-max-token-expiration': { type: 'string', default: '48h' },
   'registries-config': { type: 'string' },
   'image-platform-check': { type: 'string', default: 'on' },
+  'datastore-endpoint': { type: 'string' },
+  'datastore-cafile': { type: 'string' },
+  'datastore-certfile': { type: 'string' },
+  'datastore-keyfile': { type: 'string' },
+  token: { type: 'string' },
+  'leader-elect-lease-duration': { type: 'string', default: '6s' },
+  'leader-elect-renew-deadline': { type: 'string', default: '4s' },
+  'leader-elect-retry-period': { type: 'string', default: '1s' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -60,6 +71,16 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --registries-config FILE          registries.yaml (k3s format): mirrors, CAs and credentials used
                                     to read images' platforms from their registries
   --image-platform-check on|off     place pods only on nodes whose architecture their images offer (default on)
+
+High availability (several controllers on etcd):
+  --datastore-endpoint URL[,URL...] keep the cluster in etcd (http(s)://HOST:2379) instead of the data dir
+  --datastore-cafile FILE           CA of etcd's certificates (https:// endpoints)
+  --datastore-certfile FILE         client certificate for etcd, with --datastore-keyfile FILE
+  --token TOKEN                     the cluster's token (the first controller's <data-dir>/join-token):
+                                    other controllers take the CA, keys and tokens from the datastore with it
+  --leader-elect-lease-duration DUR how long a leader's Lease holds without renewal (default 6s)
+  --leader-elect-renew-deadline DUR a leader that could not renew for this long stops (default 4s)
+  --leader-elect-retry-period DUR   how often candidates try and the leader renews (default 1s)
 `;
 
 type Values = { [K in keyof typeof CONTROLLER_FLAGS]?: (typeof CONTROLLER_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -99,6 +120,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     ...(v['audit-log'] ? { auditLog: v['audit-log'] } : {}),
     maxTokenSeconds: maxTokenSeconds(v['service-account-max-token-expiration'] ?? '48h'),
     ...imageOptions(v),
+    ...haOptions(v),
     log,
   };
 }
@@ -128,14 +150,60 @@ function imageOptions(v: Values): Pick<ControllerOptions, 'registries' | 'imageP
   }
 }
 
+function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | 'leaderElection'> {
+  const leaderElection = leaderElectionOptions(v);
+  if (!v['datastore-endpoint']) return { leaderElection, ...(v.token ? { token: v.token } : {}) };
+  let endpoints: string[];
+  try {
+    endpoints = parseEndpoints(v['datastore-endpoint']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (!!v['datastore-certfile'] !== !!v['datastore-keyfile']) throw new UsageError('--datastore-certfile and --datastore-keyfile go together');
+  return {
+    datastore: {
+      endpoints,
+      ...(v['datastore-cafile'] ? { caFile: v['datastore-cafile'] } : {}),
+      ...(v['datastore-certfile'] ? { certFile: v['datastore-certfile'], keyFile: v['datastore-keyfile']! } : {}),
+    },
+    ...(v.token ? { token: v.token } : {}),
+    leaderElection,
+  };
+}
+
+function leaderElectionOptions(v: Values): NonNullable<ControllerOptions['leaderElection']> {
+  const leaseDurationMs = parseDuration(v['leader-elect-lease-duration']!, '--leader-elect-lease-duration');
+  const renewDeadlineMs = parseDuration(v['leader-elect-renew-deadline']!, '--leader-elect-renew-deadline');
+  const retryPeriodMs = parseDuration(v['leader-elect-retry-period']!, '--leader-elect-retry-period');
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
+    throw new UsageError('leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period');
+  }
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
+
 export { runUntilSignal } from '../run-until-signal.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: CONTROLLER_FLAGS, allowPositionals: false, strict: true });
-  if (values.help) { process.stdout.write(CONTROLLER_USAGE); return 0; }
+  const { values } = parseArgs({ args: argv, options: { ...CONTROLLER_FLAGS, ...MANAGED_ETCD_FLAGS }, allowPositionals: false, strict: true });
+  if (values.help) { process.stdout.write(CONTROLLER_USAGE + MANAGED_ETCD_USAGE); return 0; }
   const log = createLogger('pikube-controller');
-  const controller = new Controller(controllerOptions(values, log));
+  const opts = controllerOptions(values, log);
+  let managed: Awaited<ReturnType<typeof setUpManagedEtcd>>;
+  try {
+    managed = await setUpManagedEtcd(values, opts.dataDir, log);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    log.error({ err: String((err as Error)?.message ?? err) }, 'managed etcd failed to start');
+    return 1;
+  }
+  if (managed) {
+    opts.datastore = managed.datastore;
+    opts.extraSelfRoutes = [joinRoute(opts.dataDir, managed.etcd)];
+  }
+  if (opts.token && !opts.datastore) throw new UsageError('--token needs --datastore-endpoint, --cluster-init or --join');
+  const controller = new Controller(opts);
+  const stopAll = async () => { await controller.stop(); await managed?.etcd.stop(); };
   try {
     await controller.start();
   } catch (err) {
@@ -144,8 +212,8 @@ export async function run(argv: string[]): Promise<number> {
       log.error({ err: (err as Error).message }, 'controller refused to start');
       process.stderr.write(`pikube controller: ${(err as Error).message}\n`);
     } else log.error({ err: String((err as Error)?.stack ?? err) }, 'controller failed to start');
-    await controller.stop().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     return 1;
   }
-  return runUntilSignal(() => controller.stop(), log);
+  return runUntilSignal(stopAll, log);
 }

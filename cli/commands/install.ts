@@ -46,11 +46,14 @@ export interface InstallOptions {
   joinToken?: string;
   apiListen?: string;
   mqttListen?: string;
+  /** Controller flags for high availability, written to PIKUBE_CONTROLLER_ARGS. */
+  controllerArgs?: string;
 }
 
 const USAGE =
   'usage: pikube install controller|agent [--dry-run] [--prefix DIR] [--data-dir DIR] ' +
-  '[--node-name NAME --mqtt-url URL --join-token TOKEN (agent)] [--api-listen HOST:PORT --mqtt-listen HOST:PORT (controller)]';
+  '[--node-name NAME --mqtt-url URL[,URL...] --join-token TOKEN (agent)] [--api-listen HOST:PORT --mqtt-listen HOST:PORT ' +
+  '[--cluster-init | --join https://FIRST:6443 --token TOKEN | --datastore-endpoint URLS [--token TOKEN]] (controller)]';
 
 class UsageError extends Error {}
 
@@ -71,6 +74,10 @@ export function parseInstallArgs(argv: string[]): InstallOptions & { dryRun: boo
         'join-token': { type: 'string' },
         'api-listen': { type: 'string' },
         'mqtt-listen': { type: 'string' },
+        'cluster-init': { type: 'boolean' },
+        join: { type: 'string' },
+        token: { type: 'string' },
+        'datastore-endpoint': { type: 'string' },
       },
     });
   } catch (error) {
@@ -82,7 +89,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions & { dryRun: boo
   if (positionals.length !== 1 || (side !== 'controller' && side !== 'agent')) {
     throw new UsageError(`say what to install: controller or agent (${USAGE})`);
   }
-  const only = side === 'agent' ? ['api-listen', 'mqtt-listen'] : ['node-name', 'mqtt-url', 'join-token'];
+  const only = side === 'agent' ? ['api-listen', 'mqtt-listen', 'cluster-init', 'join', 'token', 'datastore-endpoint'] : ['node-name', 'mqtt-url', 'join-token'];
   for (const flag of only) {
     if (values[flag as keyof typeof values] !== undefined) throw new UsageError(`--${flag} does not apply to the ${side}`);
   }
@@ -95,6 +102,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions & { dryRun: boo
         ...common,
         apiListen: assertListenAddress(values['api-listen'] ?? '0.0.0.0:6443', '--api-listen'),
         mqttListen: assertListenAddress(values['mqtt-listen'] ?? '0.0.0.0:1883', '--mqtt-listen'),
+        ...haControllerArgs(values),
       };
     }
     if (values['mqtt-url'] === undefined) throw new Error('the agent needs --mqtt-url (e.g. mqtt://192.168.1.10:1883)');
@@ -103,12 +111,29 @@ export function parseInstallArgs(argv: string[]): InstallOptions & { dryRun: boo
     return {
       ...common,
       nodeName: assertDnsLabel(nodeName, values['node-name'] === undefined ? 'node name (from the host name; give --node-name)' : '--node-name'),
-      mqttUrl: assertMqttUrl(values['mqtt-url']),
+      mqttUrl: values['mqtt-url'].split(',').map((u) => assertMqttUrl(u.trim())).join(','),
       joinToken: assertJoinToken(values['join-token']),
     };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** --cluster-init, or --join URL --token T, or --datastore-endpoint URLS [--token T]: the controller's HA flags. */
+function haControllerArgs(v: { 'cluster-init'?: boolean; join?: string; token?: string; 'datastore-endpoint'?: string }): { controllerArgs?: string } {
+  const modes = [v['cluster-init'], v.join, v['datastore-endpoint']].filter(Boolean).length;
+  if (modes > 1) throw new Error('choose one of --cluster-init, --join URL and --datastore-endpoint URLS');
+  if (v.join && !v.token) throw new Error('--join needs --token (the first controller\'s /var/lib/pikube/join-token)');
+  if (v.token !== undefined) assertJoinToken(v.token);
+  if (v.join && !/^https:\/\/[^/\s]+$/.test(v.join)) throw new Error('--join must be https://HOST:6443');
+  if (v['datastore-endpoint'] && !v['datastore-endpoint'].split(',').every((u) => /^https?:\/\/[^/\s]+:\d+$/.test(u))) throw new Error('--datastore-endpoint must be http(s)://HOST:PORT URLs, comma-separated');
+  const args = [
+    ...(v['cluster-init'] ? ['--cluster-init'] : []),
+    ...(v.join ? ['--join', v.join] : []),
+    ...(v['datastore-endpoint'] ? ['--datastore-endpoint', v['datastore-endpoint']] : []),
+    ...(v.token ? ['--token', v.token] : []),
+  ];
+  return args.length ? { controllerArgs: args.join(' ') } : {};
 }
 
 function under(prefix: string, path: string): string {
@@ -134,7 +159,7 @@ export async function planInstall(options: InstallOptions): Promise<InstallStep[
   steps.push({ kind: 'file', path: under(prefix, `/etc/systemd/system/${unitName(side)}`), content: await readUnitFile(side), mode: 0o644 });
   const environment =
     side === 'controller'
-      ? renderControllerEnvironment({ dataDir: options.dataDir, apiListen: options.apiListen!, mqttListen: options.mqttListen!, main: options.main })
+      ? renderControllerEnvironment({ dataDir: options.dataDir, apiListen: options.apiListen!, mqttListen: options.mqttListen!, main: options.main, ...(options.controllerArgs ? { args: options.controllerArgs } : {}) })
       : renderAgentEnvironment({ nodeName: options.nodeName!, mqttUrl: options.mqttUrl!, joinToken: options.joinToken!, dataDir: options.dataDir, main: options.main });
   steps.push({ kind: 'file', path: under(prefix, environmentFilePath(side)), content: environment, mode: 0o600 });
   if (options.dataDir !== DEFAULT_DATA_DIR[side]) {

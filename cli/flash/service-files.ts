@@ -91,6 +91,8 @@ export interface ControllerSettings {
   apiListen: string;
   mqttListen: string;
   main?: string;
+  /** Further flags (high availability: --cluster-init, --join URL --token T, --datastore-endpoint URLS). */
+  args?: string;
 }
 
 export function renderControllerEnvironment(settings: ControllerSettings): string {
@@ -101,6 +103,7 @@ export function renderControllerEnvironment(settings: ControllerSettings): strin
       PIKUBE_DATA_DIR: settings.dataDir,
       PIKUBE_API_LISTEN: settings.apiListen,
       PIKUBE_MQTT_LISTEN: settings.mqttListen,
+      ...(settings.args ? { PIKUBE_CONTROLLER_ARGS: settings.args } : {}),
     },
   );
 }

@@ -22,6 +22,11 @@ export interface EmbeddedBrokerOptions {
   credentials: BrokerCredentials;
   baseTopic?: string;
   logger?: BrokerLogger;
+  /**
+   * With several controllers, nodes attach only to the leader's broker: elsewhere this
+   * answers false and nodes are refused with "server unavailable", so they try the next URL.
+   */
+  admitNodes?: () => boolean;
 }
 
 export interface HostPort { host: string; port: number }
@@ -65,6 +70,7 @@ export class EmbeddedBroker {
     /** Where the plain listener is bound (the real port when 0 was asked for). */
     readonly address: HostPort,
     readonly tlsAddress: HostPort | undefined,
+    private readonly identities: WeakMap<Client, BrokerIdentity>,
   ) {}
 
   static async start(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -98,6 +104,11 @@ export class EmbeddedBroker {
           if (!ownsClientId(identity, client.id)) {
             log.warn({ clientId: client.id, username }, 'mqtt connection refused: client id belongs to another identity');
             return done(notAuthorized(), false);
+          }
+          if (identity.role !== 'controller' && opts.admitNodes && !opts.admitNodes()) {
+            const err = new Error('server unavailable: not the leader') as AuthenticateError;
+            err.returnCode = 3;
+            return done(err, false);
           }
           identities.set(client, identity);
           done(null, true);
@@ -145,7 +156,7 @@ export class EmbeddedBroker {
         tlsAddress = await listen(secure, tlsAt);
       }
       log.info({ address, tlsAddress }, 'mqtt broker listening');
-      return new EmbeddedBroker(aedes, servers, address, tlsAddress);
+      return new EmbeddedBroker(aedes, servers, address, tlsAddress, identities);
     } catch (err) {
       for (const s of servers) s.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -167,6 +178,17 @@ export class EmbeddedBroker {
 
   get connectedClients(): number {
     return this.aedes.connectedClients;
+  }
+
+  /** Disconnects every node and joiner (this controller stopped leading); they reconnect elsewhere. */
+  dropNodes(): number {
+    let n = 0;
+    for (const client of Object.values((this.aedes as unknown as { clients: Record<string, Client> }).clients)) {
+      if (this.identities.get(client)?.role === 'controller') continue;
+      client.close();
+      n++;
+    }
+    return n;
   }
 
   /** Stops listening, disconnects every client and closes aedes. */

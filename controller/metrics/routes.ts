@@ -9,7 +9,7 @@ import { sendJson } from '../apiserver/http/respond.js';
 import { notFound } from '../apiserver/errors.js';
 import { findResource } from '../apiserver/resources.js';
 import type { NodeTelemetry } from '../bridge/node-telemetry.js';
-import type { LocalStore } from '../store/local-store.js';
+import type { StoreBackend } from '../store/backend.js';
 import type { MqttLink } from '../../protocol/mqtt/link.js';
 import type { ControllerMetrics } from './controller-metrics.js';
 
@@ -23,7 +23,7 @@ export function memKi(bytes: number): string {
   return `${Math.round(bytes / 1024)}Ki`;
 }
 
-export interface MetricsDeps { core: ApiCore; telemetry: NodeTelemetry; metrics: ControllerMetrics; store: LocalStore; link?: MqttLink }
+export interface MetricsDeps { core: ApiCore; telemetry: NodeTelemetry; metrics: ControllerMetrics; store: StoreBackend; link?: MqttLink }
 
 export function metricsRoutes(deps: MetricsDeps): ExtraRoute {
   registerVirtualGroup({
@@ -34,7 +34,8 @@ export function metricsRoutes(deps: MetricsDeps): ExtraRoute {
     ],
   });
   deps.metrics.attach({
-    store: () => ({ ...deps.store.stats(), writeFailing: deps.store.health.failure !== undefined }),
+    // The embedded store reports write failures (a full disk); etcd answers for its own.
+    store: () => ({ ...deps.store.stats(), writeFailing: (deps.store as { health?: { failure?: unknown } }).health?.failure !== undefined }),
     mqtt: deps.link ? () => deps.link!.counters : undefined,
     nodes: () => deps.telemetry.names().map((name) => {
       const t = deps.telemetry.get(name)!;

@@ -168,6 +168,11 @@ export class LocalStore implements StoreBackend {
     });
   }
 
+  /** Every group-resource that holds objects (migration walks them). */
+  groupResources(): GroupResource[] {
+    return [...this.objects.keys()];
+  }
+
   stats(): StoreStats {
     return {
       objects: this.count(),

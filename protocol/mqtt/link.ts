@@ -9,8 +9,19 @@ import type { AvailabilityPayload } from './payloads.js';
 
 export type QoS = 0 | 1;
 
+/** CONNACK return code 3 (MQTT 3.1.1). */
+export const SERVER_UNAVAILABLE = 3;
+
+/** A comma-separated URL list, as `--mqtt-url` takes it. */
+export function splitUrls(value: string): string[] {
+  return value.split(',').map((u) => u.trim()).filter(Boolean);
+}
+
 export interface MqttLinkOptions {
-  /** mqtt://host:port or mqtts://host:port */
+  /**
+   * mqtt://host:port or mqtts://host:port; or several, comma-separated: each reconnect
+   * tries the next (with several controllers only the leader's broker admits nodes).
+   */
   url: string;
   clientId: string;
   username?: string;
@@ -71,7 +82,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   constructor(private readonly options: MqttLinkOptions) {
     super();
-    if (!/^mqtts?:\/\//.test(options.url)) throw new Error(`MQTT URL must start with mqtt:// or mqtts://: ${options.url}`);
+    for (const u of splitUrls(options.url)) if (!/^mqtts?:\/\/[^/]/.test(u)) throw new Error(`MQTT URL must start with mqtt:// or mqtts://: ${u}`);
     if (!options.clientId) throw new Error('MQTT clientId is required');
     if (options.availabilityTopic && !isPublishableTopic(options.availabilityTopic)) {
       throw new Error(`invalid availability topic: ${options.availabilityTopic}`);
@@ -115,7 +126,14 @@ export class MqttLink extends EventEmitter<LinkEvents> {
           }
         : undefined,
     };
-    const client = mqtt.connect(o.url, clientOptions);
+    const urls = splitUrls(o.url);
+    if (urls.length > 1) {
+      clientOptions.servers = urls.map((u) => {
+        const p = new URL(u);
+        return { host: p.hostname.replace(/^\[|\]$/g, ''), port: Number(p.port) || (p.protocol === 'mqtts:' ? 8883 : 1883), protocol: p.protocol.slice(0, -1) as 'mqtt' | 'mqtts' };
+      });
+    }
+    const client = mqtt.connect(urls[0]!, clientOptions);
     this.client = client;
 
     client.on('connect', () => { void this.onConnected(); });
@@ -141,7 +159,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       };
       const onConnect = () => { cleanup(); resolve(); };
       const onRefused = (err: MqttRefusedError) => {
-        if (!failOnRefusal) return;
+        // "Server unavailable" is a broker that does not serve us now (a controller that is
+        // not the leader): like an unreachable one, the next attempt tries the next URL.
+        if (!failOnRefusal || err.code === SERVER_UNAVAILABLE) return;
         cleanup();
         this.stop();
         reject(err);

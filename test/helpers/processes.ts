@@ -78,7 +78,7 @@ export interface ControllerHandle extends ProcessHandle {
   restart(): Promise<ControllerHandle>;
 }
 
-export async function startController(opts: { dir?: string; args?: string[]; apiPort?: number; mqttPort?: number; host?: string; netns?: string } = {}): Promise<ControllerHandle> {
+export async function startController(opts: { dir?: string; args?: string[]; apiPort?: number; mqttPort?: number; host?: string; netns?: string; readyTimeoutMs?: number } = {}): Promise<ControllerHandle> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pikube-ctrl-'));
   const host = opts.host ?? '127.0.0.1';
   const apiPort = opts.apiPort ?? (await freePort());
@@ -91,7 +91,7 @@ export async function startController(opts: { dir?: string; args?: string[]; api
     if (!existsSync(join(dir, 'kubeconfig'))) return false;
     const r = await fetchInsecure(`${apiUrl}/readyz`).catch(() => undefined);
     return r === 200;
-  }, 30_000);
+  }, opts.readyTimeoutMs ?? 30_000);
   const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
   const handle: ControllerHandle = {
     ...proc, dir, apiPort, mqttPort, token, apiUrl,
