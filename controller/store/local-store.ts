@@ -4,7 +4,7 @@
 // response. A write that fails changes nothing. The snapshot is rewritten only when the
 // log has outgrown it, so bytes written per update stay close to the size of the change,
 // and an idle store writes nothing at all.
-import { mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../protocol/kube/types.js';
 import { StoreError, type GroupResource, type StoreBackend, type StoreEvent, type StoreStats } from './backend.js';
@@ -89,7 +89,7 @@ export class LocalStore implements StoreBackend {
     let validBytes = found.logBytes;
     if (torn) {
       validBytes = torn.start;
-      const kept = this.keepTornTail(found.logPath);
+      const kept = this.keepTornTail(found.logPath, torn.start);
       this.opts.log?.warn({ bytes: torn.end - torn.start, offset: torn.start, reason: torn.reason, kept }, `cut a torn record (${torn.end - torn.start} bytes at offset ${torn.start}) off the end of the store log`);
     }
     const replayed: StoreEvent[] = [];
@@ -268,13 +268,14 @@ export class LocalStore implements StoreBackend {
     this.snapshotsWritten++;
   }
 
-  /** Keeps the bytes cut off the log beside it, so nothing is thrown away unseen. */
-  private keepTornTail(logPath: string): string | undefined {
+  /** Keeps the bytes cut off the log beside it, so nothing is thrown away unseen (best effort: the disk may be full). */
+  private keepTornTail(logPath: string, offset: number): string | undefined {
     const copy = `${logPath}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
-      copyFileSync(logPath, copy);
+      writeFileSync(copy, readFileSync(logPath).subarray(offset), { mode: 0o600 });
       return copy;
     } catch {
+      rmSync(copy, { force: true });
       return undefined;
     }
   }
