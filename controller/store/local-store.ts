@@ -33,7 +33,7 @@ export interface LocalStoreOptions {
 
 interface Entry { obj: KubeObject; revision: number }
 /** A change handed a revision whose record is not yet durable; undefined obj: a deletion. */
-interface PendingChange { obj: KubeObject | undefined; revision: number }
+interface PendingChange { obj: KubeObject | undefined; revision: number; settled: Promise<void>; done: () => void }
 
 export class LocalStore implements StoreBackend {
   private readonly objects = new Map<GroupResource, Map<string, Entry>>();
@@ -136,6 +136,9 @@ export class LocalStore implements StoreBackend {
 
   create(gr: GroupResource, namespace: string, name: string, obj: KubeObject): Promise<KubeObject> {
     if (this.latest(gr, namespace, name)) {
+      // Only pending: decide once it is durable or failed, so the answer is about what exists.
+      const wait = this.objects.get(gr)?.has(`${namespace}/${name}`) ? undefined : this.pendingSettled(gr, namespace, name);
+      if (wait) return wait.then(() => this.create(gr, namespace, name, obj));
       return Promise.reject(new StoreError('AlreadyExists', `${gr} "${name}" already exists`));
     }
     return this.commit(gr, namespace, name, obj, undefined);
@@ -145,6 +148,8 @@ export class LocalStore implements StoreBackend {
     const current = this.latest(gr, namespace, name);
     if (!current) return Promise.reject(new StoreError('NotFound', `${gr} "${name}" not found`));
     if (expectedRevision !== undefined && expectedRevision !== current.revision) {
+      const wait = this.waitForOwnRead(gr, namespace, name, expectedRevision);
+      if (wait) return wait.then(() => this.update(gr, namespace, name, obj, expectedRevision));
       return Promise.reject(new StoreError('Conflict', `the object has been modified; please apply your changes to the latest version and try again`));
     }
     return this.commit(gr, namespace, name, obj, current);
@@ -154,6 +159,8 @@ export class LocalStore implements StoreBackend {
     const current = this.latest(gr, namespace, name);
     if (!current) return Promise.reject(new StoreError('NotFound', `${gr} "${name}" not found`));
     if (expectedRevision !== undefined && expectedRevision !== current.revision) {
+      const wait = this.waitForOwnRead(gr, namespace, name, expectedRevision);
+      if (wait) return wait.then(() => this.delete(gr, namespace, name, expectedRevision));
       return Promise.reject(new StoreError('Conflict', `the object has been modified; please apply your changes to the latest version and try again`));
     }
     return this.commit(gr, namespace, name, undefined, current);
@@ -202,6 +209,23 @@ export class LocalStore implements StoreBackend {
     return this.objects.get(gr)?.get(`${namespace}/${name}`);
   }
 
+  /** Settles when every change now pending for the object is durable or failed. */
+  private pendingSettled(gr: GroupResource, namespace: string, name: string): Promise<void> | undefined {
+    const q = this.pending.get(`${gr}/${namespace}/${name}`);
+    return q?.length ? q[q.length - 1]!.settled : undefined;
+  }
+
+  /**
+   * A writer that read the durable object while a change to it was pending would get a
+   * Conflict and re-read the same durable state at once. Answer it after the pending change
+   * settles instead: then it either sees the change (Conflict, and its retry reads it) or
+   * the change failed and its write goes ahead.
+   */
+  private waitForOwnRead(gr: GroupResource, namespace: string, name: string, expectedRevision: number): Promise<void> | undefined {
+    if (this.objects.get(gr)?.get(`${namespace}/${name}`)?.revision !== expectedRevision) return undefined;
+    return this.pendingSettled(gr, namespace, name);
+  }
+
   private commit(gr: GroupResource, namespace: string, name: string, obj: KubeObject | undefined, current: Entry | undefined): Promise<KubeObject> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const revision = ++this.handedOut;
@@ -220,7 +244,9 @@ export class LocalStore implements StoreBackend {
       const last = current!.obj;
       stored = deepFreeze({ ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } });
     }
-    const change: PendingChange = { obj: obj ? stored : undefined, revision };
+    let done!: () => void;
+    const settled = new Promise<void>((r) => { done = r; });
+    const change: PendingChange = { obj: obj ? stored : undefined, revision, settled, done };
     let queue = this.pending.get(fullKey);
     if (!queue) this.pending.set(fullKey, (queue = []));
     queue.push(change);
@@ -228,6 +254,8 @@ export class LocalStore implements StoreBackend {
       const i = queue!.indexOf(change);
       if (i >= 0) queue!.splice(i, 1);
       if (queue!.length === 0 && this.pending.get(fullKey) === queue) this.pending.delete(fullKey);
+      // After the caller's own continuation: a waiting writer then sees the settled state.
+      setImmediate(change.done);
     };
     const head = JSON.stringify({ r: revision, k: fullKey } satisfies LogRecord);
     const line = objectJson === undefined ? head : `${head.slice(0, -1)},"o":${objectJson}}`;
