@@ -4,7 +4,7 @@
 // response. A write that fails changes nothing. The snapshot is rewritten only when the
 // log has outgrown it, so bytes written per update stay close to the size of the change,
 // and an idle store writes nothing at all.
-import { mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../protocol/kube/types.js';
 import { StoreError, type GroupResource, type StoreBackend, type StoreEvent, type StoreStats } from './backend.js';
@@ -33,7 +33,7 @@ export interface LocalStoreOptions {
 
 interface Entry { obj: KubeObject; revision: number }
 /** A change handed a revision whose record is not yet durable; undefined obj: a deletion. */
-interface PendingChange { obj: KubeObject | undefined; revision: number }
+interface PendingChange { obj: KubeObject | undefined; revision: number; settled: Promise<void>; done: () => void }
 
 export class LocalStore implements StoreBackend {
   private readonly objects = new Map<GroupResource, Map<string, Entry>>();
@@ -89,7 +89,7 @@ export class LocalStore implements StoreBackend {
     let validBytes = found.logBytes;
     if (torn) {
       validBytes = torn.start;
-      const kept = this.keepTornTail(found.logPath);
+      const kept = this.keepTornTail(found.logPath, torn.start);
       this.opts.log?.warn({ bytes: torn.end - torn.start, offset: torn.start, reason: torn.reason, kept }, `cut a torn record (${torn.end - torn.start} bytes at offset ${torn.start}) off the end of the store log`);
     }
     const replayed: StoreEvent[] = [];
@@ -136,6 +136,9 @@ export class LocalStore implements StoreBackend {
 
   create(gr: GroupResource, namespace: string, name: string, obj: KubeObject): Promise<KubeObject> {
     if (this.latest(gr, namespace, name)) {
+      // Only pending: decide once it is durable or failed, so the answer is about what exists.
+      const wait = this.objects.get(gr)?.has(`${namespace}/${name}`) ? undefined : this.pendingSettled(gr, namespace, name);
+      if (wait) return wait.then(() => this.create(gr, namespace, name, obj));
       return Promise.reject(new StoreError('AlreadyExists', `${gr} "${name}" already exists`));
     }
     return this.commit(gr, namespace, name, obj, undefined);
@@ -145,6 +148,8 @@ export class LocalStore implements StoreBackend {
     const current = this.latest(gr, namespace, name);
     if (!current) return Promise.reject(new StoreError('NotFound', `${gr} "${name}" not found`));
     if (expectedRevision !== undefined && expectedRevision !== current.revision) {
+      const wait = this.waitForOwnRead(gr, namespace, name, expectedRevision);
+      if (wait) return wait.then(() => this.update(gr, namespace, name, obj, expectedRevision));
       return Promise.reject(new StoreError('Conflict', `the object has been modified; please apply your changes to the latest version and try again`));
     }
     return this.commit(gr, namespace, name, obj, current);
@@ -154,6 +159,8 @@ export class LocalStore implements StoreBackend {
     const current = this.latest(gr, namespace, name);
     if (!current) return Promise.reject(new StoreError('NotFound', `${gr} "${name}" not found`));
     if (expectedRevision !== undefined && expectedRevision !== current.revision) {
+      const wait = this.waitForOwnRead(gr, namespace, name, expectedRevision);
+      if (wait) return wait.then(() => this.delete(gr, namespace, name, expectedRevision));
       return Promise.reject(new StoreError('Conflict', `the object has been modified; please apply your changes to the latest version and try again`));
     }
     return this.commit(gr, namespace, name, undefined, current);
@@ -207,6 +214,23 @@ export class LocalStore implements StoreBackend {
     return this.objects.get(gr)?.get(`${namespace}/${name}`);
   }
 
+  /** Settles when every change now pending for the object is durable or failed. */
+  private pendingSettled(gr: GroupResource, namespace: string, name: string): Promise<void> | undefined {
+    const q = this.pending.get(`${gr}/${namespace}/${name}`);
+    return q?.length ? q[q.length - 1]!.settled : undefined;
+  }
+
+  /**
+   * A writer that read the durable object while a change to it was pending would get a
+   * Conflict and re-read the same durable state at once. Answer it after the pending change
+   * settles instead: then it either sees the change (Conflict, and its retry reads it) or
+   * the change failed and its write goes ahead.
+   */
+  private waitForOwnRead(gr: GroupResource, namespace: string, name: string, expectedRevision: number): Promise<void> | undefined {
+    if (this.objects.get(gr)?.get(`${namespace}/${name}`)?.revision !== expectedRevision) return undefined;
+    return this.pendingSettled(gr, namespace, name);
+  }
+
   private commit(gr: GroupResource, namespace: string, name: string, obj: KubeObject | undefined, current: Entry | undefined): Promise<KubeObject> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const revision = ++this.handedOut;
@@ -225,7 +249,9 @@ export class LocalStore implements StoreBackend {
       const last = current!.obj;
       stored = deepFreeze({ ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } });
     }
-    const change: PendingChange = { obj: obj ? stored : undefined, revision };
+    let done!: () => void;
+    const settled = new Promise<void>((r) => { done = r; });
+    const change: PendingChange = { obj: obj ? stored : undefined, revision, settled, done };
     let queue = this.pending.get(fullKey);
     if (!queue) this.pending.set(fullKey, (queue = []));
     queue.push(change);
@@ -233,6 +259,8 @@ export class LocalStore implements StoreBackend {
       const i = queue!.indexOf(change);
       if (i >= 0) queue!.splice(i, 1);
       if (queue!.length === 0 && this.pending.get(fullKey) === queue) this.pending.delete(fullKey);
+      // After the caller's own continuation: a waiting writer then sees the settled state.
+      setImmediate(change.done);
     };
     const head = JSON.stringify({ r: revision, k: fullKey } satisfies LogRecord);
     const line = objectJson === undefined ? head : `${head.slice(0, -1)},"o":${objectJson}}`;
@@ -273,13 +301,14 @@ export class LocalStore implements StoreBackend {
     this.snapshotsWritten++;
   }
 
-  /** Keeps the bytes cut off the log beside it, so nothing is thrown away unseen. */
-  private keepTornTail(logPath: string): string | undefined {
+  /** Keeps the bytes cut off the log beside it, so nothing is thrown away unseen (best effort: the disk may be full). */
+  private keepTornTail(logPath: string, offset: number): string | undefined {
     const copy = `${logPath}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
-      copyFileSync(logPath, copy);
+      writeFileSync(copy, readFileSync(logPath).subarray(offset), { mode: 0o600 });
       return copy;
     } catch {
+      rmSync(copy, { force: true });
       return undefined;
     }
   }

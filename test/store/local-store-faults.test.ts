@@ -169,7 +169,8 @@ test('a torn tail is cut, logged with its size, and kept aside', async (t) => {
   t.regex(warn.m, /cut a torn record \(\d+ bytes at offset \d+\)/);
   t.is((warn.o as { bytes: number }).bytes, 53);
   t.deepEqual(readFileSync(logPath), good);
-  t.true(readdirSync(dir).some((f) => f.startsWith('store.log.torn-')));
+  const torn = readdirSync(dir).find((f) => f.startsWith('store.log.torn-'))!;
+  t.is(readFileSync(join(dir, torn), 'utf8'), '000000ff 12345678 {"r":6,"k":"configmaps/default/half', 'exactly the cut bytes are kept');
   await s.create('configmaps', 'default', 'next', cm('next'));
   await s.close();
   t.deepEqual(inspectStore(dir).scan.corrupt, []);
