@@ -49,11 +49,11 @@ export class ClusterRoleAggregator {
       if (!r) return [];
       return r.aggregationRule?.clusterRoleSelectors?.length ? aggregatedRules(this.core, r, seen, rulesOf) : (r.rules ?? []);
     };
-    for (const role of all) {
-      if (!role.aggregationRule?.clusterRoleSelectors?.length) continue;
+    // Written together, so that one group commit carries them.
+    await Promise.all(all.filter((role) => role.aggregationRule?.clusterRoleSelectors?.length).map(async (role) => {
       const rules = aggregatedRules(this.core, role, new Set([role.metadata.name!]), rulesOf);
-      if (JSON.stringify(rules) === JSON.stringify(role.rules ?? [])) continue;
+      if (JSON.stringify(rules) === JSON.stringify(role.rules ?? [])) return;
       await this.core.mutate(info, undefined, role.metadata.name!, (d) => { d.rules = rules; return d; });
-    }
+    }));
   }
 }
