@@ -18,6 +18,7 @@ import { benchServices } from './services.js';
 import { benchIngress } from './ingress.js';
 import { benchCronJobTick } from './cronjob.js';
 import { benchImagePull } from './image-pull.js';
+import { benchMqttApi } from './mqtt-api.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
@@ -43,6 +44,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'ingress', run: () => benchIngress({ concurrency: 50, seconds: 5, rounds: 3 }) },
   { name: 'cronjob-tick', run: () => benchCronJobTick(100) },
   { name: 'image-pull', run: () => benchImagePull() },
+  { name: 'mqtt-api', run: () => benchMqttApi({ requests: 200 }) },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).
   { name: 'scheduling-throughput', run: () => throughput(5000) },
   { name: 'scheduling-latency', run: () => latency(500, 5) },

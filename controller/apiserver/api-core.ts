@@ -296,6 +296,19 @@ export class ApiCore {
    * deletion: graceful pod termination, finalizers).
    */
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOpts = {}): Promise<{ object: KubeObject; gone: boolean }> {
+    // Without preconditions a delete that raced another write is tried again on the newer
+    // object, as upstream's registry does for deletions (GuaranteedUpdate).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deleteOnce(info, namespace, name, opts);
+      } catch (err) {
+        const raced = err instanceof ApiError && err.code === 409 && err.reason === 'Conflict';
+        if (!raced || opts.preconditions || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private async deleteOnce(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOpts): Promise<{ object: KubeObject; gone: boolean }> {
     const ns = info.namespaced ? namespace ?? '' : '';
     const current = this.get(info, ns, name);
     const pre = opts.preconditions;

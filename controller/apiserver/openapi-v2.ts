@@ -22,6 +22,12 @@ function rewriteRefs(value: unknown): unknown {
     if (!v || typeof v !== 'object') continue;
     if (Array.isArray(v)) { stack.push(...v); continue; }
     const o = v as Json;
+    // OpenAPI 3 wraps a property's $ref in allOf to keep its description; Swagger 2.0 (and
+    // the gnostic message kubectl explain reads) puts the $ref on the property itself.
+    if (Array.isArray(o.allOf) && o.allOf.length === 1 && typeof o.allOf[0]?.$ref === 'string' && o.$ref === undefined) {
+      o.$ref = o.allOf[0].$ref;
+      delete o.allOf;
+    }
     if (typeof o.$ref === 'string' && o.$ref.startsWith(V3_REF)) o.$ref = `#/definitions/${o.$ref.slice(V3_REF.length)}`;
     for (const child of Object.values(o)) if (child && typeof child === 'object') stack.push(child);
   }

@@ -64,8 +64,27 @@ export function joinRoute(dataDir: string, etcd: ManagedEtcd): SelfAuthenticatin
   };
 }
 
-/** Asks the controller at `server` (https://HOST:PORT) to add us; resolves with the sealed answer opened. */
-export async function requestJoin(server: string, token: string, name: string, peerUrl: string): Promise<JoinAnswer> {
+/**
+ * Asks the controller at `server` (https://HOST:PORT) to add us; resolves with the sealed
+ * answer opened. etcd refuses a member while an earlier one has not started yet ("unhealthy
+ * cluster": the next add could cost quorum), so a 503 is asked again for a while: Pis that
+ * join together get in one after the other.
+ */
+export async function requestJoin(server: string, token: string, name: string, peerUrl: string, patienceMs = 60_000): Promise<JoinAnswer> {
+  const end = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await requestJoinOnce(server, token, name, peerUrl);
+    } catch (err) {
+      if (!(err instanceof JoinUnavailable) || Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+class JoinUnavailable extends Error {}
+
+async function requestJoinOnce(server: string, token: string, name: string, peerUrl: string): Promise<JoinAnswer> {
   const nonce = randomBytes(16).toString('hex');
   const payload = JSON.stringify({ name, peerUrl, nonce, proof: proofOf(token, { name, peerUrl, nonce }) });
   const u = new URL(JOIN_PATH, server);
@@ -87,6 +106,7 @@ export async function requestJoin(server: string, token: string, name: string, p
   } catch {
     throw new Error(`${server} did not answer the join (${status})`);
   }
+  if (status === 503) throw new JoinUnavailable(`${server} refused the join: ${body.error ?? status}`);
   if (status !== 200 || !body.sealed) throw new Error(`${server} refused the join: ${body.error ?? status}`);
   return JSON.parse(unseal(body.sealed, token).answer!) as JoinAnswer;
 }

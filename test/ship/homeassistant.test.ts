@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { startTestCluster } from '../helpers/cluster.js';
 import { MqttLink } from '../../protocol/mqtt/link.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
-import { freePort, kubectl, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../helpers/processes.js';
+import { CLI, freePort, kubectl, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../helpers/processes.js';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(existsSync);
 if (!MOSQUITTO && process.env.CI === 'true') throw new Error('mosquitto is required in CI (apt-get install -y mosquitto)');
@@ -86,7 +86,7 @@ test('discovery configs appear for each node, follow Home Assistant restarts and
   t.regex(readFileSync(files.acl, 'utf8'), /^user home_assistant\ntopic readwrite homeassistant\/#$/m);
   mosquitto = await startMosquitto(files.conf, port);
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
-  controller = await startController({ dir, args: ['--mqtt-url', mqttUrl, '--homeassistant'] });
+  controller = await startController({ dir, args: ['--mqtt-url', mqttUrl, '--homeassistant', '--homeassistant-user', 'ha-bot'] });
   for (const nodeName of NODES) agents.push(startAgent(controller, { nodeName, mqttUrl }));
   const k = kubectl(controller.kubeconfig);
   await waitFor('both nodes Ready', async () => {
@@ -122,6 +122,30 @@ test('discovery configs appear for each node, follow Home Assistant restarts and
     // Home Assistant can read the state its binary sensor and availability point at.
     t.is(JSON.parse(latest(ha.got, `pikube/v1/nodes/${node}/availability`)!.body).state, 'online');
   }
+
+  // Controls: a cordon switch per node, and a replicas number and a restart button for an
+  // annotated Deployment; commands run as --homeassistant-user, within its RBAC rights.
+  for (const node of NODES) {
+    const sw = await waitFor(`cordon switch of ${node}`, () => latest(ha.got, `homeassistant/switch/${haNodeId(node)}/cordon/config`)?.body, 10_000);
+    t.like(JSON.parse(sw), { command_topic: `pikube/v1/homeassistant/${node}/cordon/set`, state_topic: `pikube/v1/homeassistant/${node}/cordon/state` });
+  }
+  await execa(process.execPath, [CLI, 'user', 'add', 'ha-bot', '--data-dir', dir]);
+  await k(['create', 'rolebinding', 'ha-bot-edit', '--clusterrole=edit', '--user=ha-bot', '-n', 'default']);
+  await k(['create', 'deployment', 'lamp', '--image=localhost/busybox:latest', '--replicas=1', '--', '/bin/sleep', '3600']);
+  await k(['annotate', 'deployment', 'lamp', 'pikube.io/homeassistant=true']);
+  const numberTopic = 'homeassistant/number/pikube_deployment_default_lamp/replicas/config';
+  const number = JSON.parse(await waitFor('replicas number', () => latest(ha.got, numberTopic)?.body, 10_000));
+  t.truthy(latest(ha.got, 'homeassistant/button/pikube_deployment_default_lamp/restart/config')?.body);
+  await execa('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', HOMEASSISTANT_USERNAME, '-P', haPassword, '-q', '1', '-t', number.command_topic, '-m', '3']);
+  await waitFor('lamp scaled to 3 from Home Assistant', async () => (await k(['get', 'deploy', 'lamp', '-o', 'jsonpath={.spec.replicas}'])).stdout === '3', 15_000);
+  await k(['scale', 'deployment', 'lamp', '--replicas=2']);
+  const scaledAt = Date.now();
+  await waitFor('state topic follows kubectl scale', () => ha.got.some((m) => m.topic === number.state_topic && m.at >= scaledAt && JSON.parse(m.body).replicas === 2), 5_000, 50);
+  t.true(Date.now() - scaledAt < 1_500, 'state within a second or so of the change');
+  // Home Assistant may not do more than its user: cordon needs rights on nodes it lacks.
+  await execa('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', HOMEASSISTANT_USERNAME, '-P', haPassword, '-q', '1', '-t', `pikube/v1/homeassistant/${NODES[1]}/cordon/set`, '-m', 'ON']);
+  await waitFor('refusal logged', () => /home assistant command refused/.test(controller!.log()), 10_000);
+  t.is((await k(['get', 'node', NODES[1]!, '-o', 'jsonpath={.spec.unschedulable}'])).stdout, '');
 
   // Home Assistant restarts: it says `online` and gets every config again.
   const before = Date.now();
