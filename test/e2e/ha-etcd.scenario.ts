@@ -14,7 +14,8 @@ import { etcdAvailable } from '../helpers/etcd.js';
 import { freePort, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 import { NODE_LABEL, podmanContainerIds, removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
 
-const IMAGE = 'localhost/pikube-ha-busybox:latest';
+// Not :latest, which defaults to imagePullPolicy Always (there is no registry behind localhost/).
+const IMAGE = 'localhost/pikube-ha-busybox:ha';
 const ctrls: ControllerHandle[] = [];
 const agents: AgentHandle[] = [];
 const kubectls: Kubectl[] = [];
