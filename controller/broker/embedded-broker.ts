@@ -146,12 +146,13 @@ export class EmbeddedBroker {
 
     const servers: Server[] = [];
     try {
-      const plain = createServer((socket) => aedes.handle(socket));
+      // Small MQTT packets must not wait for Nagle's algorithm and delayed ACKs (~40 ms a hop).
+      const plain = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
       servers.push(plain);
       const address = await listen(plain, plainAt);
       let tlsAddress: HostPort | undefined;
       if (opts.tls && tlsAt) {
-        const secure = createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca }, (socket) => aedes.handle(socket));
+        const secure = createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, noDelay: true }, (socket) => aedes.handle(socket));
         servers.push(secure);
         tlsAddress = await listen(secure, tlsAt);
       }

@@ -136,7 +136,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const client = mqtt.connect(urls[0]!, clientOptions);
     this.client = client;
 
-    client.on('connect', () => { void this.onConnected(); });
+    client.on('connect', () => {
+      // Small request/answer packets must not wait for Nagle's algorithm (~40 ms a hop).
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+      void this.onConnected();
+    });
     client.on('reconnect', () => this.emit('reconnect'));
     client.on('offline', () => this.emit('offline'));
     client.on('close', () => this.emit('close'));
