@@ -192,8 +192,9 @@ test.serial('kubectl delete pod web removes its containers from podman within th
   const seconds = (Date.now() - started) / 1000;
   t.log(`web removed from podman after ${seconds.toFixed(1)} s (grace ${grace} s)`);
   // busybox httpd as PID 1 ignores SIGTERM: it is killed when the grace period ends, then
-  // removed; the slack covers the kill and `rm` on a loaded machine, not another grace period
-  t.true(seconds <= grace + 5, `removed after ${seconds} s, grace ${grace} s`);
+  // removed; the slack covers the kill and the `rm` of container and sandbox while other
+  // podman tests run alongside, not another grace period
+  t.true(seconds <= grace + 10, `removed after ${seconds} s, grace ${grace} s`);
   t.is((await k(['get', 'pod', 'web'], { reject: false })).exitCode, 1);
   const sandboxes = (await execa('podman', ['pod', 'ps', '-q', '--filter', `label=${label}`])).stdout.trim();
   t.is(sandboxes, '');
