@@ -8,9 +8,12 @@ import type { NodeStatusPayload } from '../protocol/mqtt/payloads.js';
 export const USAGE_THRESHOLDS = {
   /** Share of the node's capacity. */
   nodeFraction: 0.05,
-  /** Absolute floor per container: 50 millicores, 16 MiB. */
-  containerCpuCores: 0.05,
-  containerMemoryBytes: 16 * 1024 * 1024,
+  /**
+   * Per container: 5 millicores, 4 MiB. Small, because the autoscaler compares usage with
+   * requests that may be a few millicores: a stale reading would scale a workload.
+   */
+  containerCpuCores: 0.005,
+  containerMemoryBytes: 4 * 1024 * 1024,
   temperatureC: 3,
 } as const;
 

@@ -169,7 +169,11 @@ export class HorizontalPodAutoscalerController extends QueueController {
     }
     const u = this.usage(pod);
     const usage = u ? (resource === 'cpu' ? u.cpuCores : resource === 'memory' ? u.memoryBytes : undefined) : undefined;
-    const unready = resource === 'cpu' && (pod.status?.phase === 'Pending' || !isPodReady(pod));
+    // As upstream's replica calculator: CPU read in a pod's first moments (start-up work)
+    // is not trusted either, within 30 s of turning Ready (its initial readiness delay).
+    const readySince = Date.parse(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+    const warmingUp = Number.isFinite(readySince) && Date.now() - readySince < 30_000;
+    const unready = resource === 'cpu' && (pod.status?.phase === 'Pending' || !isPodReady(pod) || warmingUp);
     return { name: pod.metadata.name!, usage, request, unready };
   }
 
