@@ -31,6 +31,8 @@ import { makeAuthenticator } from './auth/bearer-tokens.js';
 import { MqttUserDirectory } from './auth/mqtt-users.js';
 import { MqttApiGateway } from './mqtt-api/gateway.js';
 import { UserTokens } from './mqtt-api/user-tokens.js';
+import { revocationSweep } from './mqtt-api/revocation.js';
+import { startMosquittoApiUserSync } from './broker/mosquitto-users.js';
 import { HomeAssistantControls } from './homeassistant/controls.js';
 import { SharedInformers } from './controllers/shared-informers.js';
 import { NodeTelemetry } from './bridge/node-telemetry.js';
@@ -326,6 +328,12 @@ export class Controller {
     });
     await gateway.start();
     this.loops.push({ name: 'mqtt-api', start() {}, stop: () => gateway.stop() });
+    const sweep = revocationSweep({ isUser: (name) => users.lookup(name) !== undefined, broker: this.broker, gateway, log: log.child({ component: 'mqtt-api' }) });
+    sweep.start();
+    this.loops.push(sweep);
+    if (opts.mqttUrl && existsSync(join(opts.dataDir, 'mosquitto'))) {
+      this.loops.push(await startMosquittoApiUserSync({ dataDir: opts.dataDir, topics, log: log.child({ component: 'mosquitto-users' }) }));
+    }
     if (!opts.homeassistant || !opts.homeassistantUser) return;
     const haUser = opts.homeassistantUser;
     const informers = new SharedInformers(this.client!);

@@ -8,6 +8,14 @@ import { issueUserCertificate, readUsers, revokeUser, userKubeconfig } from '../
 import { defaultDataDir, parseDuration, UsageError } from '../args.js';
 import { issueMqttPassword } from '../../controller/auth/mqtt-users.js';
 import { NodePasswords } from '../../controller/broker/node-passwords.js';
+import { isReservedUsername } from '../../controller/broker/credentials.js';
+import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/topics.js';
+
+/** The broker's own usernames are taken, and mosquitto's password file cannot hold a `:`. */
+function checkMqttUserName(name: string): void {
+  if (isReservedUsername(name) || name === HOMEASSISTANT_USERNAME) throw new UsageError(`"${name}" is one of the cluster's own MQTT usernames: pick another user name for MQTT`);
+  if (name.includes(':')) throw new UsageError(`an MQTT user name cannot contain ":" (mosquitto's password file separates name and hash with it)`);
+}
 
 const USAGE = 'Usage: pikube user add NAME [--group G]... [--ttl 8760h] [--mqtt] [--server https://HOST:PORT] [--data-dir DIR]\n       (--mqtt: also MQTT credentials for the API over MQTT; the password is the last line printed)\n       pikube user revoke NAME [--data-dir DIR]\n       pikube user list [--data-dir DIR]\n';
 
@@ -37,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       if (!/^https:\/\/[^\s"]+$/.test(server)) throw new UsageError('--server must be an https:// URL');
       // MQTT user names and node names share the broker's usernames: a joined node keeps its own.
       if (values.mqtt && new NodePasswords(dataDir).has(name)) throw new UsageError(`"${name}" is a node that joined the cluster: pick another user name for MQTT`);
+      if (values.mqtt) checkMqttUserName(name);
       const issued = await issueUserCertificate(dataDir, name, values.group ?? [], ttlSeconds);
       process.stdout.write(userKubeconfig(server, readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'), name, issued.cert, issued.key));
       if (values.mqtt) process.stdout.write(`${issueMqttPassword(dataDir, name)}\n`);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { hashPassword } from '../broker/node-passwords.js';
 import { safeEqual } from '../broker/credentials.js';
+import { mosquittoPasswordHash } from '../broker/mosquitto-config.js';
 import { readUsers, updateUsers, usersPath, type UserRecord } from './user-certificates.js';
 
 /** Gives the user a new MQTT password and returns it (the only time it is readable). */
@@ -15,6 +16,8 @@ export function issueMqttPassword(dataDir: string, name: string): string {
     const rec = f.users[name];
     if (!rec) throw new Error(`no user "${name}"`);
     rec.mqttPassword = hashPassword(password, randomBytes(16).toString('hex'));
+    // Mosquitto's hash can only be made while the password is known: now.
+    rec.mosquittoPassword = mosquittoPasswordHash(password);
   });
   return password;
 }

@@ -17,6 +17,8 @@ export interface UserRecord {
   expires?: string;
   /** Salted hash of the user's MQTT password (`pikube user add --mqtt`). */
   mqttPassword?: string;
+  /** The same password as mosquitto's `$7$` (PBKDF2-SHA512) hash, for `pikube mosquitto-config`. */
+  mosquittoPassword?: string;
 }
 export interface UsersFile { users: Record<string, UserRecord>; revoked: string[] }
 

@@ -192,6 +192,18 @@ export class EmbeddedBroker {
     return n;
   }
 
+  /** Disconnects every MQTT API user `keep` no longer accepts (revoked, expired); returns their names. */
+  dropUsers(keep: (user: string) => boolean): string[] {
+    const dropped: string[] = [];
+    for (const client of Object.values((this.aedes as unknown as { clients: Record<string, Client> }).clients)) {
+      const identity = this.identities.get(client);
+      if (identity?.role !== 'user' || keep(identity.user)) continue;
+      client.close();
+      dropped.push(identity.user);
+    }
+    return dropped;
+  }
+
   /** Stops listening, disconnects every client and closes aedes. */
   async close(): Promise<void> {
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => {

@@ -14,6 +14,7 @@ import {
 } from './credentials.js';
 import { HOMEASSISTANT_USERNAME } from '../homeassistant/topics.js';
 import { parseHostPort } from './embedded-broker.js';
+import { previousApiUsers, syncMosquittoApiUsers } from './mosquitto-users.js';
 
 /** Folder (inside the data dir) of the files mosquitto reads. */
 export const MOSQUITTO_DIR = 'mosquitto';
@@ -26,11 +27,21 @@ const HASH_BYTES = 64;
 
 /** One password-file line, `user:$7$<iterations>$<salt b64>$<hash b64>`. */
 export function mosquittoPasswordLine(username: string, password: string, opts: { iterations?: number; salt?: Buffer } = {}): string {
-  if (!username || /[:\s]/.test(username)) throw new Error(`invalid mosquitto username: ${JSON.stringify(username)}`);
+  if (!isMosquittoUsername(username)) throw new Error(`invalid mosquitto username: ${JSON.stringify(username)}`);
+  return `${username}:${mosquittoPasswordHash(password, opts)}`;
+}
+
+/** A name mosquitto's password and ACL files can hold (no `:`, no blanks). */
+export function isMosquittoUsername(username: string): boolean {
+  return username.length > 0 && !/[:\s]/.test(username);
+}
+
+/** The `$7$<iterations>$<salt b64>$<hash b64>` part of a password-file line. */
+export function mosquittoPasswordHash(password: string, opts: { iterations?: number; salt?: Buffer } = {}): string {
   const iterations = opts.iterations ?? PBKDF2_ITERATIONS;
   const salt = opts.salt ?? randomBytes(SALT_BYTES);
   const hash = pbkdf2Sync(password, salt, iterations, HASH_BYTES, 'sha512');
-  return `${username}:$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 /** Checks a password against one `$7$` line (the inverse of mosquittoPasswordLine). */
@@ -159,8 +170,9 @@ export async function writeMosquittoConfig(opts: MosquittoConfigOptions): Promis
   if (user !== undefined && !/^[a-z_][a-z0-9_-]*\$?$/i.test(user)) throw new Error(`invalid user name: ${JSON.stringify(user)}`);
   if (opts.outDir) await mkdir(resolve(opts.outDir), { recursive: true });
 
-  // Keep nodes that already joined.
+  // Keep nodes that already joined (the MQTT API users are written after them).
   const existing = await readPasswordFile(files.passwd);
+  for (const name of await previousApiUsers(opts.dataDir)) existing.delete(name);
   const lines = await passwordLines(opts.dataDir, [...new Set([...existing.keys(), ...nodes])].filter(isJoinableNodeName), existing);
   // Home Assistant's user stays once added.
   if (opts.homeassistant || existing.has(HOMEASSISTANT_USERNAME)) {
@@ -169,10 +181,11 @@ export async function writeMosquittoConfig(opts: MosquittoConfigOptions): Promis
   await writePrivate(files.passwd, [...lines.values()].join('\n') + '\n');
   await writePrivate(files.acl, renderMosquittoAcl(topics));
   await writeFile(files.conf, renderConf(files, listen, user), { mode: 0o644 });
+  await syncMosquittoApiUsers(opts.dataDir, topics);
   return files;
 }
 
-async function readPasswordFile(path: string): Promise<Map<string, string>> {
+export async function readPasswordFile(path: string): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   let text: string;
   try {
@@ -188,8 +201,15 @@ async function readPasswordFile(path: string): Promise<Map<string, string>> {
   return map;
 }
 
-// Joins arrive one at a time per process; serialise the read-modify-write anyway.
+// Joins and user changes each rewrite the password file: one read-modify-write at a time.
 let chain: Promise<unknown> = Promise.resolve();
+
+/** Runs a change to mosquitto's files after every earlier one in this process. */
+export function serializedMosquittoChange<T>(run: () => Promise<T>): Promise<T> {
+  const result = chain.then(run, run);
+  chain = result.catch(() => undefined);
+  return result;
+}
 
 /**
  * Adds (or refreshes) a node in the password file and makes a running mosquitto reload
@@ -208,9 +228,7 @@ export function addNodeToMosquitto(dataDir: string, node: string, password: stri
     await writePrivate(files.passwd, [...lines.values()].join('\n') + '\n');
     await reloadMosquitto(files.pid);
   };
-  const result = chain.then(run, run);
-  chain = result.catch(() => undefined);
-  return result;
+  return serializedMosquittoChange(run);
 }
 
 /** SIGHUP to the pid in the pid file; mosquitto re-reads its password and ACL files. */

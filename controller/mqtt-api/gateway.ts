@@ -57,9 +57,17 @@ export class MqttApiGateway {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.opts.link.subscribe(this.opts.topics.allApiRequests(), (topic, buf) => {
+    this.unsubscribe = await this.opts.link.subscribe(this.opts.topics.allApiRequests(), (topic, buf, info) => {
       const parsed = this.opts.topics.parse(topic);
       if (parsed?.kind !== 'api-request') return;
+      // A stored request is replayed on every (re)subscription, and who stored it is not
+      // known then (perhaps before the user existed): never carried out, and cleared.
+      if (info?.retain) {
+        if (buf.length === 0) return;
+        this.opts.log.warn({ user: parsed.user }, 'dropped a retained MQTT API request (requests must not be retained)');
+        void this.opts.link.publish(topic, '', { retain: true, qos: 1 }).catch(() => false);
+        return;
+      }
       void this.handle(parsed.user, buf).catch((err) => this.opts.log.warn({ user: parsed.user, err: String(err) }, 'MQTT API request failed'));
     });
   }
@@ -69,6 +77,21 @@ export class MqttApiGateway {
     this.watches.clear();
     await this.unsubscribe?.().catch(() => undefined);
     this.agent.destroy();
+  }
+
+  /** Users with open watches. */
+  usersWithWatches(): string[] {
+    return [...this.watches.keys()];
+  }
+
+  /** Ends every open watch of a user (revoked or expired); returns how many. */
+  cancelWatches(user: string): number {
+    const open = this.watches.get(user);
+    if (!open) return 0;
+    const cancels = [...open.values()];
+    for (const cancel of cancels) cancel();
+    this.watches.delete(user);
+    return cancels.length;
   }
 
   private answer(user: string, answer: ApiResponse): Promise<boolean> {

@@ -53,7 +53,8 @@ export interface PublishOptions {
   ifConnected?: boolean;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/** `retain` is set when the broker delivers a stored (retained) message, not a live one. */
+export type MessageHandler = (topic: string, payload: Buffer, info: { retain: boolean }) => void;
 
 /** The broker refused the connection (bad credentials, not authorised, ...). */
 export class MqttRefusedError extends Error {
@@ -144,7 +145,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     client.on('reconnect', () => this.emit('reconnect'));
     client.on('offline', () => this.emit('offline'));
     client.on('close', () => this.emit('close'));
-    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet.retain === true));
     client.on('error', (err) => {
       const code = (err as { code?: unknown }).code;
       if (/^Connection refused/.test(err.message) && typeof code === 'number') {
@@ -216,14 +217,14 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   // MQTT 3.1.1 brokers may deliver a message once per matching subscription, and each
   // delivery goes to every matching handler: keep one link's filters from overlapping.
-  private dispatch(topic: string, payload: Buffer): void {
+  private dispatch(topic: string, payload: Buffer, retain = false): void {
     this.counters.messagesReceived++;
     this.counters.bytesReceived += payload.length;
     for (const [filter, entry] of this.handlers) {
       if (!topicMatches(filter, topic)) continue;
       for (const handler of entry.handlers) {
         try {
-          handler(topic, payload);
+          handler(topic, payload, { retain });
         } catch (err) {
           // A broken handler must not take the link (or the other handlers) down.
           this.report(err as Error);

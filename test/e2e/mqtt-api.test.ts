@@ -97,3 +97,29 @@ test.serial('a watch over MQTT streams the changes until cancelled', async (t) =
   const [cancelled] = await ask('auto', { id: 'w1', verb: 'cancel' });
   t.like(cancelled, { code: 200, done: true });
 });
+
+test.serial('a revoked user is cut off at once: its live connection is dropped and its watches end', async (t) => {
+  await addUser('leaver');
+  await k(['create', 'rolebinding', 'leaver-view', '--clusterrole=view', '--user=leaver', '-n', 'default']);
+  // A dashboard's open watch, on a connection that stays up.
+  const sub = execa('mosquitto_sub', [...auth('leaver'), '-i', 'leaver-dashboard', '-t', 'pikube/v1/api/response/leaver/#', '-q', '1', '-W', '60'], { reject: false });
+  await new Promise((r) => setTimeout(r, 700));
+  let seen = '';
+  sub.stdout!.on('data', (d) => { seen += d; });
+  await k(['create', 'configmap', 'present', '--from-literal=a=1']);
+  await execa('mosquitto_pub', [...auth('leaver'), '-t', 'pikube/v1/api/request/leaver', '-q', '1', '-m', JSON.stringify({ id: 'lw', verb: 'watch', version: 'v1', resource: 'configmaps', namespace: 'default' })]);
+  await waitFor('the watch streams', () => seen.includes('"present"'), 10_000);
+
+  const revokedAt = Date.now();
+  await execa(process.execPath, [CLI, 'user', 'revoke', 'leaver', '--data-dir', ctrl.dir]);
+  const ended = await sub;
+  const after = Date.now() - revokedAt;
+  t.true(after < 5_000, `the connection was dropped ${after} ms after the revocation`);
+  t.not(ended.exitCode, 0, 'mosquitto_sub lost its connection before its -W time-out');
+  await waitFor('watch ended', () => /"user":"leaver","watches":1,"msg":"watches of a revoked MQTT user ended"/.test(ctrl.log()), 5_000);
+  t.regex(ctrl.log(), /MQTT connections of revoked users dropped/);
+  // and it cannot come back
+  const again = await execa('mosquitto_pub', [...auth('leaver'), '-t', 'home/x', '-m', '1'], { reject: false });
+  t.not(again.exitCode, 0);
+  t.regex(String(again.stderr), /not authori[sz]ed|refused/i);
+});
