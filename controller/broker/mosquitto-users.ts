@@ -76,10 +76,14 @@ export function renderApiUserAcl(topics: Topics, users: readonly string[]): stri
   return lines.join('\n') + '\n';
 }
 
-/** The users the last sync wrote (empty before the first). */
+/**
+ * The users the last sync wrote (empty before the first), less any that has since joined
+ * as a node: that line is the node's now.
+ */
 export async function previousApiUsers(dataDir: string): Promise<string[]> {
   try {
-    return (await readFile(join(resolve(dataDir), MOSQUITTO_DIR, API_USERS_FILE), 'utf8')).split('\n').filter(Boolean);
+    const joined = new NodePasswords(dataDir);
+    return (await readFile(join(resolve(dataDir), MOSQUITTO_DIR, API_USERS_FILE), 'utf8')).split('\n').filter((n) => n && !joined.has(n));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

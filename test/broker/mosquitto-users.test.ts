@@ -9,7 +9,7 @@ import { Topics } from '../../protocol/mqtt/topics.js';
 import { issueMqttPassword } from '../../controller/auth/mqtt-users.js';
 import { revokeUser, updateUsers } from '../../controller/auth/user-certificates.js';
 import { loadControllerPassword } from '../../controller/broker/credentials.js';
-import { verifyMosquittoPassword, writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
+import { addNodeToMosquitto, verifyMosquittoPassword, writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
 import { CLUSTER_LEVELS, renderApiUserAcl, syncMosquittoApiUsers } from '../../controller/broker/mosquitto-users.js';
 import { NodePasswords } from '../../controller/broker/node-passwords.js';
 import { stateTopic } from '../../controller/homeassistant/topics.js';
@@ -59,6 +59,15 @@ test('sync writes unexpired MQTT users with a $7$ hash, takes revoked ones out, 
   t.true(left.includes(controllerLine));
   t.true(left.some((l) => l.startsWith('node-a:')));
   t.notRegex(await readFile(join(dir, 'mosquitto', 'acl'), 'utf8'), /^user alice$/m);
+
+  // A user whose name a node then joins under: the node's line stays, the user's goes.
+  addRecord(dir, 'pi-05');
+  issueMqttPassword(dir, 'pi-05');
+  t.like(await syncMosquittoApiUsers(dir, topics), { users: ['pi-05'] });
+  const nodePassword = new NodePasswords(dir).issue('pi-05')!;
+  await addNodeToMosquitto(dir, 'pi-05', nodePassword).catch(() => undefined); // no mosquitto to reload here
+  t.like(await syncMosquittoApiUsers(dir, topics), { users: [] });
+  t.true(verifyMosquittoPassword((await readFile(passwdPath, 'utf8')).split('\n').find((l) => l.startsWith('pi-05:'))!, nodePassword));
 });
 
 test('a user block denies every level of the base the cluster uses, and the other users\' topics', (t) => {
