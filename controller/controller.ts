@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import { hpaV1Route } from './apiserver/hpa-v1.js';
 import type { ClusterAuth } from './auth/index.js';
 import { snapshotRoute } from './apiserver/http/store-snapshot-route.js';
+import { etcdSnapshotRoute } from './apiserver/http/etcd-snapshot-route.js';
 import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';
@@ -216,6 +217,7 @@ export class Controller {
     const extraRoutes: ExtraRoute[] = [
       metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }),
       ...(this.store instanceof LocalStore ? [snapshotRoute(this.store)] : []),
+      ...(this.store instanceof EtcdStore ? [etcdSnapshotRoute(this.store.client)] : []),
       hpaV1Route(this.core), ...auth.routes,
     ];
     // Logs, exec and the status page need the bridge and informers, which run on the leader.
