@@ -22,7 +22,7 @@ import { benchMqttApi } from './mqtt-api.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
-import { benchEtcdApi, benchEtcdFailover } from './ha-etcd.js';
+import { benchEtcdApi, benchEtcdFailover, benchEtcdStoreCreates } from './ha-etcd.js';
 
 export type { Metric } from './metric.js';
 
@@ -54,6 +54,7 @@ export const BENCHMARKS: Benchmark[] = [
   // Three controllers can share one etcd cluster (compare with api-creates and watch-latency).
   { name: 'etcd-api', run: () => benchEtcdApi({ total: 6000, concurrency: 50, watchWrites: 500 }) },
   { name: 'etcd-failover', run: () => benchEtcdFailover() },
+  { name: 'etcd-store', run: () => benchEtcdStoreCreates({ total: 6000, concurrency: 50 }) },
 ];
 
 function fmt(v: number): string {

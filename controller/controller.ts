@@ -10,6 +10,7 @@ import { EtcdStore } from './store/etcd/etcd-store.js';
 import { EtcdCompactor } from './store/etcd/compactor.js';
 import { openDatastore, type DatastoreOptions } from './cluster/datastore.js';
 import { LeaderElector } from './cluster/leader-election.js';
+import { SharedNodePasswords } from './cluster/shared-node-passwords.js';
 import { TokenSigner, serviceAccountLookup } from './controllers/index.js';
 import { serviceAccountAuthenticator, serviceAccountTokenIssuer } from './service-account-api.js';
 import { ApiError } from './apiserver/errors.js';
@@ -19,6 +20,7 @@ import { hostname } from 'node:os';
 import { hpaV1Route } from './apiserver/hpa-v1.js';
 import type { ClusterAuth } from './auth/index.js';
 import { snapshotRoute } from './apiserver/http/store-snapshot-route.js';
+import { etcdSnapshotRoute } from './apiserver/http/etcd-snapshot-route.js';
 import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';
@@ -193,7 +195,11 @@ export class Controller {
     this.link.on('error', (err) => log.warn({ err: err.message }, 'mqtt link error'));
     await this.link.start({ timeoutMs: 15_000 });
     const podCidrs = new PodCidrAllocator(this.client, opts.clusterCIDR, opts.nodeCIDRMaskSize);
+    // Several controllers: every broker must know the nodes that joined through another.
+    const sharedPasswords = opts.datastore ? new SharedNodePasswords(this.client, opts.dataDir, log.child({ component: 'join' })) : undefined;
+    if (sharedPasswords) { await sharedPasswords.start(); this.loops.push(sharedPasswords); }
     this.join = new JoinService({
+      ...(sharedPasswords ? { share: (node: string) => sharedPasswords.publish(node) } : {}),
       link: this.link, dataDir: opts.dataDir, baseTopic: opts.baseTopic,
       ...(opts.mqttUrl && existsSync(join(opts.dataDir, 'mosquitto')) ? { externalBroker: 'mosquitto' as const } : {}),
       logger: log.child({ component: 'join' }),
@@ -213,6 +219,7 @@ export class Controller {
     const extraRoutes: ExtraRoute[] = [
       metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }),
       ...(this.store instanceof LocalStore ? [snapshotRoute(this.store)] : []),
+      ...(this.store instanceof EtcdStore ? [etcdSnapshotRoute(this.store.client)] : []),
       hpaV1Route(this.core), ...auth.routes,
     ];
     // Logs, exec and the status page need the bridge and informers, which run on the leader.

@@ -19,6 +19,11 @@ export interface JoinServiceOptions {
   /** 'mosquitto' when the controller runs against an external mosquitto set up by mosquitto-config. */
   externalBroker?: 'mosquitto';
   logger?: BrokerLogger;
+  /**
+   * Called with a new password's node before the answer goes out (several controllers
+   * share the hash through the datastore); when it throws, the join is refused.
+   */
+  share?: (node: string) => Promise<void>;
   /** Called after a node got its credentials. */
   onJoined?: (node: string) => void;
 }
@@ -88,6 +93,16 @@ export class JoinService {
       this.log.warn({ node }, 'join refused: a node of this name already joined');
       await reply({ ok: false, error: `node name ${JSON.stringify(node)} is already joined; delete it first (kubectl delete node ${node}, or pikube node reset ${node})` });
       return;
+    }
+    if (this.opts.share) {
+      try {
+        await this.opts.share(node);
+      } catch (err) {
+        this.passwords.remove(node);
+        this.log.warn({ node, err: (err as Error).message }, 'join refused: the password could not be shared with the other controllers');
+        await reply({ ok: false, error: `node ${node} cannot join now: ${(err as Error).message}` });
+        return;
+      }
     }
     if (this.opts.externalBroker === 'mosquitto') await addNodeToMosquitto(this.opts.dataDir, node, password);
     await reply({ ok: true, username: node, password });

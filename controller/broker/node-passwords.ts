@@ -10,7 +10,8 @@ import { safeEqual } from './credentials.js';
 
 export const NODE_PASSWORDS_FILE = 'node-passwords.json';
 
-interface Entry { hash: string; joined: string }
+export interface NodePasswordEntry { hash: string; joined: string }
+type Entry = NodePasswordEntry;
 
 export function hashPassword(password: string, salt: string): string {
   return `${salt}:${createHash('sha256').update(salt).update(password).digest('hex')}`;
@@ -69,6 +70,28 @@ export class NodePasswords {
     if (node in this.entries) return;
     this.entries[node] = { hash: hashPassword(password, randomBytes(16).toString('hex')), joined: new Date().toISOString() };
     this.save();
+  }
+
+  /** The stored hash of one node, to share it with the other controllers of a cluster. */
+  entry(node: string): NodePasswordEntry | undefined {
+    this.load();
+    const e = this.entries[node];
+    return e ? { ...e } : undefined;
+  }
+
+  /** Every node that holds a password. */
+  names(): string[] {
+    this.load();
+    return Object.keys(this.entries);
+  }
+
+  /** Takes a hash another controller of the cluster issued; false when it was already this one. */
+  put(node: string, entry: NodePasswordEntry): boolean {
+    this.load();
+    if (this.entries[node]?.hash === entry.hash) return false;
+    this.entries[node] = { hash: entry.hash, joined: entry.joined };
+    this.save();
+    return true;
   }
 
   /** Forgets a node's password (its node object was deleted); true when there was one. */

@@ -9,6 +9,8 @@ import { decodeSnapshot } from '../../../controller/store/snapshot.js';
 import { writeFileDurably } from '../../../controller/store/durable-file.js';
 import { SNAPSHOT_PATH } from '../../../controller/apiserver/http/store-snapshot-route.js';
 import { defaultDataDir, UsageError } from '../../args.js';
+import { SNAPSHOT_FORMAT_HEADER } from '../../../controller/apiserver/http/etcd-snapshot-route.js';
+import { verifyEtcdSnapshot } from '../../../controller/store/etcd/snapshot-save.js';
 
 interface Access { server: string; ca?: string; token?: string }
 
@@ -25,7 +27,7 @@ function readKubeconfig(path: string): Access {
   return { server: cluster.server, ...(caData ? { ca: Buffer.from(caData, 'base64').toString() } : {}), ...(doc.users?.[0]?.user.token ? { token: doc.users[0].user.token } : {}) };
 }
 
-function download(a: Access): Promise<Buffer> {
+function download(a: Access): Promise<{ body: Buffer; format: string }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(SNAPSHOT_PATH, a.server), {
       method: 'GET', ...(a.ca ? { ca: a.ca } : {}), headers: a.token ? { Authorization: `Bearer ${a.token}` } : {}, timeout: 120_000,
@@ -34,7 +36,7 @@ function download(a: Access): Promise<Buffer> {
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const body = Buffer.concat(chunks);
-        if (res.statusCode === 200) return resolve(body);
+        if (res.statusCode === 200) return resolve({ body, format: String(res.headers[SNAPSHOT_FORMAT_HEADER.toLowerCase()] ?? 'pikube') });
         let msg = body.toString('utf8').slice(0, 300);
         try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* plain text */ }
         reject(new Error(`the controller answered ${res.statusCode}: ${msg}`));
@@ -52,11 +54,18 @@ export async function run(argv: string[]): Promise<number> {
     args: argv, allowPositionals: true, strict: true,
     options: { 'data-dir': { type: 'string' }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) { process.stdout.write('Usage: pikube store snapshot save FILE [--data-dir DIR | --kubeconfig FILE]\n\nA consistent copy of the running controller\'s store, taken through its API with the\nadmin kubeconfig (from the data directory unless --kubeconfig is given).\n'); return 0; }
+  if (values.help) { process.stdout.write('Usage: pikube store snapshot save FILE [--data-dir DIR | --kubeconfig FILE]\n\nA consistent copy of the running controller\'s store, taken through its API with the\nadmin kubeconfig (from the data directory unless --kubeconfig is given). On an\netcd-backed cluster it is etcd\'s own snapshot of the member the controller uses.\n'); return 0; }
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new UsageError('give exactly one FILE to save to');
   const kubeconfig = values.kubeconfig ?? join(values['data-dir'] ?? defaultDataDir('controller'), 'kubeconfig');
-  const bytes = await download(readKubeconfig(kubeconfig));
+  const { body: bytes, format } = await download(readKubeconfig(kubeconfig));
+  if (format === 'etcd') {
+    // etcd's own snapshot: its checksum is checked here and again by the restore.
+    if (!verifyEtcdSnapshot(bytes)) throw new Error('the downloaded etcd snapshot is damaged (checksum mismatch)');
+    await writeFileDurably(file, bytes);
+    process.stdout.write(`saved etcd snapshot (${bytes.length} bytes) to ${file}; restore with: pikube store snapshot restore ${file} --data-dir DIR\n`);
+    return 0;
+  }
   const data = decodeSnapshot(bytes, 'the downloaded snapshot');
   await writeFileDurably(file, bytes);
   const objects = Object.values(data.objects).reduce((n, m) => n + Object.keys(m).length, 0);

@@ -48,7 +48,11 @@ export function etcdClient(opts: EtcdEndpointOptions): Etcd3 {
     // Unary calls give up after a while so a dead member cannot hang a write forever;
     // watch streams stay open.
     defaultCallOptions: (ctx) => ctx.isStream ? {} : { deadline: Date.now() + 10_000 },
-    grpcOptions: { 'grpc.keepalive_time_ms': 5000, 'grpc.keepalive_timeout_ms': 3000, 'grpc.keepalive_permit_without_calls': 1 },
+    // Pings that etcd accepts: its server refuses pings more often than every 5 s
+    // (--grpc-keepalive-min-time) or on a connection without streams, answering with
+    // GOAWAY "too_many_pings", which drops every call on that connection. A dead member
+    // is still noticed within 15 s, and unary calls have their own deadline.
+    grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5000, 'grpc.keepalive_permit_without_calls': 0 },
   };
   if (tls) {
     if (!ca) throw new Error('https:// etcd endpoints need the CA certificate (--datastore-cafile)');
