@@ -110,6 +110,7 @@ export class PodManager {
   private lastFullRelistAt = 0;
   /** Pods whose status went out at least once: later updates are batched. */
   private readonly reported = new Set<string>();
+  /** Phase and readiness last sent at once, per pod. */
   private readonly lastPhase = new Map<string, string>();
 
   constructor(private readonly opts: PodManagerOptions) {
@@ -308,10 +309,13 @@ export class PodManager {
 
   private queueStatus(u: PodStatusUpdate): void {
     this.pendingStatus.set(u.uid, u);
-    // A pod's first status (Pending, then Running) is what a user waits for: no batching delay.
-    if (!this.reported.has(u.uid) || u.status?.phase !== this.lastPhase.get(u.uid)) {
+    // A pod's first status, a new phase and a readiness change are what users and controllers
+    // wait for (rollouts, endpoints, ordered StatefulSets): no batching delay, as upstream's
+    // status manager sends them at once.
+    const phase = `${u.status?.phase ?? ''}/${readyOf(u)}`;
+    if (!this.reported.has(u.uid) || phase !== this.lastPhase.get(u.uid)) {
       this.reported.add(u.uid);
-      if (u.status?.phase) this.lastPhase.set(u.uid, u.status.phase);
+      this.lastPhase.set(u.uid, phase);
       clearTimeout(this.statusTimer);
       this.statusTimer = undefined;
       this.flushStatus();
@@ -476,4 +480,8 @@ export class PodManager {
 
 function fingerprint(list: RuntimeContainer[]): string {
   return list.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
+}
+
+function readyOf(u: PodStatusUpdate): string {
+  return u.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
 }

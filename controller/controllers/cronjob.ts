@@ -27,6 +27,9 @@ export interface CronJobControllerDeps extends ControllerDeps {
   now?: () => number;
 }
 
+/** Upstream's --concurrent-cron-job-syncs default: CronJobs due in the same minute are started together. */
+const SYNC_WORKERS = 5;
+
 /** Upstream names a scheduled Job after its scheduled time in minutes since the epoch. */
 export function scheduledJobName(cronJobName: string, time: Date): string {
   return `${cronJobName}-${Math.floor(time.getTime() / 60_000)}`;
@@ -40,7 +43,7 @@ export class CronJobController extends QueueController {
   private readonly sawFinished = new Set<string>();
 
   constructor(deps: CronJobControllerDeps) {
-    super(deps, 'cronjob-controller');
+    super({ ...deps, concurrency: deps.concurrency ?? SYNC_WORKERS }, 'cronjob-controller');
     this.now = deps.now ?? Date.now;
   }
 
@@ -63,19 +66,23 @@ export class CronJobController extends QueueController {
 
   /** Runs one pass over every CronJob now (what a periodic resync does). */
   async syncAll(): Promise<void> {
-    for (const cj of this.cronJobs.list()) {
-      const key = objectKey(cj);
-      // A queued pass on the same CronJob may have written first: read again and redo.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.reconcile(key);
-          break;
-        } catch (err) {
-          if (!isConflict(err) || attempt >= 5) throw err;
-          await new Promise((r) => setTimeout(r, 20));
+    const keys = this.cronJobs.list().map(objectKey);
+    // As many at once as the queue's workers: their writes share the store's fsyncs.
+    const worker = async () => {
+      for (let key = keys.shift(); key !== undefined; key = keys.shift()) {
+        // A queued pass on the same CronJob may have written first: read again and redo.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.reconcile(key);
+            break;
+          } catch (err) {
+            if (!isConflict(err) || attempt >= 5) throw err;
+            await new Promise((r) => setTimeout(r, 20));
+          }
         }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: SYNC_WORKERS }, worker));
   }
 
   private scheduleOf(key: string, cj: CronJob): Schedule {

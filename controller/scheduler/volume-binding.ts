@@ -36,11 +36,15 @@ export class VolumeBinding {
     this.classes = informers.get<StorageClass>(R.storageclasses);
   }
 
+  /** Binds waiting for their claims: woken by every claim event instead of polling. */
+  private readonly claimWaiters = new Set<() => void>();
+
   start(onChange: () => void): void {
     for (const i of [this.claims, this.volumes, this.classes] as Informer[]) {
       i.on((type) => { if (type !== 'DELETED') onChange(); });
       i.start();
     }
+    this.claims.on(() => { for (const wake of [...this.claimWaiters]) wake(); });
   }
 
   /** undefined when the pod mounts no claim. */
@@ -104,13 +108,25 @@ export class VolumeBinding {
         await this.client.patch(R.persistentvolumeclaims, namespace, current.metadata.name!, { metadata: { annotations: { [ANN_SELECTED_NODE]: node.name } } });
       }
     }
-    const deadline = Date.now() + this.bindTimeoutMs;
-    for (;;) {
-      const pending = v.delayed.filter((c) => this.claims.get(namespace, c.metadata.name!)?.status?.phase !== 'Bound');
-      if (pending.length === 0) return;
-      if (pending.some((c) => !this.claims.get(namespace, c.metadata.name!))) throw new Error('binding volumes: a claim was deleted');
-      if (Date.now() > deadline) throw new Error('binding volumes: context deadline exceeded');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await this.claimsBound(v.delayed, namespace);
+  }
+
+  /** Resolves once every claim is Bound (checked on each claim event); rejects on a deleted claim or the timeout. */
+  private claimsBound(claims: PersistentVolumeClaim[], namespace: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.claimWaiters.delete(check);
+        clearTimeout(timer);
+        if (err) reject(err); else resolve();
+      };
+      const check = () => {
+        const current = claims.map((c) => this.claims.get(namespace, c.metadata.name!));
+        if (current.some((c) => !c)) done(new Error('binding volumes: a claim was deleted'));
+        else if (current.every((c) => c!.status?.phase === 'Bound')) done();
+      };
+      const timer = setTimeout(() => done(new Error('binding volumes: context deadline exceeded')), this.bindTimeoutMs);
+      this.claimWaiters.add(check);
+      check();
+    });
   }
 }
