@@ -1,6 +1,7 @@
 // Every resource the API server serves, with what discovery, storage and kubectl need.
 import type { ResourceRef } from './client.js';
 import type { CustomResourceBehaviour } from './crd/behaviour.js';
+import { kindNamed, type KindDefinition } from './kinds/index.js';
 
 export interface ResourceInfo {
   group: string;
@@ -36,6 +37,25 @@ function info(group: string, version: string, resource: string, kind: string, na
   };
 }
 
+/** What routing, storage and discovery need of a kind declared in kinds/. */
+export function resourceInfoOf(k: KindDefinition): ResourceInfo {
+  return info(k.group, k.version, k.resource, k.kind, k.scope === 'Namespaced', {
+    ...(k.singular ? { singular: k.singular } : {}),
+    ...(k.listKind ? { listKind: k.listKind } : {}),
+    shortNames: [...(k.shortNames ?? [])],
+    categories: [...(k.categories ?? [])],
+    subresources: [...(k.subresources ?? [])],
+    statusSubresource: k.strategy.statusSubresource,
+    hasGeneration: k.strategy.generation,
+  });
+}
+
+function declared(group: string, kind: string): ResourceInfo {
+  const k = kindNamed(group, kind);
+  if (!k) throw new Error(`kind ${group}/${kind} is not declared in kinds/`);
+  return resourceInfoOf(k);
+}
+
 export const RESOURCES: ResourceInfo[] = [
   info('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], statusSubresource: true }),
   info('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'exec', 'eviction'], statusSubresource: true, hasGeneration: true }),
@@ -56,10 +76,10 @@ export const RESOURCES: ResourceInfo[] = [
   info('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, { shortNames: ['sc'] }),
   info('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   info('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
-  info('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
+  declared('batch', 'Job'),
+  declared('batch', 'CronJob'),
+  declared('policy', 'PodDisruptionBudget'),
+  declared('autoscaling', 'HorizontalPodAutoscaler'),
   info('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
   info('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   info('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),

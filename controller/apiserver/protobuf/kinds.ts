@@ -1,4 +1,7 @@
-// Which top-level kinds a protobuf body may carry, and the message each one is.
+// Which top-level kinds a protobuf body may carry, and the message each one is: a
+// served kind's message is declared in its module under kinds/; the table below holds
+// the kinds no resource is stored as (subresource bodies, reviews, older versions).
+import { kindOfApiVersion } from '../kinds/index.js';
 
 const KINDS: Record<string, string> = {
   'v1/Namespace': 'core/v1.Namespace',
@@ -20,9 +23,6 @@ const KINDS: Record<string, string> = {
   'policy/v1/Eviction': 'policy/v1.Eviction',
   'coordination.k8s.io/v1/Lease': 'coordination/v1.Lease',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery/v1.EndpointSlice',
-  'batch/v1/Job': 'batch/v1.Job',
-  'batch/v1/CronJob': 'batch/v1.CronJob',
-  'policy/v1/PodDisruptionBudget': 'policy/v1.PodDisruptionBudget',
   'autoscaling/v1/HorizontalPodAutoscaler': 'autoscaling/v1.HorizontalPodAutoscaler',
   'rbac.authorization.k8s.io/v1/Role': 'rbac/v1.Role',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'rbac/v1.RoleBinding',
@@ -41,5 +41,5 @@ const KINDS: Record<string, string> = {
 export function messageForKind(apiVersion: string, kind: string): string | undefined {
   // Option kinds are registered in every group version, so any apiVersion names them.
   if (kind === 'DeleteOptions') return 'meta/v1.DeleteOptions';
-  return KINDS[`${apiVersion}/${kind}`];
+  return kindOfApiVersion(apiVersion, kind)?.protobuf?.message ?? KINDS[`${apiVersion}/${kind}`];
 }

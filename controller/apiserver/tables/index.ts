@@ -4,7 +4,6 @@
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { TablePrinter } from './columns.js';
 import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './apps.js';
-import { cronJobPrinter, horizontalPodAutoscalerPrinter, jobPrinter, podDisruptionBudgetPrinter } from './batch.js';
 import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { defaultPrinter } from './default.js';
 import { eventPrinter } from './events.js';
@@ -13,6 +12,7 @@ import { nodePrinter } from './nodes.js';
 import { ingressClassPrinter, ingressPrinter } from './ingress.js';
 import { podPrinter } from './pods.js';
 import { findResource } from '../resources.js';
+import { kindOfResource } from '../kinds/index.js';
 import { roleBindingPrinter } from './rbac.js';
 import { persistentVolumeClaimPrinter, persistentVolumePrinter, statefulSetPrinter, storageClassPrinter } from './storage.js';
 
@@ -43,10 +43,6 @@ const PRINTERS: Record<string, TablePrinter> = {
   'apps/controllerrevisions': controllerRevisionPrinter,
   'coordination.k8s.io/leases': leasePrinter,
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
-  'batch/jobs': jobPrinter,
-  'batch/cronjobs': cronJobPrinter,
-  'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
-  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
   'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
   'rbac.authorization.k8s.io/clusterrolebindings': roleBindingPrinter,
   'networking.k8s.io/ingresses': ingressPrinter,
@@ -60,6 +56,8 @@ const PRINTERS: Record<string, TablePrinter> = {
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */
 export function printerFor(group: string, resource: string): TablePrinter {
   const g = group === 'core' ? '' : group;
+  const declared = kindOfResource(g, resource);
+  if (declared) return declared.printer ?? defaultPrinter;
   return PRINTERS[`${g}/${resource}`] ?? findResource(g, resource)?.custom?.printer ?? defaultPrinter;
 }
 

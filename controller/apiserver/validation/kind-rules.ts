@@ -1,28 +1,17 @@
-/** Which rules apply to which kind, beyond the schema. */
-import { FieldPath, type FieldCause } from './field-cause.js';
+/** Which rules apply to which kind, beyond the schema: declared in the kind's module under kinds/ (or, for kinds not yet declared there, in the table below). */
 import { dns1123Label, dns1123Subdomain } from './names.js';
 import { validateDataKeys } from './data-keys.js';
 import { validateCrd, validateCrdUpdate } from '../crd/definition-rules.js';
-import type { NameRule } from './object-meta.js';
+import { kindNamed } from '../kinds/index.js';
+import { spec, specUpdate, type KindRules } from './spec-rules.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
 import { validateIngressClass, validateIngressSpec } from './ingress.js';
-import { asObj, type Obj } from './shape.js';
-import { validateCronJobSpec, validateHpaSpec, validateJobSpec, validateJobSpecUpdate, validatePdbSpec } from './batch.js';
 import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
 import { validateClaimSpec, validateClaimSpecUpdate, validateStatefulSetSpec, validateStatefulSetSpecUpdate, validateVolumeSpec } from './storage.js';
 import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
 
-export interface KindRules {
-  /** Syntax of metadata.name. */
-  name: NameRule;
-  create?: (obj: Obj) => FieldCause[];
-  update?: (obj: Obj, old: Obj) => FieldCause[];
-}
-
-const SPEC = new FieldPath('spec');
-const spec = (validate: (spec: unknown, path: FieldPath) => FieldCause[]) => (obj: Obj) => validate(obj.spec, SPEC);
-const specUpdate = (validate: (spec: unknown, old: unknown, path: FieldPath) => FieldCause[]) => (obj: Obj, old: Obj) => validate(obj.spec, asObj(old)?.spec, SPEC);
+export type { KindRules } from './spec-rules.js';
 
 const RULES: Record<string, KindRules> = {
   '/Pod': { name: dns1123Subdomain, create: spec(validatePodSpec), update: specUpdate(validatePodSpecUpdate) },
@@ -34,10 +23,6 @@ const RULES: Record<string, KindRules> = {
   'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
-  'batch/Job': { name: dns1123Subdomain, create: spec(validateJobSpec), update: specUpdate(validateJobSpecUpdate) },
-  'batch/CronJob': { name: dns1123Subdomain, create: spec(validateCronJobSpec), update: spec(validateCronJobSpec) },
-  'policy/PodDisruptionBudget': { name: dns1123Subdomain, create: spec(validatePdbSpec), update: spec(validatePdbSpec) },
-  'autoscaling/HorizontalPodAutoscaler': { name: dns1123Subdomain, create: spec(validateHpaSpec), update: spec(validateHpaSpec) },
   'apiextensions.k8s.io/CustomResourceDefinition': { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
   'rbac.authorization.k8s.io/Role': { name: pathSegmentName, create: validateRules, update: validateRules },
   'rbac.authorization.k8s.io/ClusterRole': { name: pathSegmentName, create: validateRules, update: validateRules },
@@ -53,5 +38,7 @@ const RULES: Record<string, KindRules> = {
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };
 
 export function rulesFor(group: string, kind: string): KindRules {
+  const declared = kindNamed(group, kind);
+  if (declared) return declared.validation ?? DEFAULT_RULES;
   return RULES[`${group}/${kind}`] ?? DEFAULT_RULES;
 }

@@ -1,5 +1,7 @@
-// Every message table the decoder knows, by qualified name ('core/v1.Pod').
+// Every message table the decoder knows, by qualified name ('core/v1.Pod'): the shared
+// ones in this folder and those a kind's module brings.
 import type { MessageTable } from '../message-table.js';
+import { kindMessages } from '../../kinds/index.js';
 import { appsV1Messages } from './apps-v1.js';
 import { batchV1Messages } from './batch-v1.js';
 import { authenticationV1Messages } from './authentication-v1.js';
@@ -18,4 +20,5 @@ export const MESSAGES: Readonly<Record<string, MessageTable>> = {
   ...batchV1Messages,
   ...rbacV1Messages, ...authorizationV1Messages,
   ...networkingV1Messages,
+  ...kindMessages(),
 };

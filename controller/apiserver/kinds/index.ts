@@ -1,0 +1,44 @@
+// Every built-in kind the API server serves, one module each, in discovery order. To add
+// a kind: write its module under kinds/<group>/ and list it here.
+import { kindApiVersion, type KindDefinition } from './kind-definition.js';
+import type { MessageTable } from '../protobuf/message-table.js';
+import { horizontalPodAutoscaler } from './autoscaling/horizontal-pod-autoscaler.js';
+import { cronJob } from './batch/cron-job.js';
+import { job } from './batch/job.js';
+import { podDisruptionBudget } from './policy/pod-disruption-budget.js';
+
+export type { KindDefinition, KindStrategy } from './kind-definition.js';
+
+export const KINDS: readonly KindDefinition[] = [
+  job,
+  cronJob,
+  podDisruptionBudget,
+  horizontalPodAutoscaler,
+];
+
+const core = (group: string) => (group === 'core' ? '' : group);
+const byKind = new Map(KINDS.map((k) => [`${k.group}/${k.kind}`, k]));
+const byResource = new Map(KINDS.map((k) => [`${k.group}/${k.resource}`, k]));
+const byApiVersion = new Map(KINDS.map((k) => [`${kindApiVersion(k)}/${k.kind}`, k]));
+
+/** The kind of a group ('' or 'core' for the core group) by its kind name. */
+export function kindNamed(group: string, kind: string): KindDefinition | undefined {
+  return byKind.get(`${core(group)}/${kind}`);
+}
+
+/** The kind served as this resource of a group. */
+export function kindOfResource(group: string, resource: string): KindDefinition | undefined {
+  return byResource.get(`${core(group)}/${resource}`);
+}
+
+/** The kind a body's apiVersion and kind name (`batch/v1`, `Job`). */
+export function kindOfApiVersion(apiVersion: string, kind: string): KindDefinition | undefined {
+  return byApiVersion.get(`${apiVersion}/${kind}`);
+}
+
+/** The protobuf field tables the kinds bring with them. */
+export function kindMessages(): Record<string, MessageTable> {
+  const all: Record<string, MessageTable> = {};
+  for (const k of KINDS) Object.assign(all, k.protobuf?.messages);
+  return all;
+}
