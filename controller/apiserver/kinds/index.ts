@@ -2,6 +2,14 @@
 // a kind: write its module under kinds/<group>/ and list it here.
 import { kindApiVersion, type KindDefinition } from './kind-definition.js';
 import type { MessageTable } from '../protobuf/message-table.js';
+import { controllerRevision } from './apps/controller-revision.js';
+import { daemonSet } from './apps/daemon-set.js';
+import { deployment } from './apps/deployment.js';
+import { replicaSet } from './apps/replica-set.js';
+import { statefulSet } from './apps/stateful-set.js';
+import { lease } from './coordination/lease.js';
+import { endpointSlice } from './discovery/endpoint-slice.js';
+import { storageClass } from './storage/storage-class.js';
 import { horizontalPodAutoscaler } from './autoscaling/horizontal-pod-autoscaler.js';
 import { cronJob } from './batch/cron-job.js';
 import { job } from './batch/job.js';
@@ -10,6 +18,14 @@ import { podDisruptionBudget } from './policy/pod-disruption-budget.js';
 export type { KindDefinition, KindStrategy } from './kind-definition.js';
 
 export const KINDS: readonly KindDefinition[] = [
+  deployment,
+  replicaSet,
+  daemonSet,
+  controllerRevision,
+  statefulSet,
+  storageClass,
+  lease,
+  endpointSlice,
   job,
   cronJob,
   podDisruptionBudget,

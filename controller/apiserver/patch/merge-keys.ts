@@ -2,7 +2,7 @@
 // kinds not yet declared there, in the table below). Kinds with nothing declared have
 // only their object metadata treated specially.
 import { kindNamed } from '../kinds/index.js';
-import { conditionsByType, mergeBy, METADATA_ONLY, nested, objectMeta, podSpec, podTemplateSpec, type StructPatchMeta } from './patch-meta.js';
+import { conditionsByType, mergeBy, METADATA_ONLY, nested, objectMeta, podSpec, type StructPatchMeta } from './patch-meta.js';
 
 export { hasStrategy, type FieldPatchMeta, type StructPatchMeta } from './patch-meta.js';
 
@@ -27,15 +27,6 @@ const KINDS: Readonly<Record<string, StructPatchMeta>> = {
   '/Secret': { metadata: nested(objectMeta) },
   '/Endpoints': { metadata: nested(objectMeta) },
   '/Event': { metadata: nested(objectMeta) },
-  'coordination.k8s.io/Lease': { metadata: nested(objectMeta) },
-  'apps/Deployment': {
-    metadata: nested(objectMeta),
-    spec: nested({ template: nested(podTemplateSpec), strategy: { strategy: 'retainKeys' } }),
-    status: nested(conditionsByType),
-  },
-  'apps/ReplicaSet': { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
-  'apps/DaemonSet': { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
-  'apps/StatefulSet': { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
   '/PersistentVolumeClaim': { metadata: nested(objectMeta), status: nested(conditionsByType) },
 };
 

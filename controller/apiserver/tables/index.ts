@@ -3,18 +3,17 @@
 
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { TablePrinter } from './columns.js';
-import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './apps.js';
-import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
+import { configMapPrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { defaultPrinter } from './default.js';
 import { eventPrinter } from './events.js';
-import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
+import { endpointsPrinter, servicePrinter } from './networking.js';
 import { nodePrinter } from './nodes.js';
 import { ingressClassPrinter, ingressPrinter } from './ingress.js';
 import { podPrinter } from './pods.js';
 import { findResource } from '../resources.js';
 import { kindOfResource } from '../kinds/index.js';
 import { roleBindingPrinter } from './rbac.js';
-import { persistentVolumeClaimPrinter, persistentVolumePrinter, statefulSetPrinter, storageClassPrinter } from './storage.js';
+import { persistentVolumeClaimPrinter, persistentVolumePrinter, } from './storage.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
 export { humanDuration } from './duration.js';
@@ -37,20 +36,12 @@ const PRINTERS: Record<string, TablePrinter> = {
   '/configmaps': configMapPrinter,
   '/secrets': secretPrinter,
   '/serviceaccounts': serviceAccountPrinter,
-  'apps/deployments': deploymentPrinter,
-  'apps/replicasets': replicaSetPrinter,
-  'apps/daemonsets': daemonSetPrinter,
-  'apps/controllerrevisions': controllerRevisionPrinter,
-  'coordination.k8s.io/leases': leasePrinter,
-  'discovery.k8s.io/endpointslices': endpointSlicePrinter,
   'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
   'rbac.authorization.k8s.io/clusterrolebindings': roleBindingPrinter,
   'networking.k8s.io/ingresses': ingressPrinter,
   'networking.k8s.io/ingressclasses': ingressClassPrinter,
   '/persistentvolumes': persistentVolumePrinter,
   '/persistentvolumeclaims': persistentVolumeClaimPrinter,
-  'storage.k8s.io/storageclasses': storageClassPrinter,
-  'apps/statefulsets': statefulSetPrinter,
 };
 
 /** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */

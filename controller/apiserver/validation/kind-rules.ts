@@ -8,8 +8,7 @@ import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
 import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
 import { validateIngressClass, validateIngressSpec } from './ingress.js';
 import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
-import { validateClaimSpec, validateClaimSpecUpdate, validateStatefulSetSpec, validateStatefulSetSpecUpdate, validateVolumeSpec } from './storage.js';
-import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
+import { validateClaimSpec, validateClaimSpecUpdate, validateVolumeSpec } from './storage.js';
 
 export type { KindRules } from './spec-rules.js';
 
@@ -20,9 +19,6 @@ const RULES: Record<string, KindRules> = {
   '/Service': { name: dns1123Label, create: spec(validateServiceSpec), update: specUpdate(validateServiceSpecUpdate) },
   '/ConfigMap': { name: dns1123Subdomain, create: (o) => validateDataKeys(o, ['data', 'binaryData']) },
   '/Secret': { name: dns1123Subdomain, create: (o) => validateDataKeys(o, ['data', 'stringData']) },
-  'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
-  'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
-  'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
   'apiextensions.k8s.io/CustomResourceDefinition': { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
   'rbac.authorization.k8s.io/Role': { name: pathSegmentName, create: validateRules, update: validateRules },
   'rbac.authorization.k8s.io/ClusterRole': { name: pathSegmentName, create: validateRules, update: validateRules },
@@ -30,7 +26,6 @@ const RULES: Record<string, KindRules> = {
   'rbac.authorization.k8s.io/ClusterRoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
   'networking.k8s.io/Ingress': { name: dns1123Subdomain, create: spec(validateIngressSpec) },
   'networking.k8s.io/IngressClass': { name: dns1123Subdomain, create: (o) => validateIngressClass(o), update: (o, old) => validateIngressClass(o, old) },
-  'apps/StatefulSet': { name: dns1123Label, create: spec(validateStatefulSetSpec), update: specUpdate(validateStatefulSetSpecUpdate) },
   '/PersistentVolumeClaim': { name: dns1123Subdomain, create: spec(validateClaimSpec), update: specUpdate(validateClaimSpecUpdate) },
   '/PersistentVolume': { name: dns1123Subdomain, create: spec(validateVolumeSpec), update: spec(validateVolumeSpec) },
 };

@@ -1,0 +1,11 @@
+// apps/v1 ControllerRevision: a stored template revision of a DaemonSet or StatefulSet
+// (pkg/registry/apps/controllerrevision).
+import { type KindDefinition, PLAIN } from '../kind-definition.js';
+import { controllerRevisionPrinter } from '../../tables/apps.js';
+
+export const controllerRevision: KindDefinition = {
+  group: 'apps', version: 'v1', kind: 'ControllerRevision', resource: 'controllerrevisions', scope: 'Namespaced',
+  strategy: PLAIN,
+  printer: controllerRevisionPrinter,
+  protobuf: { message: 'apps/v1.ControllerRevision' },
+};
