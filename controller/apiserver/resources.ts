@@ -1,7 +1,8 @@
-// Every resource the API server serves, with what discovery, storage and kubectl need.
+// Every resource the API server serves, with what discovery, storage and kubectl need:
+// the built-in kinds declared under kinds/ and the custom resources of stored CRDs.
 import type { ResourceRef } from './client.js';
 import type { CustomResourceBehaviour } from './crd/behaviour.js';
-import { kindNamed, type KindDefinition } from './kinds/index.js';
+import { KINDS, type KindDefinition } from './kinds/index.js';
 
 export interface ResourceInfo {
   group: string;
@@ -50,44 +51,8 @@ export function resourceInfoOf(k: KindDefinition): ResourceInfo {
   });
 }
 
-function declared(group: string, kind: string): ResourceInfo {
-  const k = kindNamed(group, kind);
-  if (!k) throw new Error(`kind ${group}/${kind} is not declared in kinds/`);
-  return resourceInfoOf(k);
-}
-
-export const RESOURCES: ResourceInfo[] = [
-  info('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], statusSubresource: true }),
-  info('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'exec', 'eviction'], statusSubresource: true, hasGeneration: true }),
-  info('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'], statusSubresource: true }),
-  info('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
-  info('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'], singular: 'endpoints', listKind: 'EndpointsList' }),
-  info('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
-  info('', 'v1', 'secrets', 'Secret', true),
-  info('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], subresources: ['token'] }),
-  info('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
-  declared('apps', 'Deployment'),
-  declared('apps', 'ReplicaSet'),
-  declared('apps', 'DaemonSet'),
-  declared('apps', 'ControllerRevision'),
-  declared('apps', 'StatefulSet'),
-  info('', 'v1', 'persistentvolumes', 'PersistentVolume', false, { shortNames: ['pv'], subresources: ['status'], statusSubresource: true }),
-  info('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], subresources: ['status'], statusSubresource: true }),
-  declared('storage.k8s.io', 'StorageClass'),
-  declared('coordination.k8s.io', 'Lease'),
-  declared('discovery.k8s.io', 'EndpointSlice'),
-  declared('batch', 'Job'),
-  declared('batch', 'CronJob'),
-  declared('policy', 'PodDisruptionBudget'),
-  declared('autoscaling', 'HorizontalPodAutoscaler'),
-  info('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
-  info('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
-  info('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
-  info('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
-  info('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
-];
+/** The built-in resources, from the kind modules under kinds/. */
+export const RESOURCES: ResourceInfo[] = KINDS.map(resourceInfoOf);
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));
 

@@ -1,39 +1,14 @@
-// The strategic-merge metadata of a kind: declared in its module under kinds/ (or, for
-// kinds not yet declared there, in the table below). Kinds with nothing declared have
-// only their object metadata treated specially.
+// The strategic-merge metadata of a kind, as declared in its module under kinds/. Kinds
+// with nothing declared (and custom resources) have only their object metadata treated
+// specially, as upstream does for CRDs.
 import { kindNamed } from '../kinds/index.js';
-import { conditionsByType, mergeBy, METADATA_ONLY, nested, objectMeta, podSpec, type StructPatchMeta } from './patch-meta.js';
+import { METADATA_ONLY, type StructPatchMeta } from './patch-meta.js';
 
 export { hasStrategy, type FieldPatchMeta, type StructPatchMeta } from './patch-meta.js';
 
-const podStatus: StructPatchMeta = {
-  conditions: mergeBy('type'),
-  hostIPs: mergeBy('ip'),
-  podIPs: mergeBy('ip'),
-  resourceClaimStatuses: { strategy: 'merge,retainKeys', mergeKey: 'name' },
-};
-
-const KINDS: Readonly<Record<string, StructPatchMeta>> = {
-  '/Pod': { metadata: nested(objectMeta), spec: nested(podSpec), status: nested(podStatus) },
-  '/Service': { metadata: nested(objectMeta), spec: nested({ ports: mergeBy('port') }), status: nested(conditionsByType) },
-  '/Node': {
-    metadata: nested(objectMeta),
-    spec: nested({ podCIDRs: { strategy: 'merge' } }),
-    status: nested({ conditions: mergeBy('type'), addresses: mergeBy('type') }),
-  },
-  '/Namespace': { metadata: nested(objectMeta), status: nested(conditionsByType) },
-  '/ServiceAccount': { metadata: nested(objectMeta), secrets: mergeBy('name') },
-  '/ConfigMap': { metadata: nested(objectMeta) },
-  '/Secret': { metadata: nested(objectMeta) },
-  '/Endpoints': { metadata: nested(objectMeta) },
-  '/Event': { metadata: nested(objectMeta) },
-  '/PersistentVolumeClaim': { metadata: nested(objectMeta), status: nested(conditionsByType) },
-};
-
 function declared(group: string, kind: string): StructPatchMeta | undefined {
   const g = group === 'core' ? '' : group;
-  const k = kindNamed(g, kind);
-  return k ? k.patch : KINDS[`${g}/${kind}`];
+  return kindNamed(g, kind)?.patch;
 }
 
 /** The patch metadata of a kind of a group ('' = core). */
