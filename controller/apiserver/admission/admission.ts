@@ -4,6 +4,7 @@
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
+import { kindNamed } from '../kinds/index.js';
 import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
@@ -27,6 +28,7 @@ export class Admission {
 
   /** Fills defaults; `old` is the stored object on update. */
   defaults(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined): void {
+    if (!info.custom) kindNamed(info.group, info.kind)?.defaults?.(obj, old);
     const key = `${info.group}/${info.resource}`;
     switch (key) {
       case '/pods':

@@ -31,6 +31,7 @@ import { clusterRoleBinding } from './rbac/cluster-role-binding.js';
 import { clusterRole } from './rbac/cluster-role.js';
 import { roleBinding } from './rbac/role-binding.js';
 import { role } from './rbac/role.js';
+import { priorityClass } from './scheduling/priority-class.js';
 import { storageClass } from './storage/storage-class.js';
 
 export type { KindDefinition, KindStrategy } from './kind-definition.js';
@@ -47,6 +48,7 @@ export const KINDS: readonly KindDefinition[] = [
   customResourceDefinition,
   role, roleBinding, clusterRole, clusterRoleBinding,
   ingress, ingressClass,
+  priorityClass,
 ];
 
 const core = (group: string) => (group === 'core' ? '' : group);

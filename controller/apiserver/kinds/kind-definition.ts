@@ -3,6 +3,7 @@
 // its protobuf message, its strategic-merge keys and its validation. Modelled on
 // Kubernetes' pkg/registry/<group>/<kind>/ (strategy.go + storage.go) with the printer,
 // the generated protobuf table and the patch metadata gathered beside it.
+import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { MessageTable } from '../protobuf/message-table.js';
 import type { StructPatchMeta } from '../patch/patch-meta.js';
 import type { TablePrinter } from '../tables/columns.js';
@@ -51,6 +52,13 @@ export interface KindDefinition {
   patch?: StructPatchMeta;
   /** Rules beyond the schema; absent: a DNS-1123 subdomain name and nothing else. */
   validation?: KindRules;
+  /**
+   * Fills defaults on create and update (upstream's SetDefaults_<Kind>), before validation;
+   * `old` is the stored object on update. Defaults that need the store stay in admission/.
+   */
+  defaults?: (obj: KubeObject, old: KubeObject | undefined) => void;
+  /** Objects every cluster has, created at start when missing (upstream's post-start hooks). */
+  bootstrap?: () => KubeObject[];
 }
 
 /** No status subresource and no generation (ConfigMap, Secret, Lease...). */
