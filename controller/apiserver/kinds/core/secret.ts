@@ -1,4 +1,5 @@
 // v1 Secret: credentials and keys for pods (pkg/registry/core/secret).
+import { PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
 import { METADATA_ONLY } from '../../patch/patch-meta.js';
 import { secretPrinter } from '../../tables/core.js';
@@ -9,7 +10,19 @@ export const secret: KindDefinition = {
   group: '', version: 'v1', kind: 'Secret', resource: 'secrets', scope: 'Namespaced',
   strategy: PLAIN,
   printer: secretPrinter,
-  protobuf: { message: 'core/v1.Secret' },
+  protobuf: {
+    message: 'core/v1.Secret',
+    // Field numbers from k8s.io/api/core/v1/generated.proto.
+    messages: {
+      'core/v1.Secret': {
+        1: ['metadata', 'meta/v1.ObjectMeta'],
+        2: ['data', 'map:bytes'],
+        3: ['type', 'string'],
+        4: ['stringData', 'map:string'],
+        5: ['immutable', 'bool', PTR],
+      },
+    },
+  },
   patch: METADATA_ONLY,
   validation: { name: dns1123Subdomain, create: (o) => validateDataKeys(o, ['data', 'stringData']) },
 };
