@@ -57,6 +57,11 @@ export interface KindDefinition {
    * `old` is the stored object on update. Defaults that need the store stay in admission/.
    */
   defaults?: (obj: KubeObject, old: KubeObject | undefined) => void;
+  /**
+   * What a create resets or derives (upstream's PrepareForCreate): status belongs to
+   * controllers and agents, so a new object starts with the status set here.
+   */
+  prepareForCreate?: (obj: KubeObject) => void;
   /** Objects every cluster has, created at start when missing (upstream's post-start hooks). */
   bootstrap?: () => KubeObject[];
 }

@@ -1,7 +1,7 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition: kinds defined at run time
 // (apiextensions-apiserver pkg/registry/customresourcedefinition); serving them is crd/.
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
-import { validateCrd, validateCrdUpdate } from '../../crd/definition-rules.js';
+import { defaultCrd, validateCrd, validateCrdUpdate } from '../../crd/definition-rules.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 
 export const customResourceDefinition: KindDefinition = {
@@ -10,5 +10,6 @@ export const customResourceDefinition: KindDefinition = {
   categories: ['api-extensions'],
   subresources: ['status'],
   strategy: WORKLOAD,
+  defaults: defaultCrd,
   validation: { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
 };

@@ -1,5 +1,6 @@
 // apps/v1 DaemonSet: one pod per fitting node (pkg/registry/apps/daemonset).
 import { REP, PTR } from '../../protobuf/message-table.js';
+import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
 import { daemonSetPrinter } from '../../tables/apps.js';
@@ -13,6 +14,16 @@ export const daemonSet: KindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   strategy: WORKLOAD,
+  defaults(obj) {
+    const spec = (obj.spec ??= {});
+    spec.updateStrategy ??= { type: 'RollingUpdate' };
+    if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
+    spec.revisionHistoryLimit ??= 10;
+    defaultPodTemplate(spec.template);
+  },
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: daemonSetPrinter,
   protobuf: {
     message: 'apps/v1.DaemonSet',

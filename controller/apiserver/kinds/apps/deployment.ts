@@ -1,5 +1,6 @@
 // apps/v1 Deployment: rolling updates over ReplicaSets (pkg/registry/apps/deployment).
 import { REP, PTR } from '../../protobuf/message-table.js';
+import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
 import { deploymentPrinter } from '../../tables/apps.js';
@@ -13,6 +14,21 @@ export const deployment: KindDefinition = {
   categories: ['all'],
   subresources: ['status', 'scale'],
   strategy: WORKLOAD,
+  defaults(obj) {
+    const spec = (obj.spec ??= {});
+    spec.replicas ??= 1;
+    spec.strategy ??= { type: 'RollingUpdate' };
+    if ((spec.strategy.type ?? 'RollingUpdate') === 'RollingUpdate') {
+      spec.strategy.type = 'RollingUpdate';
+      spec.strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...(spec.strategy.rollingUpdate ?? {}) };
+    }
+    spec.revisionHistoryLimit ??= 10;
+    spec.progressDeadlineSeconds ??= 600;
+    defaultPodTemplate(spec.template);
+  },
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: deploymentPrinter,
   protobuf: {
     message: 'apps/v1.Deployment',

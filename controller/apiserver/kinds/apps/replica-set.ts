@@ -1,5 +1,6 @@
 // apps/v1 ReplicaSet: a number of identical pods (pkg/registry/apps/replicaset).
 import { REP, PTR } from '../../protobuf/message-table.js';
+import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
 import { replicaSetPrinter } from '../../tables/apps.js';
@@ -13,6 +14,13 @@ export const replicaSet: KindDefinition = {
   categories: ['all'],
   subresources: ['status', 'scale'],
   strategy: WORKLOAD,
+  defaults(obj) {
+    (obj.spec ??= {}).replicas ??= 1;
+    defaultPodTemplate(obj.spec.template);
+  },
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: replicaSetPrinter,
   protobuf: {
     message: 'apps/v1.ReplicaSet',

@@ -1,4 +1,5 @@
 // apps/v1 StatefulSet: ordered pods with stable names and claims (pkg/registry/apps/statefulset).
+import { defaultStatefulSet } from '../../admission/storage-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
 import { statefulSetPrinter } from '../../tables/storage.js';
@@ -12,6 +13,10 @@ export const statefulSet: KindDefinition = {
   categories: ['all'],
   subresources: ['status', 'scale'],
   strategy: WORKLOAD,
+  defaults: defaultStatefulSet,
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: statefulSetPrinter,
   patch: { metadata: nested(objectMeta), spec: nested({ template: nested(podTemplateSpec) }), status: nested(conditionsByType) },
   validation: { name: dns1123Label, create: spec(validateStatefulSetSpec), update: specUpdate(validateStatefulSetSpecUpdate) },

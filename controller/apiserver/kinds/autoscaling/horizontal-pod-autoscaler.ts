@@ -1,6 +1,7 @@
 // autoscaling/v2 HorizontalPodAutoscaler (pkg/registry/autoscaling/horizontalpodautoscaler).
 // Stored and served as v2; the v1 form is converted in hpa-v1.ts, and protobuf bodies
 // of it are known in protobuf/kinds.ts with the other kinds outside this registry.
+import { defaultHpa } from '../../admission/batch-defaults.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { horizontalPodAutoscalerPrinter } from '../../tables/batch.js';
 import { validateHpaSpec } from '../../validation/batch.js';
@@ -13,6 +14,10 @@ export const horizontalPodAutoscaler: KindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   strategy: WITH_STATUS,
+  defaults: defaultHpa,
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: horizontalPodAutoscalerPrinter,
   validation: { name: dns1123Subdomain, create: spec(validateHpaSpec), update: spec(validateHpaSpec) },
 };

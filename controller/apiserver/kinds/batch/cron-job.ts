@@ -1,5 +1,6 @@
 // batch/v1 CronJob: Jobs on a schedule (pkg/registry/batch/cronjob).
 import { REP, PTR } from '../../protobuf/message-table.js';
+import { defaultCronJob } from '../../admission/batch-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { cronJobPrinter } from '../../tables/batch.js';
 import { validateCronJobSpec } from '../../validation/batch.js';
@@ -12,6 +13,10 @@ export const cronJob: KindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   strategy: WORKLOAD,
+  defaults: defaultCronJob,
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: cronJobPrinter,
   protobuf: {
     message: 'batch/v1.CronJob',

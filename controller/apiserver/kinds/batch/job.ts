@@ -1,5 +1,6 @@
 // batch/v1 Job: pods run to completion (pkg/registry/batch/job).
 import { REP, PTR } from '../../protobuf/message-table.js';
+import { defaultJobSpec, prepareJobCreate } from '../../admission/batch-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { jobPrinter } from '../../tables/batch.js';
 import { validateJobSpec, validateJobSpecUpdate } from '../../validation/batch.js';
@@ -11,6 +12,10 @@ export const job: KindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   strategy: WORKLOAD,
+  defaults(obj) {
+    defaultJobSpec((obj.spec ??= {}));
+  },
+  prepareForCreate: prepareJobCreate,
   printer: jobPrinter,
   protobuf: {
     message: 'batch/v1.Job',

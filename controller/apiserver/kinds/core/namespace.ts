@@ -10,6 +10,13 @@ export const namespace: KindDefinition = {
   shortNames: ['ns'],
   subresources: ['status', 'finalize'],
   strategy: WITH_STATUS,
+  defaults(obj, old) {
+    obj.spec ??= {};
+    if (!old) obj.spec.finalizers ??= ['kubernetes'];
+  },
+  prepareForCreate(obj) {
+    obj.status = { phase: 'Active' };
+  },
   printer: namespacePrinter,
   protobuf: {
     message: 'core/v1.Namespace',

@@ -11,6 +11,10 @@ export const persistentVolumeClaim: KindDefinition = {
   shortNames: ['pvc'],
   subresources: ['status'],
   strategy: WITH_STATUS,
+  // Defaults need the store (the default StorageClass): admission/storage-defaults.ts.
+  prepareForCreate(obj) {
+    obj.status = { phase: 'Pending' };
+  },
   printer: persistentVolumeClaimPrinter,
   patch: { metadata: nested(objectMeta), status: nested(conditionsByType) },
   validation: { name: dns1123Subdomain, create: spec(validateClaimSpec), update: specUpdate(validateClaimSpecUpdate) },

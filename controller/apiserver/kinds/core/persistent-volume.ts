@@ -1,4 +1,5 @@
 // v1 PersistentVolume: a piece of storage claims bind to (pkg/registry/core/persistentvolume).
+import { defaultVolume } from '../../admission/storage-defaults.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { persistentVolumePrinter } from '../../tables/storage.js';
 import { dns1123Subdomain } from '../../validation/names.js';
@@ -10,6 +11,10 @@ export const persistentVolume: KindDefinition = {
   shortNames: ['pv'],
   subresources: ['status'],
   strategy: WITH_STATUS,
+  defaults: defaultVolume,
+  prepareForCreate(obj) {
+    obj.status = { phase: 'Pending' };
+  },
   printer: persistentVolumePrinter,
   validation: { name: dns1123Subdomain, create: spec(validateVolumeSpec), update: spec(validateVolumeSpec) },
 };

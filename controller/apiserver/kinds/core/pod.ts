@@ -1,5 +1,6 @@
 // v1 Pod: containers run together on one node (pkg/registry/core/pod).
 import { REP, PTR } from '../../protobuf/message-table.js';
+import { podQosClass } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { mergeBy, nested, objectMeta, podSpec } from '../../patch/patch-meta.js';
 import { podPrinter } from '../../tables/pods.js';
@@ -13,6 +14,13 @@ export const pod: KindDefinition = {
   categories: ['all'],
   subresources: ['status', 'binding', 'log', 'exec', 'eviction'],
   strategy: WORKLOAD,
+  // Defaults depend on the cluster's toleration seconds: admission/pod-defaults.ts.
+  prepareForCreate(obj) {
+    obj.status = { phase: 'Pending', qosClass: podQosClass(obj) };
+    if (obj.spec?.nodeName) {
+      obj.status.conditions = [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: obj.metadata.creationTimestamp }];
+    }
+  },
   printer: podPrinter,
   protobuf: {
     message: 'core/v1.Pod',

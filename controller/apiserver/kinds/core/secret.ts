@@ -9,6 +9,16 @@ import { dns1123Subdomain } from '../../validation/names.js';
 export const secret: KindDefinition = {
   group: '', version: 'v1', kind: 'Secret', resource: 'secrets', scope: 'Namespaced',
   strategy: PLAIN,
+  defaults(obj) {
+    obj.type ??= 'Opaque';
+    // stringData is write-only: it is merged into data, base64-encoded.
+    const stringData = obj.stringData as Record<string, string> | undefined;
+    if (stringData && typeof stringData === 'object') {
+      const data = (obj.data ??= {}) as Record<string, string>;
+      for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+      delete obj.stringData;
+    }
+  },
   printer: secretPrinter,
   protobuf: {
     message: 'core/v1.Secret',

@@ -13,6 +13,10 @@ export const service: KindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   strategy: WITH_STATUS,
+  // Defaults allocate cluster IPs and node ports: admission/service-allocator.ts.
+  prepareForCreate(obj) {
+    obj.status = { loadBalancer: {} };
+  },
   printer: servicePrinter,
   protobuf: {
     message: 'core/v1.Service',

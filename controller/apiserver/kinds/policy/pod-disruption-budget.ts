@@ -11,6 +11,9 @@ export const podDisruptionBudget: KindDefinition = {
   shortNames: ['pdb'],
   subresources: ['status'],
   strategy: WORKLOAD,
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
   printer: podDisruptionBudgetPrinter,
   protobuf: {
     message: 'policy/v1.PodDisruptionBudget',
