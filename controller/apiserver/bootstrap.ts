@@ -1,8 +1,9 @@
-// Objects every cluster has from the start: the three namespaces and the `kubernetes`
-// Service that lets pods find the API.
+// Objects every cluster has from the start: the three namespaces, the `kubernetes`
+// Service that lets pods find the API, and what kind modules declare under kinds/.
 import type { KubeObject } from '../../protocol/kube/types.js';
 import type { ApiCore } from './api-core.js';
-import { findResource } from './resources.js';
+import { KINDS } from './kinds/index.js';
+import { findResource, resourceInfoOf } from './resources.js';
 import { defaultIngressClassObject, INGRESS_CLASS_NAME } from '../ingress/ingress-class.js';
 import { LOCAL_PATH_CLASS, localPathStorageClass } from '../storage/local-path-class.js';
 
@@ -17,6 +18,14 @@ export async function bootstrapCluster(core: ApiCore, api?: { serviceIP: string;
   const ingressClasses = findResource('networking.k8s.io', 'ingressclasses')!;
   if (core.store.list(ingressClasses.gr).length === 0 && !core.tryGet(ingressClasses, undefined, INGRESS_CLASS_NAME)) {
     await core.create(ingressClasses, undefined, defaultIngressClassObject());
+  }
+  // What the kind modules declare every cluster has (the system priority classes...).
+  for (const kind of KINDS) {
+    const info = resourceInfoOf(kind);
+    for (const obj of kind.bootstrap?.() ?? []) {
+      const ns = info.namespaced ? obj.metadata.namespace : undefined;
+      if (!core.tryGet(info, ns, obj.metadata.name!)) await core.create(info, ns, obj);
+    }
   }
   const sc = findResource('storage.k8s.io', 'storageclasses')!;
   if (!core.tryGet(sc, undefined, LOCAL_PATH_CLASS)) await core.create(sc, undefined, localPathStorageClass());

@@ -1,6 +1,8 @@
-// Every resource the API server serves, with what discovery, storage and kubectl need.
+// Every resource the API server serves, with what discovery, storage and kubectl need:
+// the built-in kinds declared under kinds/ and the custom resources of stored CRDs.
 import type { ResourceRef } from './client.js';
 import type { CustomResourceBehaviour } from './crd/behaviour.js';
+import { KINDS, type KindDefinition } from './kinds/index.js';
 
 export interface ResourceInfo {
   group: string;
@@ -36,38 +38,21 @@ function info(group: string, version: string, resource: string, kind: string, na
   };
 }
 
-export const RESOURCES: ResourceInfo[] = [
-  info('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status', 'finalize'], statusSubresource: true }),
-  info('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'exec', 'eviction'], statusSubresource: true, hasGeneration: true }),
-  info('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'], statusSubresource: true }),
-  info('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
-  info('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'], singular: 'endpoints', listKind: 'EndpointsList' }),
-  info('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
-  info('', 'v1', 'secrets', 'Secret', true),
-  info('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], subresources: ['token'] }),
-  info('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
-  info('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true, hasGeneration: true }),
-  info('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true, hasGeneration: true }),
-  info('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
-  info('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true, hasGeneration: true }),
-  info('', 'v1', 'persistentvolumes', 'PersistentVolume', false, { shortNames: ['pv'], subresources: ['status'], statusSubresource: true }),
-  info('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], subresources: ['status'], statusSubresource: true }),
-  info('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, { shortNames: ['sc'] }),
-  info('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
-  info('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
-  info('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
-  info('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
-  info('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
-  info('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
-  info('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
-  info('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: ['status'], statusSubresource: true, hasGeneration: true }),
-  info('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
-];
+/** What routing, storage and discovery need of a kind declared in kinds/. */
+export function resourceInfoOf(k: KindDefinition): ResourceInfo {
+  return info(k.group, k.version, k.resource, k.kind, k.scope === 'Namespaced', {
+    ...(k.singular ? { singular: k.singular } : {}),
+    ...(k.listKind ? { listKind: k.listKind } : {}),
+    shortNames: [...(k.shortNames ?? [])],
+    categories: [...(k.categories ?? [])],
+    subresources: [...(k.subresources ?? [])],
+    statusSubresource: k.strategy.statusSubresource,
+    hasGeneration: k.strategy.generation,
+  });
+}
+
+/** The built-in resources, from the kind modules under kinds/. */
+export const RESOURCES: ResourceInfo[] = KINDS.map(resourceInfoOf);
 
 const byGroupResource = new Map(RESOURCES.map((r) => [`${r.group}/${r.resource}`, r]));
 

@@ -1,15 +1,16 @@
 // Per-kind rules applied on every write, whether it comes over HTTP or from an in-process
-// controller: defaults (like upstream's SetDefaults_*), what a create resets, allocations
-// (Service IPs and node ports), and how deletion proceeds.
+// controller: defaults (like upstream's SetDefaults_*) and what a create resets, as the
+// kind modules under kinds/ declare them, plus what needs the store or the cluster's
+// options (pod tolerations, Service IPs and node ports, default classes) and how
+// deletion proceeds.
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
-import { defaultPod, defaultPodTemplate, podQosClass } from './pod-defaults.js';
+import { kindNamed } from '../kinds/index.js';
+import { defaultPod } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
-import { batchDefaults, prepareBatchCreate } from './batch-defaults.js';
-import { defaultCrd } from '../crd/definition-rules.js';
 import { defaultIngressClass } from './default-ingress-class.js';
-import { defaultClaim, defaultStatefulSet, defaultStorageClassObject, defaultVolume } from './storage-defaults.js';
+import { defaultClaim } from './storage-defaults.js';
 import { addServiceAccountPullSecrets } from './service-account-pull-secrets.js';
 
 export interface AdmissionOptions {
@@ -27,104 +28,27 @@ export class Admission {
 
   /** Fills defaults; `old` is the stored object on update. */
   defaults(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined): void {
+    if (!info.custom) kindNamed(info.group, info.kind)?.defaults?.(obj, old);
     const key = `${info.group}/${info.resource}`;
     switch (key) {
       case '/pods':
         if (!old) defaultPod(obj, this.opts.defaultTolerationSeconds);
         break;
-      case 'apps/deployments': {
-        const spec = (obj.spec ??= {});
-        spec.replicas ??= 1;
-        spec.strategy ??= { type: 'RollingUpdate' };
-        if ((spec.strategy.type ?? 'RollingUpdate') === 'RollingUpdate') {
-          spec.strategy.type = 'RollingUpdate';
-          spec.strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...(spec.strategy.rollingUpdate ?? {}) };
-        }
-        spec.revisionHistoryLimit ??= 10;
-        spec.progressDeadlineSeconds ??= 600;
-        defaultPodTemplate(spec.template);
-        break;
-      }
-      case 'apps/replicasets':
-        (obj.spec ??= {}).replicas ??= 1;
-        defaultPodTemplate(obj.spec.template);
-        break;
-      case 'apps/daemonsets': {
-        const spec = (obj.spec ??= {});
-        spec.updateStrategy ??= { type: 'RollingUpdate' };
-        if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
-        spec.revisionHistoryLimit ??= 10;
-        defaultPodTemplate(spec.template);
-        break;
-      }
       case '/services':
         this.services.defaults(obj, old);
-        break;
-      case 'apps/statefulsets':
-        defaultStatefulSet(obj);
         break;
       case '/persistentvolumeclaims':
         defaultClaim(this.store, obj, old);
         break;
-      case '/persistentvolumes':
-        defaultVolume(obj, old);
-        break;
-      case 'storage.k8s.io/storageclasses':
-        defaultStorageClassObject(obj);
-        break;
-      case '/secrets': {
-        obj.type ??= 'Opaque';
-        const stringData = obj.stringData as Record<string, string> | undefined;
-        if (stringData && typeof stringData === 'object') {
-          const data = (obj.data ??= {}) as Record<string, string>;
-          for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-          delete obj.stringData;
-        }
-        break;
-      }
-      case 'apiextensions.k8s.io/customresourcedefinitions':
-        defaultCrd(obj, old);
-        break;
       case 'networking.k8s.io/ingresses':
         if (!old) defaultIngressClass(this.store, obj);
         break;
-      case '/namespaces':
-        obj.spec ??= {};
-        if (!old) obj.spec.finalizers ??= ['kubernetes'];
-        break;
-      default:
-        batchDefaults(key, obj);
     }
   }
 
-  /** What a create resets: status belongs to controllers and agents. */
+  /** What a create resets: the kind module's prepareForCreate (status belongs to controllers and agents). */
   prepareCreate(info: ResourceInfo, obj: KubeObject): void {
-    switch (`${info.group}/${info.resource}`) {
-      case '/pods':
-        obj.status = { phase: 'Pending', qosClass: podQosClass(obj) };
-        if (obj.spec?.nodeName) {
-          obj.status.conditions = [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: obj.metadata.creationTimestamp }];
-        }
-        break;
-      case '/namespaces':
-        obj.status = { phase: 'Active' };
-        break;
-      case '/services':
-        obj.status = { loadBalancer: {} };
-        break;
-      case 'apps/deployments':
-      case 'apps/replicasets':
-      case 'apps/daemonsets':
-      case 'apps/statefulsets':
-        obj.status = {};
-        break;
-      case '/persistentvolumeclaims':
-      case '/persistentvolumes':
-        obj.status = { phase: 'Pending' };
-        break;
-      default:
-        prepareBatchCreate(`${info.group}/${info.resource}`, obj);
-    }
+    if (!info.custom) kindNamed(info.group, info.kind)?.prepareForCreate?.(obj);
   }
 
   async admitCreate(info: ResourceInfo, obj: KubeObject): Promise<void> {

@@ -21,34 +21,23 @@ export function defaultJobSpec(spec: any): void {
   defaultPodTemplate(spec.template);
 }
 
-/** Defaults by `group/resource`; true when this file knows the resource. */
-export function batchDefaults(key: string, obj: KubeObject): boolean {
-  switch (key) {
-    case 'batch/jobs':
-      defaultJobSpec(obj.spec ??= {});
-      return true;
-    case 'batch/cronjobs': {
-      const spec = (obj.spec ??= {});
-      spec.concurrencyPolicy ??= 'Allow';
-      spec.suspend ??= false;
-      spec.successfulJobsHistoryLimit ??= 3;
-      spec.failedJobsHistoryLimit ??= 1;
-      if (spec.jobTemplate && typeof spec.jobTemplate === 'object') {
-        // Upstream does not default the job template's counts (the Job does, when created).
-        defaultPodTemplate(spec.jobTemplate.spec?.template);
-      }
-      return true;
-    }
-    case 'autoscaling/horizontalpodautoscalers': {
-      const spec = (obj.spec ??= {});
-      spec.minReplicas ??= 1;
-      if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
-        spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
-      }
-      return true;
-    }
-    default:
-      return false;
+export function defaultCronJob(obj: KubeObject): void {
+  const spec = (obj.spec ??= {});
+  spec.concurrencyPolicy ??= 'Allow';
+  spec.suspend ??= false;
+  spec.successfulJobsHistoryLimit ??= 3;
+  spec.failedJobsHistoryLimit ??= 1;
+  if (spec.jobTemplate && typeof spec.jobTemplate === 'object') {
+    // Upstream does not default the job template's counts (the Job does, when created).
+    defaultPodTemplate(spec.jobTemplate.spec?.template);
+  }
+}
+
+export function defaultHpa(obj: KubeObject): void {
+  const spec = (obj.spec ??= {});
+  spec.minReplicas ??= 1;
+  if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
+    spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
   }
 }
 
@@ -65,16 +54,4 @@ export function prepareJobCreate(obj: KubeObject): void {
   const meta = (template.metadata ??= {});
   meta.labels = { ...(meta.labels ?? {}), [JOB_CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: obj.metadata.name, 'controller-uid': uid, 'job-name': obj.metadata.name };
   spec.selector = { matchLabels: { [JOB_CONTROLLER_UID_LABEL]: uid } };
-}
-
-export function prepareBatchCreate(key: string, obj: KubeObject): boolean {
-  switch (key) {
-    case 'batch/jobs': prepareJobCreate(obj); return true;
-    case 'batch/cronjobs':
-    case 'policy/poddisruptionbudgets':
-    case 'autoscaling/horizontalpodautoscalers':
-      obj.status = {};
-      return true;
-    default: return false;
-  }
 }

@@ -3,18 +3,9 @@
 
 import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { TablePrinter } from './columns.js';
-import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './apps.js';
-import { cronJobPrinter, horizontalPodAutoscalerPrinter, jobPrinter, podDisruptionBudgetPrinter } from './batch.js';
-import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './core.js';
 import { defaultPrinter } from './default.js';
-import { eventPrinter } from './events.js';
-import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
-import { nodePrinter } from './nodes.js';
-import { ingressClassPrinter, ingressPrinter } from './ingress.js';
-import { podPrinter } from './pods.js';
 import { findResource } from '../resources.js';
-import { roleBindingPrinter } from './rbac.js';
-import { persistentVolumeClaimPrinter, persistentVolumePrinter, statefulSetPrinter, storageClassPrinter } from './storage.js';
+import { kindOfResource } from '../kinds/index.js';
 
 export type { ColumnDefinition, TablePrinter } from './columns.js';
 export { humanDuration } from './duration.js';
@@ -27,40 +18,12 @@ export interface TableOptions {
   remainingItemCount?: number;
 }
 
-const PRINTERS: Record<string, TablePrinter> = {
-  '/pods': podPrinter,
-  '/nodes': nodePrinter,
-  '/services': servicePrinter,
-  '/endpoints': endpointsPrinter,
-  '/events': eventPrinter,
-  '/namespaces': namespacePrinter,
-  '/configmaps': configMapPrinter,
-  '/secrets': secretPrinter,
-  '/serviceaccounts': serviceAccountPrinter,
-  'apps/deployments': deploymentPrinter,
-  'apps/replicasets': replicaSetPrinter,
-  'apps/daemonsets': daemonSetPrinter,
-  'apps/controllerrevisions': controllerRevisionPrinter,
-  'coordination.k8s.io/leases': leasePrinter,
-  'discovery.k8s.io/endpointslices': endpointSlicePrinter,
-  'batch/jobs': jobPrinter,
-  'batch/cronjobs': cronJobPrinter,
-  'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
-  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerPrinter,
-  'rbac.authorization.k8s.io/rolebindings': roleBindingPrinter,
-  'rbac.authorization.k8s.io/clusterrolebindings': roleBindingPrinter,
-  'networking.k8s.io/ingresses': ingressPrinter,
-  'networking.k8s.io/ingressclasses': ingressClassPrinter,
-  '/persistentvolumes': persistentVolumePrinter,
-  '/persistentvolumeclaims': persistentVolumeClaimPrinter,
-  'storage.k8s.io/storageclasses': storageClassPrinter,
-  'apps/statefulsets': statefulSetPrinter,
-};
-
-/** The printer for a resource of a group ('' = core); the name/created-at default otherwise. */
+/** The printer a kind module or a CRD's printer columns declare for a resource of a group ('' = core); the name/created-at default otherwise. */
 export function printerFor(group: string, resource: string): TablePrinter {
   const g = group === 'core' ? '' : group;
-  return PRINTERS[`${g}/${resource}`] ?? findResource(g, resource)?.custom?.printer ?? defaultPrinter;
+  const declared = kindOfResource(g, resource);
+  if (declared) return declared.printer ?? defaultPrinter;
+  return findResource(g, resource)?.custom?.printer ?? defaultPrinter;
 }
 
 function rowObject(obj: KubeObject, includeObject: TableOptions['includeObject']): unknown {

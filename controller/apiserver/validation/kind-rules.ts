@@ -1,57 +1,12 @@
-/** Which rules apply to which kind, beyond the schema. */
-import { FieldPath, type FieldCause } from './field-cause.js';
-import { dns1123Label, dns1123Subdomain } from './names.js';
-import { validateDataKeys } from './data-keys.js';
-import { validateCrd, validateCrdUpdate } from '../crd/definition-rules.js';
-import type { NameRule } from './object-meta.js';
-import { validatePodSpec, validatePodSpecUpdate } from './pod.js';
-import { validateServiceSpec, validateServiceSpecUpdate } from './service.js';
-import { validateIngressClass, validateIngressSpec } from './ingress.js';
-import { asObj, type Obj } from './shape.js';
-import { validateCronJobSpec, validateHpaSpec, validateJobSpec, validateJobSpecUpdate, validatePdbSpec } from './batch.js';
-import { pathSegmentName, validateBinding, validateBindingUpdate, validateRules } from './rbac.js';
-import { validateClaimSpec, validateClaimSpecUpdate, validateStatefulSetSpec, validateStatefulSetSpecUpdate, validateVolumeSpec } from './storage.js';
-import { validateDaemonSetSpec, validateDeploymentSpec, validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
+/** Which rules apply to which kind beyond the schema: those its module under kinds/ declares. */
+import { dns1123Subdomain } from './names.js';
+import { kindNamed } from '../kinds/index.js';
+import type { KindRules } from './spec-rules.js';
 
-export interface KindRules {
-  /** Syntax of metadata.name. */
-  name: NameRule;
-  create?: (obj: Obj) => FieldCause[];
-  update?: (obj: Obj, old: Obj) => FieldCause[];
-}
-
-const SPEC = new FieldPath('spec');
-const spec = (validate: (spec: unknown, path: FieldPath) => FieldCause[]) => (obj: Obj) => validate(obj.spec, SPEC);
-const specUpdate = (validate: (spec: unknown, old: unknown, path: FieldPath) => FieldCause[]) => (obj: Obj, old: Obj) => validate(obj.spec, asObj(old)?.spec, SPEC);
-
-const RULES: Record<string, KindRules> = {
-  '/Pod': { name: dns1123Subdomain, create: spec(validatePodSpec), update: specUpdate(validatePodSpecUpdate) },
-  '/Namespace': { name: dns1123Label },
-  '/Node': { name: dns1123Subdomain },
-  '/Service': { name: dns1123Label, create: spec(validateServiceSpec), update: specUpdate(validateServiceSpecUpdate) },
-  '/ConfigMap': { name: dns1123Subdomain, create: (o) => validateDataKeys(o, ['data', 'binaryData']) },
-  '/Secret': { name: dns1123Subdomain, create: (o) => validateDataKeys(o, ['data', 'stringData']) },
-  'apps/Deployment': { name: dns1123Subdomain, create: spec(validateDeploymentSpec), update: specUpdate(validateSelectorUpdate) },
-  'apps/ReplicaSet': { name: dns1123Subdomain, create: spec(validateReplicaSetSpec), update: specUpdate(validateSelectorUpdate) },
-  'apps/DaemonSet': { name: dns1123Subdomain, create: spec(validateDaemonSetSpec), update: specUpdate(validateSelectorUpdate) },
-  'batch/Job': { name: dns1123Subdomain, create: spec(validateJobSpec), update: specUpdate(validateJobSpecUpdate) },
-  'batch/CronJob': { name: dns1123Subdomain, create: spec(validateCronJobSpec), update: spec(validateCronJobSpec) },
-  'policy/PodDisruptionBudget': { name: dns1123Subdomain, create: spec(validatePdbSpec), update: spec(validatePdbSpec) },
-  'autoscaling/HorizontalPodAutoscaler': { name: dns1123Subdomain, create: spec(validateHpaSpec), update: spec(validateHpaSpec) },
-  'apiextensions.k8s.io/CustomResourceDefinition': { name: dns1123Subdomain, create: validateCrd, update: validateCrdUpdate },
-  'rbac.authorization.k8s.io/Role': { name: pathSegmentName, create: validateRules, update: validateRules },
-  'rbac.authorization.k8s.io/ClusterRole': { name: pathSegmentName, create: validateRules, update: validateRules },
-  'rbac.authorization.k8s.io/RoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
-  'rbac.authorization.k8s.io/ClusterRoleBinding': { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
-  'networking.k8s.io/Ingress': { name: dns1123Subdomain, create: spec(validateIngressSpec) },
-  'networking.k8s.io/IngressClass': { name: dns1123Subdomain, create: (o) => validateIngressClass(o), update: (o, old) => validateIngressClass(o, old) },
-  'apps/StatefulSet': { name: dns1123Label, create: spec(validateStatefulSetSpec), update: specUpdate(validateStatefulSetSpecUpdate) },
-  '/PersistentVolumeClaim': { name: dns1123Subdomain, create: spec(validateClaimSpec), update: specUpdate(validateClaimSpecUpdate) },
-  '/PersistentVolume': { name: dns1123Subdomain, create: spec(validateVolumeSpec), update: spec(validateVolumeSpec) },
-};
+export type { KindRules } from './spec-rules.js';
 
 const DEFAULT_RULES: KindRules = { name: dns1123Subdomain };
 
 export function rulesFor(group: string, kind: string): KindRules {
-  return RULES[`${group}/${kind}`] ?? DEFAULT_RULES;
+  return kindNamed(group, kind)?.validation ?? DEFAULT_RULES;
 }

@@ -12,10 +12,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['type', 'string'],
     2: ['localhostProfile', 'string', PTR],
   },
-  'core/v1.AttachedVolume': {
-    1: ['name', 'string'],
-    2: ['devicePath', 'string'],
-  },
   'core/v1.AWSElasticBlockStoreVolumeSource': {
     1: ['volumeID', 'string'],
     2: ['fsType', 'string'],
@@ -57,9 +53,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     3: ['readOnly', 'bool'],
     4: ['secretRef', 'core/v1.LocalObjectReference', PTR],
   },
-  'core/v1.ClientIPConfig': {
-    1: ['timeoutSeconds', 'int32', PTR],
-  },
   'core/v1.ClusterTrustBundleProjection': {
     1: ['name', 'string', PTR],
     2: ['signerName', 'string', PTR],
@@ -67,12 +60,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     4: ['path', 'string'],
     5: ['optional', 'bool', PTR],
     6: ['user', 'int64', PTR],
-  },
-  'core/v1.ConfigMap': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['data', 'map:string'],
-    3: ['binaryData', 'map:bytes'],
-    4: ['immutable', 'bool', PTR],
   },
   'core/v1.ConfigMapEnvSource': {
     1: ['', 'core/v1.LocalObjectReference', INL],
@@ -82,13 +69,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['', 'core/v1.LocalObjectReference', INL],
     2: ['key', 'string'],
     3: ['optional', 'bool', PTR],
-  },
-  'core/v1.ConfigMapNodeConfigSource': {
-    1: ['namespace', 'string'],
-    2: ['name', 'string'],
-    3: ['uid', 'string'],
-    4: ['resourceVersion', 'string'],
-    5: ['kubeletConfigKey', 'string'],
   },
   'core/v1.ConfigMapProjection': {
     1: ['', 'core/v1.LocalObjectReference', INL],
@@ -129,15 +109,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     24: ['restartPolicy', 'string', PTR],
     25: ['restartPolicyRules', 'core/v1.ContainerRestartRule', REP],
   },
-  'core/v1.ContainerExtendedResourceRequest': {
-    1: ['containerName', 'string'],
-    2: ['resourceName', 'string'],
-    3: ['requestName', 'string'],
-  },
-  'core/v1.ContainerImage': {
-    1: ['names', 'string', REP],
-    2: ['sizeBytes', 'int64'],
-  },
   'core/v1.ContainerPort': {
     1: ['name', 'string'],
     2: ['hostPort', 'int32'],
@@ -157,56 +128,12 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['operator', 'string'],
     2: ['values', 'int32', REP],
   },
-  'core/v1.ContainerState': {
-    1: ['waiting', 'core/v1.ContainerStateWaiting', PTR],
-    2: ['running', 'core/v1.ContainerStateRunning', PTR],
-    3: ['terminated', 'core/v1.ContainerStateTerminated', PTR],
-  },
-  'core/v1.ContainerStateRunning': {
-    1: ['startedAt', 'Time'],
-  },
-  'core/v1.ContainerStateTerminated': {
-    1: ['exitCode', 'int32'],
-    2: ['signal', 'int32'],
-    3: ['reason', 'string'],
-    4: ['message', 'string'],
-    5: ['startedAt', 'Time'],
-    6: ['finishedAt', 'Time'],
-    7: ['containerID', 'string'],
-  },
-  'core/v1.ContainerStateWaiting': {
-    1: ['reason', 'string'],
-    2: ['message', 'string'],
-  },
-  'core/v1.ContainerStatus': {
-    1: ['name', 'string'],
-    2: ['state', 'core/v1.ContainerState'],
-    3: ['lastState', 'core/v1.ContainerState'],
-    4: ['ready', 'bool'],
-    5: ['restartCount', 'int32'],
-    6: ['image', 'string'],
-    7: ['imageID', 'string'],
-    8: ['containerID', 'string'],
-    9: ['started', 'bool', PTR],
-    10: ['allocatedResources', 'map:Quantity'],
-    11: ['resources', 'core/v1.ResourceRequirements', PTR],
-    12: ['volumeMounts', 'core/v1.VolumeMountStatus', REP],
-    13: ['user', 'core/v1.ContainerUser', PTR],
-    14: ['allocatedResourcesStatus', 'core/v1.ResourceStatus', REP],
-    15: ['stopSignal', 'string', PTR],
-  },
-  'core/v1.ContainerUser': {
-    1: ['linux', 'core/v1.LinuxContainerUser', PTR],
-  },
   'core/v1.CSIVolumeSource': {
     1: ['driver', 'string'],
     2: ['readOnly', 'bool', PTR],
     3: ['fsType', 'string', PTR],
     4: ['volumeAttributes', 'map:string'],
     5: ['nodePublishSecretRef', 'core/v1.LocalObjectReference', PTR],
-  },
-  'core/v1.DaemonEndpoint': {
-    1: ['Port', 'int32'],
   },
   'core/v1.DownwardAPIProjection': {
     1: ['items', 'core/v1.DownwardAPIVolumeFile', REP],
@@ -227,27 +154,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['medium', 'string'],
     2: ['sizeLimit', 'Quantity', PTR],
     3: ['mode', 'int32', PTR],
-  },
-  'core/v1.EndpointAddress': {
-    1: ['ip', 'string'],
-    2: ['targetRef', 'core/v1.ObjectReference', PTR],
-    3: ['hostname', 'string'],
-    4: ['nodeName', 'string', PTR],
-  },
-  'core/v1.EndpointPort': {
-    1: ['name', 'string'],
-    2: ['port', 'int32'],
-    3: ['protocol', 'string'],
-    4: ['appProtocol', 'string', PTR],
-  },
-  'core/v1.Endpoints': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['subsets', 'core/v1.EndpointSubset', REP],
-  },
-  'core/v1.EndpointSubset': {
-    1: ['addresses', 'core/v1.EndpointAddress', REP],
-    2: ['notReadyAddresses', 'core/v1.EndpointAddress', REP],
-    3: ['ports', 'core/v1.EndpointPort', REP],
   },
   'core/v1.EnvFromSource': {
     1: ['prefix', 'string'],
@@ -299,31 +205,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
   },
   'core/v1.EphemeralVolumeSource': {
     1: ['volumeClaimTemplate', 'core/v1.PersistentVolumeClaimTemplate', PTR],
-  },
-  'core/v1.Event': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['involvedObject', 'core/v1.ObjectReference'],
-    3: ['reason', 'string'],
-    4: ['message', 'string'],
-    5: ['source', 'core/v1.EventSource'],
-    6: ['firstTimestamp', 'Time'],
-    7: ['lastTimestamp', 'Time'],
-    8: ['count', 'int32'],
-    9: ['type', 'string'],
-    10: ['eventTime', 'MicroTime'],
-    11: ['series', 'core/v1.EventSeries', PTR],
-    12: ['action', 'string'],
-    13: ['related', 'core/v1.ObjectReference', PTR],
-    14: ['reportingComponent', 'string'],
-    15: ['reportingInstance', 'string'],
-  },
-  'core/v1.EventSeries': {
-    1: ['count', 'int32'],
-    2: ['lastObservedTime', 'MicroTime'],
-  },
-  'core/v1.EventSource': {
-    1: ['component', 'string'],
-    2: ['host', 'string'],
   },
   'core/v1.EvictionResponder': {
     1: ['name', 'string'],
@@ -381,9 +262,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['ip', 'string'],
     2: ['hostnames', 'string', REP],
   },
-  'core/v1.HostIP': {
-    1: ['ip', 'string'],
-  },
   'core/v1.HostPathVolumeSource': {
     1: ['path', 'string'],
     2: ['type', 'string', PTR],
@@ -437,108 +315,23 @@ export const coreV1Messages: Record<string, MessageTable> = {
     3: ['tcpSocket', 'core/v1.TCPSocketAction', PTR],
     4: ['sleep', 'core/v1.SleepAction', PTR],
   },
-  'core/v1.LinuxContainerUser': {
-    1: ['uid', 'int64'],
-    2: ['gid', 'int64'],
-    3: ['supplementalGroups', 'int64', REP],
-  },
-  'core/v1.LoadBalancerIngress': {
-    1: ['ip', 'string'],
-    2: ['hostname', 'string'],
-    3: ['ipMode', 'string', PTR],
-    4: ['ports', 'core/v1.PortStatus', REP],
-  },
-  'core/v1.LoadBalancerStatus': {
-    1: ['ingress', 'core/v1.LoadBalancerIngress', REP],
-  },
   'core/v1.LocalObjectReference': {
     1: ['name', 'string'],
-  },
-  'core/v1.Namespace': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['spec', 'core/v1.NamespaceSpec'],
-    3: ['status', 'core/v1.NamespaceStatus'],
-  },
-  'core/v1.NamespaceCondition': {
-    1: ['type', 'string'],
-    2: ['status', 'string'],
-    4: ['lastTransitionTime', 'Time'],
-    5: ['reason', 'string'],
-    6: ['message', 'string'],
-  },
-  'core/v1.NamespaceSpec': {
-    1: ['finalizers', 'string', REP],
-  },
-  'core/v1.NamespaceStatus': {
-    1: ['phase', 'string'],
-    2: ['conditions', 'core/v1.NamespaceCondition', REP],
   },
   'core/v1.NFSVolumeSource': {
     1: ['server', 'string'],
     2: ['path', 'string'],
     3: ['readOnly', 'bool'],
   },
-  'core/v1.Node': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['spec', 'core/v1.NodeSpec'],
-    3: ['status', 'core/v1.NodeStatus'],
-  },
-  'core/v1.NodeAddress': {
-    1: ['type', 'string'],
-    2: ['address', 'string'],
-  },
   'core/v1.NodeAffinity': {
     1: ['requiredDuringSchedulingIgnoredDuringExecution', 'core/v1.NodeSelector', PTR],
     2: ['preferredDuringSchedulingIgnoredDuringExecution', 'core/v1.PreferredSchedulingTerm', REP],
-  },
-  'core/v1.NodeAllocatableMappedResources': {
-    1: ['name', 'string'],
-    2: ['quantity', 'Quantity', PTR],
-  },
-  'core/v1.NodeAllocatableOverheadResources': {
-    1: ['name', 'string'],
-    2: ['perPod', 'Quantity', PTR],
-    3: ['perContainer', 'Quantity', PTR],
   },
   'core/v1.NodeAllocatableResourceClaimStatus': {
     1: ['resourceClaimName', 'string'],
     2: ['containers', 'string', REP],
     4: ['mapping', 'core/v1.NodeAllocatableMappedResources', REP],
     5: ['overhead', 'core/v1.NodeAllocatableOverheadResources', REP],
-  },
-  'core/v1.NodeCondition': {
-    1: ['type', 'string'],
-    2: ['status', 'string'],
-    3: ['lastHeartbeatTime', 'Time'],
-    4: ['lastTransitionTime', 'Time'],
-    5: ['reason', 'string'],
-    6: ['message', 'string'],
-  },
-  'core/v1.NodeConfigSource': {
-    2: ['configMap', 'core/v1.ConfigMapNodeConfigSource', PTR],
-  },
-  'core/v1.NodeConfigStatus': {
-    1: ['assigned', 'core/v1.NodeConfigSource', PTR],
-    2: ['active', 'core/v1.NodeConfigSource', PTR],
-    3: ['lastKnownGood', 'core/v1.NodeConfigSource', PTR],
-    4: ['error', 'string'],
-  },
-  'core/v1.NodeDaemonEndpoints': {
-    1: ['kubeletEndpoint', 'core/v1.DaemonEndpoint'],
-  },
-  'core/v1.NodeFeatures': {
-    1: ['supplementalGroupsPolicy', 'bool', PTR],
-  },
-  'core/v1.NodePodPreemptionPolicy': {
-    1: ['disableResizePreemption', 'string', REP],
-  },
-  'core/v1.NodeRuntimeHandler': {
-    1: ['name', 'string'],
-    2: ['features', 'core/v1.NodeRuntimeHandlerFeatures', PTR],
-  },
-  'core/v1.NodeRuntimeHandlerFeatures': {
-    1: ['recursiveReadOnlyMounts', 'bool', PTR],
-    2: ['userNamespaces', 'bool', PTR],
   },
   'core/v1.NodeSelector': {
     1: ['nodeSelectorTerms', 'core/v1.NodeSelectorTerm', REP],
@@ -551,48 +344,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
   'core/v1.NodeSelectorTerm': {
     1: ['matchExpressions', 'core/v1.NodeSelectorRequirement', REP],
     2: ['matchFields', 'core/v1.NodeSelectorRequirement', REP],
-  },
-  'core/v1.NodeSpec': {
-    1: ['podCIDR', 'string'],
-    2: ['externalID', 'string'],
-    3: ['providerID', 'string'],
-    4: ['unschedulable', 'bool'],
-    5: ['taints', 'core/v1.Taint', REP],
-    6: ['configSource', 'core/v1.NodeConfigSource', PTR],
-    7: ['podCIDRs', 'string', REP],
-    8: ['podPreemptionPolicy', 'core/v1.NodePodPreemptionPolicy', PTR],
-  },
-  'core/v1.NodeStatus': {
-    1: ['capacity', 'map:Quantity'],
-    2: ['allocatable', 'map:Quantity'],
-    3: ['phase', 'string'],
-    4: ['conditions', 'core/v1.NodeCondition', REP],
-    5: ['addresses', 'core/v1.NodeAddress', REP],
-    6: ['daemonEndpoints', 'core/v1.NodeDaemonEndpoints'],
-    7: ['nodeInfo', 'core/v1.NodeSystemInfo'],
-    8: ['images', 'core/v1.ContainerImage', REP],
-    9: ['volumesInUse', 'string', REP],
-    10: ['volumesAttached', 'core/v1.AttachedVolume', REP],
-    11: ['config', 'core/v1.NodeConfigStatus', PTR],
-    12: ['runtimeHandlers', 'core/v1.NodeRuntimeHandler', REP],
-    13: ['features', 'core/v1.NodeFeatures', PTR],
-    14: ['declaredFeatures', 'string', REP],
-  },
-  'core/v1.NodeSwapStatus': {
-    1: ['capacity', 'int64', PTR],
-  },
-  'core/v1.NodeSystemInfo': {
-    1: ['machineID', 'string'],
-    2: ['systemUUID', 'string'],
-    3: ['bootID', 'string'],
-    4: ['kernelVersion', 'string'],
-    5: ['osImage', 'string'],
-    6: ['containerRuntimeVersion', 'string'],
-    7: ['kubeletVersion', 'string'],
-    8: ['kubeProxyVersion', 'string'],
-    9: ['operatingSystem', 'string'],
-    10: ['architecture', 'string'],
-    11: ['swap', 'core/v1.NodeSwapStatus', PTR],
   },
   'core/v1.ObjectFieldSelector': {
     1: ['apiVersion', 'string'],
@@ -630,11 +381,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['pdID', 'string'],
     2: ['fsType', 'string'],
   },
-  'core/v1.Pod': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['spec', 'core/v1.PodSpec'],
-    3: ['status', 'core/v1.PodStatus'],
-  },
   'core/v1.PodAffinity': {
     1: ['requiredDuringSchedulingIgnoredDuringExecution', 'core/v1.PodAffinityTerm', REP],
     2: ['preferredDuringSchedulingIgnoredDuringExecution', 'core/v1.WeightedPodAffinityTerm', REP],
@@ -661,15 +407,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     7: ['userAnnotations', 'map:string'],
     8: ['user', 'int64', PTR],
   },
-  'core/v1.PodCondition': {
-    1: ['type', 'string'],
-    2: ['status', 'string'],
-    3: ['lastProbeTime', 'Time'],
-    4: ['lastTransitionTime', 'Time'],
-    5: ['reason', 'string'],
-    6: ['message', 'string'],
-    7: ['observedGeneration', 'int64'],
-  },
   'core/v1.PodDNSConfig': {
     1: ['nameservers', 'string', REP],
     2: ['searches', 'string', REP],
@@ -678,13 +415,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
   'core/v1.PodDNSConfigOption': {
     1: ['name', 'string'],
     2: ['value', 'string', PTR],
-  },
-  'core/v1.PodExtendedResourceClaimStatus': {
-    1: ['requestMappings', 'core/v1.ContainerExtendedResourceRequest', REP],
-    2: ['resourceClaimName', 'string'],
-  },
-  'core/v1.PodIP': {
-    1: ['ip', 'string'],
   },
   'core/v1.PodOS': {
     1: ['name', 'string'],
@@ -696,10 +426,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['name', 'string'],
     3: ['resourceClaimName', 'string', PTR],
     4: ['resourceClaimTemplateName', 'string', PTR],
-  },
-  'core/v1.PodResourceClaimStatus': {
-    1: ['name', 'string'],
-    2: ['resourceClaimName', 'string', PTR],
   },
   'core/v1.PodSchedulingGate': {
     1: ['name', 'string'],
@@ -767,30 +493,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     43: ['schedulingGroup', 'core/v1.PodSchedulingGroup', PTR],
     44: ['evictionResponders', 'core/v1.EvictionResponder', REP],
   },
-  'core/v1.PodStatus': {
-    1: ['phase', 'string'],
-    2: ['conditions', 'core/v1.PodCondition', REP],
-    3: ['message', 'string'],
-    4: ['reason', 'string'],
-    5: ['hostIP', 'string'],
-    6: ['podIP', 'string'],
-    7: ['startTime', 'Time', PTR],
-    8: ['containerStatuses', 'core/v1.ContainerStatus', REP],
-    9: ['qosClass', 'string'],
-    10: ['initContainerStatuses', 'core/v1.ContainerStatus', REP],
-    11: ['nominatedNodeName', 'string'],
-    12: ['podIPs', 'core/v1.PodIP', REP],
-    13: ['ephemeralContainerStatuses', 'core/v1.ContainerStatus', REP],
-    14: ['resize', 'string'],
-    15: ['resourceClaimStatuses', 'core/v1.PodResourceClaimStatus', REP],
-    16: ['hostIPs', 'core/v1.HostIP', REP],
-    17: ['observedGeneration', 'int64'],
-    18: ['extendedResourceClaimStatus', 'core/v1.PodExtendedResourceClaimStatus', PTR],
-    19: ['allocatedResources', 'map:Quantity'],
-    20: ['resources', 'core/v1.ResourceRequirements', PTR],
-    21: ['nodeAllocatableResourceClaimStatuses', 'core/v1.NodeAllocatableResourceClaimStatus', REP],
-    22: ['volumeHealth', 'core/v1.PodVolumeHealth', REP],
-  },
   'core/v1.PodTemplateSpec': {
     1: ['metadata', 'meta/v1.ObjectMeta'],
     2: ['spec', 'core/v1.PodSpec'],
@@ -799,11 +501,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     1: ['name', 'string'],
     2: ['healthConditions', 'core/v1.VolumeHealthCondition', REP],
     3: ['lastTransitionTime', 'Time'],
-  },
-  'core/v1.PortStatus': {
-    1: ['port', 'int32'],
-    2: ['protocol', 'string'],
-    3: ['error', 'string', PTR],
   },
   'core/v1.PortworxVolumeSource': {
     1: ['volumeID', 'string'],
@@ -861,19 +558,10 @@ export const coreV1Messages: Record<string, MessageTable> = {
     2: ['resource', 'string'],
     3: ['divisor', 'Quantity'],
   },
-  'core/v1.ResourceHealth': {
-    1: ['resourceID', 'string'],
-    2: ['health', 'string'],
-    6: ['message', 'string', PTR],
-  },
   'core/v1.ResourceRequirements': {
     1: ['limits', 'map:Quantity'],
     2: ['requests', 'map:Quantity'],
     3: ['claims', 'core/v1.ResourceClaim', REP],
-  },
-  'core/v1.ResourceStatus': {
-    1: ['name', 'string'],
-    2: ['resources', 'core/v1.ResourceHealth', REP],
   },
   'core/v1.ScaleIOVolumeSource': {
     1: ['gateway', 'string'],
@@ -890,13 +578,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
   'core/v1.SeccompProfile': {
     1: ['type', 'string'],
     2: ['localhostProfile', 'string', PTR],
-  },
-  'core/v1.Secret': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['data', 'map:bytes'],
-    3: ['type', 'string'],
-    4: ['stringData', 'map:string'],
-    5: ['immutable', 'bool', PTR],
   },
   'core/v1.SecretEnvSource': {
     1: ['', 'core/v1.LocalObjectReference', INL],
@@ -939,59 +620,11 @@ export const coreV1Messages: Record<string, MessageTable> = {
     3: ['type', 'string'],
     4: ['level', 'string'],
   },
-  'core/v1.Service': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['spec', 'core/v1.ServiceSpec'],
-    3: ['status', 'core/v1.ServiceStatus'],
-  },
-  'core/v1.ServiceAccount': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['secrets', 'core/v1.ObjectReference', REP],
-    3: ['imagePullSecrets', 'core/v1.LocalObjectReference', REP],
-    4: ['automountServiceAccountToken', 'bool', PTR],
-  },
   'core/v1.ServiceAccountTokenProjection': {
     1: ['audience', 'string'],
     2: ['expirationSeconds', 'int64', PTR],
     3: ['path', 'string'],
     4: ['user', 'int64', PTR],
-  },
-  'core/v1.ServicePort': {
-    1: ['name', 'string'],
-    2: ['protocol', 'string'],
-    3: ['port', 'int32'],
-    4: ['targetPort', 'IntOrString'],
-    5: ['nodePort', 'int32'],
-    6: ['appProtocol', 'string', PTR],
-  },
-  'core/v1.ServiceSpec': {
-    1: ['ports', 'core/v1.ServicePort', REP],
-    2: ['selector', 'map:string'],
-    3: ['clusterIP', 'string'],
-    4: ['type', 'string'],
-    5: ['externalIPs', 'string', REP],
-    7: ['sessionAffinity', 'string'],
-    8: ['loadBalancerIP', 'string'],
-    9: ['loadBalancerSourceRanges', 'string', REP],
-    10: ['externalName', 'string'],
-    11: ['externalTrafficPolicy', 'string'],
-    12: ['healthCheckNodePort', 'int32'],
-    13: ['publishNotReadyAddresses', 'bool'],
-    14: ['sessionAffinityConfig', 'core/v1.SessionAffinityConfig', PTR],
-    17: ['ipFamilyPolicy', 'string', PTR],
-    18: ['clusterIPs', 'string', REP],
-    19: ['ipFamilies', 'string', REP],
-    20: ['allocateLoadBalancerNodePorts', 'bool', PTR],
-    21: ['loadBalancerClass', 'string', PTR],
-    22: ['internalTrafficPolicy', 'string', PTR],
-    23: ['trafficDistribution', 'string', PTR],
-  },
-  'core/v1.ServiceStatus': {
-    1: ['loadBalancer', 'core/v1.LoadBalancerStatus'],
-    2: ['conditions', 'meta/v1.Condition', REP],
-  },
-  'core/v1.SessionAffinityConfig': {
-    1: ['clientIP', 'core/v1.ClientIPConfig', PTR],
   },
   'core/v1.SleepAction': {
     1: ['seconds', 'int64'],
@@ -1006,12 +639,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
   'core/v1.Sysctl': {
     1: ['name', 'string'],
     2: ['value', 'string'],
-  },
-  'core/v1.Taint': {
-    1: ['key', 'string'],
-    2: ['value', 'string'],
-    3: ['effect', 'string'],
-    4: ['timeAdded', 'Time', PTR],
   },
   'core/v1.TCPSocketAction': {
     1: ['port', 'IntOrString'],
@@ -1067,13 +694,6 @@ export const coreV1Messages: Record<string, MessageTable> = {
     6: ['subPathExpr', 'string'],
     7: ['recursiveReadOnly', 'string', PTR],
     8: ['bindMountOptions', 'string', REP],
-  },
-  'core/v1.VolumeMountStatus': {
-    1: ['name', 'string'],
-    2: ['mountPath', 'string'],
-    3: ['readOnly', 'bool'],
-    4: ['recursiveReadOnly', 'string', PTR],
-    5: ['volumeStatus', 'core/v1.VolumeStatus', PTR],
   },
   'core/v1.VolumeProjection': {
     1: ['secret', 'core/v1.SecretProjection', PTR],

@@ -7,14 +7,4 @@ export const policyV1Messages: Record<string, MessageTable> = {
     1: ['metadata', 'meta/v1.ObjectMeta'],
     2: ['deleteOptions', 'meta/v1.DeleteOptions', PTR],
   },
-  'policy/v1.PodDisruptionBudget': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['spec', 'policy/v1.PodDisruptionBudgetSpec'],
-  },
-  'policy/v1.PodDisruptionBudgetSpec': {
-    1: ['minAvailable', 'IntOrString', PTR],
-    2: ['selector', 'meta/v1.LabelSelector', PTR],
-    3: ['maxUnavailable', 'IntOrString', PTR],
-    4: ['unhealthyPodEvictionPolicy', 'string', PTR],
-  },
 };

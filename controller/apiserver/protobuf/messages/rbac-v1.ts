@@ -4,34 +4,12 @@
 import { type MessageTable, REP, PTR } from '../message-table.js';
 
 export const rbacV1Messages: Record<string, MessageTable> = {
-  'rbac/v1.AggregationRule': {
-    1: ['clusterRoleSelectors', 'meta/v1.LabelSelector', REP],
-  },
-  'rbac/v1.ClusterRole': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['rules', 'rbac/v1.PolicyRule', REP],
-    3: ['aggregationRule', 'rbac/v1.AggregationRule', PTR],
-  },
-  'rbac/v1.ClusterRoleBinding': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['subjects', 'rbac/v1.Subject', REP],
-    3: ['roleRef', 'rbac/v1.RoleRef'],
-  },
   'rbac/v1.PolicyRule': {
     1: ['verbs', 'string', REP],
     2: ['apiGroups', 'string', REP],
     3: ['resources', 'string', REP],
     4: ['resourceNames', 'string', REP],
     5: ['nonResourceURLs', 'string', REP],
-  },
-  'rbac/v1.Role': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['rules', 'rbac/v1.PolicyRule', REP],
-  },
-  'rbac/v1.RoleBinding': {
-    1: ['metadata', 'meta/v1.ObjectMeta'],
-    2: ['subjects', 'rbac/v1.Subject', REP],
-    3: ['roleRef', 'rbac/v1.RoleRef'],
   },
   'rbac/v1.RoleRef': {
     1: ['apiGroup', 'string'],

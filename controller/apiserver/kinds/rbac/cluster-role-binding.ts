@@ -1,0 +1,23 @@
+// rbac.authorization.k8s.io/v1 ClusterRoleBinding: grants a role's rules to subjects, cluster-wide (pkg/registry/rbac/clusterrolebinding).
+import { REP } from '../../protobuf/message-table.js';
+import { type KindDefinition, PLAIN } from '../kind-definition.js';
+import { roleBindingPrinter } from '../../tables/rbac.js';
+import { pathSegmentName, validateBinding, validateBindingUpdate } from '../../validation/rbac.js';
+
+export const clusterRoleBinding: KindDefinition = {
+  group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', scope: 'Cluster',
+  strategy: PLAIN,
+  printer: roleBindingPrinter,
+  protobuf: {
+    message: 'rbac/v1.ClusterRoleBinding',
+    // Field numbers from k8s.io/api/rbac/v1/generated.proto.
+    messages: {
+      'rbac/v1.ClusterRoleBinding': {
+        1: ['metadata', 'meta/v1.ObjectMeta'],
+        2: ['subjects', 'rbac/v1.Subject', REP],
+        3: ['roleRef', 'rbac/v1.RoleRef'],
+      },
+    },
+  },
+  validation: { name: pathSegmentName, create: validateBinding, update: validateBindingUpdate },
+};
