@@ -72,7 +72,9 @@ test.serial('an agent with its podman store on the 64 MiB tmpfs joins', async (t
     args: [
       '--podman-root', mnt, '--registries-config', reg.registriesYaml,
       '--image-gc-high-threshold', '60', '--image-gc-low-threshold', '40', '--image-minimum-gc-age', '0s', '--image-gc-period', '1s',
-      '--eviction-hard', 'imagefs.available<15%', '--eviction-pressure-transition-period', '20s',
+      // a soft threshold with a long grace period: the condition without evictions
+      '--eviction-hard', '', '--eviction-soft', 'imagefs.available<15%', '--eviction-soft-grace-period', 'imagefs.available=1h',
+      '--eviction-pressure-transition-period', '20s',
     ],
   });
   await waitFor(`node ${NODE} Ready`, async () => {
