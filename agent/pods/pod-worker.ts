@@ -283,9 +283,12 @@ export class PodWorker {
     let podIP: string | undefined;
     const finished = this.podFinished(dp, all);
     if (!finished) {
-      // the image checks of containers about to start run while the sandbox is being made
-      const first = spec.initContainers?.length ? [spec.initContainers[0]!] : spec.containers;
-      for (const c of first) if (!all.some((x) => x.labels[LABEL.container] === c.name)) this.deps.puller.warm(c);
+      // the images of containers about to start are checked (and pulled) while the sandbox is being made
+      const init = !!spec.initContainers?.length;
+      const first = init ? [spec.initContainers![0]!] : spec.containers;
+      for (const c of first) {
+        if (!all.some((x) => x.labels[LABEL.container] === c.name)) this.deps.puller.prefetch(c, `${this.uid}/${c.name}`, this.eventFn(c, init), podPullCredentials(dp));
+      }
     }
     if (spec.hostNetwork) {
       podIP = hostIP;
