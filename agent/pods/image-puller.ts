@@ -10,7 +10,8 @@ import { RuntimeError, type ContainerRuntime, type PullCredential, type PullPoli
 import { goDuration, type Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
 
-export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+/** `at` (ms since the epoch) when the event happened earlier than it is told. */
+export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string, at?: number) => void;
 
 export type PullOutcome =
   | { ok: true }
@@ -33,13 +34,13 @@ export interface ImagePullerOptions {
   onImageUsed?: (image: string) => void;
 }
 
-interface PullResult { totalMs: number; pullMs: number; sizeBytes?: number }
+interface PullResult { totalMs: number; pullMs: number; sizeBytes: Promise<number | undefined> }
 
 /** A prefetched outcome older than this is not trusted: the pass that wanted it never came. */
 const PREFETCH_FRESH_MS = 30_000;
 
 export class ImagePuller {
-  private readonly inflight = new Map<string, Promise<{ pullMs: number; sizeBytes?: number }>>();
+  private readonly inflight = new Map<string, Promise<{ pullMs: number; sizeBytes: Promise<number | undefined> }>>();
   private readonly lastFailure = new Map<string, { at: number; message: string }>();
   /** ensure() outcomes started ahead of time (while the sandbox is being made), by container key. */
   private readonly prefetched = new Map<string, { image: string; at: number; outcome: Promise<PullOutcome> }>();
@@ -113,9 +114,13 @@ export class ImagePuller {
     this.lastFailure.delete(key);
     this.backoff.reset(key);
     this.opts.onImageUsed?.(image);
-    const total = result.totalMs;
-    const size = result.sizeBytes !== undefined ? ` Image size: ${result.sizeBytes} bytes.` : '';
-    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${goDuration(result.pullMs)} (${goDuration(total)} including waiting).${size}`);
+    // the size takes one more runtime call: the container starts meanwhile, and the event
+    // carries the time the pull ended
+    const pulledAt = this.clock.now();
+    void result.sizeBytes.then((bytes) => {
+      const size = bytes !== undefined ? ` Image size: ${bytes} bytes.` : '';
+      event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${goDuration(result.pullMs)} (${goDuration(result.totalMs)} including waiting).${size}`, pulledAt);
+    });
     return { ok: true };
   }
 
@@ -136,18 +141,14 @@ export class ImagePuller {
     throw lastErr;
   }
 
-  private pullOnce(image: string, cred: PullCredential | undefined): Promise<{ pullMs: number; sizeBytes?: number }> {
+  private pullOnce(image: string, cred: PullCredential | undefined): Promise<{ pullMs: number; sizeBytes: Promise<number | undefined> }> {
     const key = `${image}\0${cred ? `${cred.username}\0${cred.password}` : ''}`;
     let p = this.inflight.get(key);
     if (!p) {
       const started = this.clock.now();
       this.pulls++;
       p = this.runtime.pull(image, cred ? { credential: cred } : {})
-        .then(async () => {
-          const pullMs = this.clock.now() - started;
-          const img = await this.runtime.inspectImage(image).catch(() => undefined);
-          return img ? { pullMs, sizeBytes: img.sizeBytes } : { pullMs };
-        })
+        .then(() => ({ pullMs: this.clock.now() - started, sizeBytes: this.runtime.inspectImage(image).then((img) => img?.sizeBytes, () => undefined) }))
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }

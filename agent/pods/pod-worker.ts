@@ -251,13 +251,13 @@ export class PodWorker {
   }
 
   private eventFn(c: Container, init: boolean): EventFn {
-    return (type, reason, message) => this.event(type, reason, message, `spec.${init ? 'initContainers' : 'containers'}{${c.name}}`);
+    return (type, reason, message, at) => this.event(type, reason, message, `spec.${init ? 'initContainers' : 'containers'}{${c.name}}`, at);
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string, at?: number): void {
     const involvedObject: NodeEvent['involvedObject'] = { kind: 'Pod', namespace: this.id.namespace, name: this.id.name, uid: this.uid };
     if (fieldPath) involvedObject.fieldPath = fieldPath;
-    this.deps.emitEvent({ involvedObject, type, reason, message, time: new Date(this.deps.clock.now()).toISOString() });
+    this.deps.emitEvent({ involvedObject, type, reason, message, time: new Date(at ?? this.deps.clock.now()).toISOString() });
   }
 
   private statusUpdate(status: PodStatus): PodStatusUpdate {

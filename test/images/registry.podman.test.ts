@@ -82,7 +82,8 @@ test.serial('the ServiceAccount\'s pull secret reaches the pod; Pulling, then Pu
   await apply(pod('via-sa', images['bb']!));
   const p = await waitRunning('via-sa');
   t.deepEqual(p.spec.imagePullSecrets, [{ name: 'regcred' }], 'admission copied the account\'s secrets');
-  const ev = await events('via-sa');
+  // the Pulled event waits for the image's size, which is read while the container starts
+  const ev = await waitFor('Pulled event', async () => { const e = await events('via-sa'); return /Pulled/.test(e) ? e : undefined; }, 30_000, 500);
   t.regex(ev, /Pulling\s+Pulling image "127\.0\.0\.1:\d+\/lab\/bb:1"/);
   t.regex(ev, /Pulled\s+Successfully pulled image "127\.0\.0\.1:\d+\/lab\/bb:1" in [\d.]+m?s \([\d.]+m?s including waiting\)\. Image size: \d+ bytes\./);
 });
