@@ -24,6 +24,8 @@ import type { RegistrySettings } from './images/registries-config.js';
 import { DEFAULT_IMAGE_GC, ImageGc, type ImageGcOptions } from './images/image-gc.js';
 import { DEFAULT_DISK_EVICTION, DiskPressure, type DiskEvictionOptions } from './images/disk-pressure.js';
 import { isPinnedImage } from './images/pinned-images.js';
+import { evictOneForDisk } from './pods/evict-for-disk.js';
+import { isCriticalPod, pressureRejectionMessage } from './pods/disk-eviction.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -95,7 +97,12 @@ export class Agent {
     });
     const imageLog = opts.log.child({ component: 'images' });
     this.imageGc = new ImageGc(this.runtime, opts.imageGc ?? DEFAULT_IMAGE_GC, { log: imageLog, event: nodeEvent, pinned: (img) => isPinnedImage(img, opts.pauseImage) });
-    this.diskPressure = new DiskPressure(opts.diskEviction ?? DEFAULT_DISK_EVICTION, { nodefsPath: opts.dataDir, gc: this.imageGc, log: imageLog, event: nodeEvent });
+    this.diskPressure = new DiskPressure(opts.diskEviction ?? DEFAULT_DISK_EVICTION, {
+      nodefsPath: opts.dataDir, gc: this.imageGc, log: imageLog, event: nodeEvent,
+      // the condition goes out at once, not after this round's reclaim and eviction
+      onChange: () => void this.publishStatus({ full: true }),
+      evict: (starved) => evictOneForDisk({ pods: this.pods, runtime: this.runtime, dataDir: opts.dataDir, log: imageLog }, starved),
+    });
     this.networking = new ClusterNetworking({
       nodeName: opts.nodeName, runtime: opts.runtime, runtimeNetwork: opts.runtimeNetwork,
       runtimeCliArgs: opts.runtime === 'nerdctl' ? ['--namespace', opts.runtimeNamespace ?? 'pikube'] : [],
@@ -113,6 +120,8 @@ export class Agent {
         ...(opts.registries ? { configuredCredential: (registry: string) => opts.registries!.credential(registry) } : {}),
         onImageUsed: (ref) => this.imageGc.used(ref),
       },
+      // under disk pressure only critical pods are admitted, as the kubelet's eviction manager admits
+      admit: (pod) => (this.diskPressure.underPressure && !isCriticalPod(pod) ? pressureRejectionMessage(['DiskPressure']) : undefined),
     });
     if (opts.ingress) {
       this.ingress = new IngressProxy({
@@ -336,9 +345,7 @@ export class Agent {
   /** The eviction manager's disk signals, every 10 s (its monitoring interval); a change is published at once. */
   private startDiskChecks(): void {
     const tick = () => {
-      const before = this.diskPressure.underPressure;
       void this.diskPressure.check()
-        .then((now) => { if (now !== before) void this.publishStatus({ full: true }); })
         .catch((err) => this.opts.log.warn({ err: String(err) }, 'disk check failed'))
         .finally(() => { if (!this.stopped) this.diskTimer = setTimeout(tick, Math.min(10_000, this.opts.imageGc?.periodMs ?? 10_000)).unref(); });
     };

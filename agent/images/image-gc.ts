@@ -3,7 +3,7 @@
 // removed, least recently used first (then first detected first), until usage is back
 // at the low threshold. An image is in use while any container (running or not) was
 // made from it; sandbox images are pinned; images younger than the minimum age stay.
-import { statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ContainerRuntime, RuntimeImage } from '../runtime/types.js';
 
@@ -24,12 +24,12 @@ const IMAGE_LIST_REFRESH_MS = 30_000;
 
 interface Record_ { firstDetected: number; lastUsed: number; size: number }
 
-export interface FsUsage { capacityBytes: number; availableBytes: number }
+export interface FsUsage { capacityBytes: number; availableBytes: number; /** st_dev: two paths on one filesystem share it. */ device: number }
 
 export async function fsUsage(path: string): Promise<FsUsage | undefined> {
   try {
-    const s = await statfs(path);
-    return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
+    const [s, st] = await Promise.all([statfs(path), stat(path)]);
+    return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize, device: st.dev };
   } catch {
     return undefined;
   }

@@ -10,7 +10,8 @@ import { RuntimeError, type ContainerRuntime, type PullCredential, type PullPoli
 import { goDuration, type Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
 
-export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+/** `at` (ms since the epoch) when the event happened earlier than it is told. */
+export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string, at?: number) => void;
 
 export type PullOutcome =
   | { ok: true }
@@ -33,13 +34,16 @@ export interface ImagePullerOptions {
   onImageUsed?: (image: string) => void;
 }
 
-interface PullResult { totalMs: number; pullMs: number; sizeBytes?: number }
+interface PullResult { totalMs: number; pullMs: number; sizeBytes: Promise<number | undefined> }
+
+/** A prefetched outcome older than this is not trusted: the pass that wanted it never came. */
+const PREFETCH_FRESH_MS = 30_000;
 
 export class ImagePuller {
-  private readonly inflight = new Map<string, Promise<{ pullMs: number; sizeBytes?: number }>>();
+  private readonly inflight = new Map<string, Promise<{ pullMs: number; sizeBytes: Promise<number | undefined> }>>();
   private readonly lastFailure = new Map<string, { at: number; message: string }>();
-  /** Presence checks started ahead of time (while the sandbox is being made), by image. */
-  private readonly early = new Map<string, { at: number; present: Promise<boolean> }>();
+  /** ensure() outcomes started ahead of time (while the sandbox is being made), by container key. */
+  private readonly prefetched = new Map<string, { image: string; at: number; outcome: Promise<PullOutcome> }>();
   /** Pulls the runtime has done, for tests and metrics. */
   pulls = 0;
 
@@ -50,26 +54,32 @@ export class ImagePuller {
     private readonly opts: ImagePullerOptions = {},
   ) {}
 
-  /** Starts the presence check of a container's image now, for an ensure() that follows shortly. */
-  warm(c: Container): void {
-    const e = this.early.get(c.image);
-    if (effectivePullPolicy(c) === 'Always' || (e && this.clock.now() - e.at < 5000)) return;
-    this.early.set(c.image, { at: this.clock.now(), present: this.runtime.imageExists(c.image).catch(() => false) });
-  }
-
-  private async present(image: string): Promise<boolean> {
-    const e = this.early.get(image);
-    this.early.delete(image);
-    if (e && this.clock.now() - e.at < 5000) return e.present;
-    return this.runtime.imageExists(image);
+  /**
+   * Starts ensure() for a container about to start, while its sandbox is being made: the
+   * presence check and, when needed, the pull then overlap the sandbox instead of
+   * following it. The ensure() that follows takes this outcome.
+   */
+  prefetch(c: Container, key: string, event: EventFn, podCredentials: readonly RegistryCredential[] = []): void {
+    const e = this.prefetched.get(key);
+    if (e && e.image === c.image && this.clock.now() - e.at < PREFETCH_FRESH_MS) return;
+    const outcome = this.ensureNow(c, key, event, podCredentials);
+    outcome.catch(() => undefined);
+    this.prefetched.set(key, { image: c.image, at: this.clock.now(), outcome });
   }
 
   /** key identifies the container (pod uid + name) for back-off; credentials come from the pod's pull secrets. */
-  async ensure(c: Container, key: string, event: EventFn, podCredentials: readonly RegistryCredential[] = []): Promise<PullOutcome> {
+  ensure(c: Container, key: string, event: EventFn, podCredentials: readonly RegistryCredential[] = []): Promise<PullOutcome> {
+    const e = this.prefetched.get(key);
+    this.prefetched.delete(key);
+    if (e && e.image === c.image && this.clock.now() - e.at < PREFETCH_FRESH_MS) return e.outcome;
+    return this.ensureNow(c, key, event, podCredentials);
+  }
+
+  private async ensureNow(c: Container, key: string, event: EventFn, podCredentials: readonly RegistryCredential[]): Promise<PullOutcome> {
     const image = c.image;
     const policy = effectivePullPolicy(c);
     if (policy !== 'Always') {
-      const present = await this.present(image);
+      const present = await this.runtime.imageExists(image);
       if (present) {
         this.opts.onImageUsed?.(image);
         event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
@@ -104,9 +114,13 @@ export class ImagePuller {
     this.lastFailure.delete(key);
     this.backoff.reset(key);
     this.opts.onImageUsed?.(image);
-    const total = result.totalMs;
-    const size = result.sizeBytes !== undefined ? ` Image size: ${result.sizeBytes} bytes.` : '';
-    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${goDuration(result.pullMs)} (${goDuration(total)} including waiting).${size}`);
+    // the size takes one more runtime call: the container starts meanwhile, and the event
+    // carries the time the pull ended
+    const pulledAt = this.clock.now();
+    void result.sizeBytes.then((bytes) => {
+      const size = bytes !== undefined ? ` Image size: ${bytes} bytes.` : '';
+      event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${goDuration(result.pullMs)} (${goDuration(result.totalMs)} including waiting).${size}`, pulledAt);
+    });
     return { ok: true };
   }
 
@@ -127,18 +141,14 @@ export class ImagePuller {
     throw lastErr;
   }
 
-  private pullOnce(image: string, cred: PullCredential | undefined): Promise<{ pullMs: number; sizeBytes?: number }> {
+  private pullOnce(image: string, cred: PullCredential | undefined): Promise<{ pullMs: number; sizeBytes: Promise<number | undefined> }> {
     const key = `${image}\0${cred ? `${cred.username}\0${cred.password}` : ''}`;
     let p = this.inflight.get(key);
     if (!p) {
       const started = this.clock.now();
       this.pulls++;
       p = this.runtime.pull(image, cred ? { credential: cred } : {})
-        .then(async () => {
-          const pullMs = this.clock.now() - started;
-          const img = await this.runtime.inspectImage(image).catch(() => undefined);
-          return img ? { pullMs, sizeBytes: img.sizeBytes } : { pullMs };
-        })
+        .then(() => ({ pullMs: this.clock.now() - started, sizeBytes: this.runtime.inspectImage(image).then((img) => img?.sizeBytes, () => undefined) }))
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
@@ -146,6 +156,7 @@ export class ImagePuller {
   }
 
   forgetPrefix(prefix: string): void {
+    for (const k of this.prefetched.keys()) if (k.startsWith(prefix)) this.prefetched.delete(k);
     for (const k of this.lastFailure.keys()) if (k.startsWith(prefix)) this.lastFailure.delete(k);
     this.backoff.forgetPrefix(prefix);
   }

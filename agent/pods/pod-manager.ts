@@ -53,7 +53,15 @@ export interface PodManagerOptions {
   clock?: Clock;
   /** How pulls find credentials and report image use (registries config, image GC). */
   pulls?: ImagePullerOptions;
+  /**
+   * Admission of a pod new to the node (the kubelet's eviction admission handler): a
+   * message refuses it, and the pod is reported Failed with reason Evicted.
+   */
+  admit?: (pod: Pod) => string | undefined;
 }
+
+/** A pod the eviction manager may pick: it runs here and is not being deleted or evicted. */
+export interface EvictionCandidate { uid: string; pod: Pod; containerIds: Map<string, string> }
 
 /** Thrown by setDesired for a payload that is not a desired pod set; nothing is changed. */
 export class DesiredSetError extends Error {}
@@ -251,6 +259,12 @@ export class PodManager {
       if (!w) {
         w = this.newWorker(dp);
         this.workers.set(uid, w);
+        const refusal = this.admission(dp);
+        if (refusal) {
+          this.opts.log.warn({ pod: dp.pod.metadata.name, namespace: dp.pod.metadata.namespace, reason: refusal }, 'pod refused at admission');
+          w.reject('Evicted', refusal);
+          continue;
+        }
         // A pod new to this process has nothing the last full relist did not show (only its
         // worker creates things for it): start from that instead of asking the runtime again.
         const r = this.lastRelist;
@@ -265,6 +279,43 @@ export class PodManager {
     for (const [uid, w] of this.workers) {
       if (!wanted.has(uid)) w.terminate(gracePeriodOf(w.desired?.pod));
     }
+  }
+
+  /** Only a pod that never started here is refused: nothing of it runs, and it has no status yet. */
+  private admission(dp: DesiredPod): string | undefined {
+    const r = this.lastRelist;
+    if (!this.opts.admit || !r?.sandboxes || dp.pod.metadata.deletionTimestamp) return undefined;
+    const uid = dp.pod.metadata.uid!;
+    const phase = dp.pod.status?.phase;
+    if ((phase && phase !== 'Pending') || r.byPod.get(uid)?.length || r.sandboxes.some((b) => b.labels[LABEL.podUid] === uid)) return undefined;
+    return this.opts.admit(dp.pod);
+  }
+
+  /** The pods the eviction manager may choose from, with the ids of their running containers. */
+  evictionCandidates(): EvictionCandidate[] {
+    const out: EvictionCandidate[] = [];
+    const r = this.lastRelist;
+    for (const [uid, w] of this.workers) {
+      const pod = w.desired?.pod;
+      if (!pod || w.isTerminating || w.hasEnded || pod.metadata.deletionTimestamp) continue;
+      const running = (r?.byPod.get(uid) ?? []).filter((c) => c.state === 'running');
+      if (!running.length) continue;
+      const containerIds = new Map<string, string>();
+      for (const c of running) containerIds.set(c.labels[LABEL.container] ?? c.name, c.id);
+      out.push({ uid, pod, containerIds });
+    }
+    return out;
+  }
+
+  /** Evicts one pod (node pressure); resolves once its containers are gone or after timeoutMs. */
+  async evict(uid: string, message: string, graceSeconds: number, timeoutMs = 30_000): Promise<boolean> {
+    const w = this.workers.get(uid);
+    if (!w || w.isTerminating || w.hasEnded) return false;
+    this.opts.log.warn({ pod: w.id.name, namespace: w.id.namespace, message }, 'evicting pod');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([w.evict(message, graceSeconds), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); timer.unref(); })]);
+    clearTimeout(timer);
+    return true;
   }
 
   private newWorker(dp: DesiredPod | undefined, orphan?: { uid: string; name: string; namespace: string }): PodWorker {

@@ -17,6 +17,7 @@ import { buildPodStatus, type ContainerView, type Waiting } from './pod-status.j
 import { parseQuantity } from '../../protocol/kube/quantity.js';
 import { containerSpecHash } from './spec-hash.js';
 import { VolumeError, containerMounts, prepareVolumes, removePodDir, type PreparedVolumes } from './volumes.js';
+import { EVICTED_REASON, disruptionCondition } from './disk-eviction.js';
 
 export interface PodWorkerDeps {
   nodeName: string;
@@ -70,6 +71,17 @@ function errorText(err: unknown): string {
 
 interface Instances { current?: RuntimeContainer; previous?: RuntimeContainer; older: RuntimeContainer[] }
 
+/**
+ * How a pod ended on this node for good without being deleted: evicted for node pressure,
+ * refused at admission, or found so in its API status (after an agent restart).
+ */
+interface Ending { kind: 'evict' | 'reject' | 'recovered'; message: string; graceSeconds: number; done: boolean; waiters: (() => void)[] }
+
+/** The kubelet never runs a pod again once it reported it evicted (or refused it). */
+function evictedStatus(pod: Pod): boolean {
+  return pod.status?.phase === 'Failed' && pod.status.reason === EVICTED_REASON;
+}
+
 /** The manager's relist of this pod's containers (and, on a full relist, its sandboxes), taken at takenAt (Date.now()). */
 export interface Snapshot { takenAt: number; list: RuntimeContainer[]; sandboxes?: SandboxInfo[] }
 
@@ -110,6 +122,7 @@ export class PodWorker {
   private startTime?: string;
   /** Containers this pass started; undefined once it did anything else (then the pod is relisted). */
   private passStarted?: string[];
+  private ending?: Ending;
 
   constructor(private readonly deps: PodWorkerDeps, desired: DesiredPod | undefined, orphan?: PodIdentity) {
     this.desired = desired;
@@ -136,6 +149,33 @@ export class PodWorker {
     this.terminateGrace = graceSeconds;
     // already stopping with a longer grace: shorten it, like a second `kubectl delete --grace-period`
     for (const id of this.stopping) void this.deps.runtime.stop(id, graceSeconds).catch(() => undefined);
+    this.trigger();
+  }
+
+  /** Evicted, refused or found evicted: the pod never runs here again. */
+  get hasEnded(): boolean {
+    return this.ending !== undefined || (this.desired !== undefined && evictedStatus(this.desired.pod));
+  }
+
+  /**
+   * Node-pressure eviction (the kubelet's evictPod): the pod's containers are killed with
+   * the given grace, it is reported Failed with reason Evicted, and its containers, sandbox
+   * and volumes are removed. Resolves once that is done.
+   */
+  evict(message: string, graceSeconds: number): Promise<void> {
+    if (this.ending) return this.ending.done ? Promise.resolve() : new Promise((r) => this.ending!.waiters.push(r));
+    this.ending = { kind: 'evict', message, graceSeconds, done: false, waiters: [] };
+    this.event('Warning', EVICTED_REASON, message);
+    const done = new Promise<void>((r) => this.ending!.waiters.push(r));
+    this.trigger();
+    return done;
+  }
+
+  /** Admission refused the pod (node pressure): it is reported Failed and never started. */
+  reject(reason: string, message: string): void {
+    if (this.ending) return;
+    this.ending = { kind: 'reject', message, graceSeconds: 0, done: false, waiters: [] };
+    this.event('Warning', reason, message.replace(/^Pod was rejected: /, ''));
     this.trigger();
   }
 
@@ -189,6 +229,7 @@ export class PodWorker {
         this.fullPending = false;
         this.snapshot = undefined;
         if (this.terminateGrace !== undefined || !this.desired) await this.syncTerminating();
+        else if (this.hasEnded) await this.syncEnded(this.desired);
         else await this.syncRunning(this.desired, full, snap && snap.takenAt >= this.lastActionAt ? snap : undefined);
       } catch (err) {
         this.lastActionAt = Date.now();
@@ -210,13 +251,13 @@ export class PodWorker {
   }
 
   private eventFn(c: Container, init: boolean): EventFn {
-    return (type, reason, message) => this.event(type, reason, message, `spec.${init ? 'initContainers' : 'containers'}{${c.name}}`);
+    return (type, reason, message, at) => this.event(type, reason, message, `spec.${init ? 'initContainers' : 'containers'}{${c.name}}`, at);
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string, at?: number): void {
     const involvedObject: NodeEvent['involvedObject'] = { kind: 'Pod', namespace: this.id.namespace, name: this.id.name, uid: this.uid };
     if (fieldPath) involvedObject.fieldPath = fieldPath;
-    this.deps.emitEvent({ involvedObject, type, reason, message, time: new Date(this.deps.clock.now()).toISOString() });
+    this.deps.emitEvent({ involvedObject, type, reason, message, time: new Date(at ?? this.deps.clock.now()).toISOString() });
   }
 
   private statusUpdate(status: PodStatus): PodStatusUpdate {
@@ -242,9 +283,12 @@ export class PodWorker {
     let podIP: string | undefined;
     const finished = this.podFinished(dp, all);
     if (!finished) {
-      // the image checks of containers about to start run while the sandbox is being made
-      const first = spec.initContainers?.length ? [spec.initContainers[0]!] : spec.containers;
-      for (const c of first) if (!all.some((x) => x.labels[LABEL.container] === c.name)) this.deps.puller.warm(c);
+      // the images of containers about to start are checked (and pulled) while the sandbox is being made
+      const init = !!spec.initContainers?.length;
+      const first = init ? [spec.initContainers![0]!] : spec.containers;
+      for (const c of first) {
+        if (!all.some((x) => x.labels[LABEL.container] === c.name)) this.deps.puller.prefetch(c, `${this.uid}/${c.name}`, this.eventFn(c, init), podPullCredentials(dp));
+      }
     }
     if (spec.hostNetwork) {
       podIP = hostIP;
@@ -579,7 +623,7 @@ export class PodWorker {
 
   // ---- status ------------------------------------------------------------------
 
-  private publish(dp: DesiredPod, all: RuntimeContainer[], sandboxReady: boolean, podIP: string | undefined, hostIP: string | undefined, initDone: boolean, initFailed: boolean): void {
+  private publish(dp: DesiredPod, all: RuntimeContainer[], sandboxReady: boolean, podIP: string | undefined, hostIP: string | undefined, initDone: boolean, initFailed: boolean, finalise?: (s: PodStatus) => PodStatus): void {
     const view = (c: Container): ContainerView => {
       const g = this.split(all.filter((x) => x.labels[LABEL.container] === c.name));
       const probes = g.current ? this.probes.get(g.current.id) : undefined;
@@ -616,11 +660,12 @@ export class PodWorker {
       previous: this.lastStatus ?? dp.pod.status, // keeps transition times across agent restarts
       now: isoSeconds(this.deps.clock.now()),
     });
-    const json = JSON.stringify(status);
+    const final = finalise ? finalise(status) : status;
+    const json = JSON.stringify(final);
     if (json === this.lastStatusJSON) return;
-    this.lastStatus = status;
+    this.lastStatus = final;
     this.lastStatusJSON = json;
-    this.deps.emitStatus(this.statusUpdate(status));
+    this.deps.emitStatus(this.statusUpdate(final));
   }
 
   /** True when this dead instance will be followed by a new one (logs --previous picks it then). */
@@ -641,6 +686,53 @@ export class PodWorker {
     const policy = dp.pod.spec.restartPolicy ?? 'Always';
     if (init) return cur.exitCode !== 0 && policy !== 'Never';
     return this.shouldRestart(policy, cur);
+  }
+
+  // ---- eviction ---------------------------------------------------------------
+
+  /**
+   * An evicted (or refused) pod: live containers are stopped, the terminal status goes out
+   * once they are, then everything the pod had here is removed, as the kubelet removes an
+   * evicted pod's content at once (ShouldPodContentBeRemoved): the space is the point.
+   */
+  private async syncEnded(dp: DesiredPod): Promise<void> {
+    const e = this.ending ??= { kind: 'recovered', message: dp.pod.status?.message ?? '', graceSeconds: 0, done: false, waiters: [] };
+    if (e.done) return;
+    const { runtime } = this.deps;
+    for (const p of this.probes.values()) p.stop();
+    this.probes.clear();
+    let all = await runtime.list({ [LABEL.podUid]: this.uid });
+    const live = all.filter(isLive);
+    if (live.length) {
+      for (const c of live) this.stopping.add(c.id);
+      try {
+        await Promise.all(live.map((c) => runtime.stop(c.id, e.graceSeconds)));
+      } finally {
+        for (const c of live) this.stopping.delete(c.id);
+      }
+      all = await runtime.list({ [LABEL.podUid]: this.uid });
+    }
+    if (e.kind === 'evict') {
+      this.publish(dp, all, false, undefined, this.deps.hostIP(), true, false, (s) => {
+        const now = isoSeconds(this.deps.clock.now());
+        return { ...s, phase: 'Failed', reason: EVICTED_REASON, message: e.message, conditions: [...(s.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), disruptionCondition(e.message, now)] };
+      });
+    } else if (e.kind === 'reject') {
+      const status: PodStatus = { phase: 'Failed', reason: EVICTED_REASON, message: e.message };
+      if (dp.pod.status?.qosClass) status.qosClass = dp.pod.status.qosClass;
+      this.lastStatus = status;
+      this.lastStatusJSON = JSON.stringify(status);
+      this.deps.emitStatus(this.statusUpdate(status));
+    }
+    for (const c of all) await runtime.remove(c.id);
+    for (const b of await runtime.listSandboxes({ [LABEL.podUid]: this.uid })) await runtime.removeSandbox(b.id);
+    this.cachedSandbox = undefined;
+    await removePodDir(this.deps.dataDir, this.uid);
+    this.deps.onListed?.(this.uid, [], Date.now());
+    this.deps.crashBackoff.forgetPrefix(`${this.uid}/`);
+    this.deps.puller.forgetPrefix(`${this.uid}/`);
+    e.done = true;
+    for (const w of e.waiters.splice(0)) w();
   }
 
   // ---- termination ------------------------------------------------------------

@@ -1,6 +1,7 @@
 // What nerdctl, docker and podman share: the docker CLI grammar. One base class builds
 // the argv for `run`, reads `container inspect`, and handles logs/exec/stats/stop/rm; the
 // per-CLI modules override only where their output or behaviour differs.
+import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { CliExec, type CliResult } from './cli-exec.js';
 import { runtimeError } from './cli-errors.js';
@@ -16,7 +17,7 @@ import { PULL_TIMEOUT_MS, inspectImages, listImages, pullError, removeImage, wit
 import {
   RuntimeError,
   type PullOptions, type RuntimeImage,
-  type ContainerRuntime, type ContainerSpec, type ContainerState, type ContainerStats, type ExecOptions,
+  type ContainerDisk, type ContainerRuntime, type ContainerSpec, type ContainerState, type ContainerStats, type ExecOptions,
   type EventWatch, type LogOptions, type OutputSink, type PullPolicy, type RuntimeContainer, type RuntimeEvent,
   type SandboxInfo, type SandboxSpec,
 } from './types.js';
@@ -348,6 +349,22 @@ export abstract class CliRuntime implements ContainerRuntime {
   }
 
   /** From the containers' cgroups; the runtime's `stats` only for those it cannot read. */
+  /** One `container inspect --size`: SizeRw is the writable layer; the log file is measured where it lies. */
+  async diskUsage(ids: string[]): Promise<Map<string, ContainerDisk>> {
+    const out = new Map<string, ContainerDisk>();
+    if (ids.length === 0) return out;
+    const r = await this.cli.run(['container', 'inspect', '--size', ...ids]);
+    if (r.exitCode !== 0) throw runtimeError('inspect --size', r);
+    await Promise.all(parseJsonRecords(r.stdout).map(async (raw) => {
+      const id = str(raw['Id']) ?? str(raw['ID']);
+      if (!id) return;
+      const logPath = str(raw['LogPath']);
+      const logsBytes = logPath ? await stat(logPath).then((s) => s.blocks * 512, () => 0) : 0;
+      out.set(id, { rootfsBytes: Math.max(0, num(raw['SizeRw']) ?? 0), logsBytes });
+    }));
+    return out;
+  }
+
   async stats(ids: string[]): Promise<Map<string, ContainerStats>> {
     const { stats, missing } = await this.usage.read(ids);
     if (missing.length === 0) return stats;

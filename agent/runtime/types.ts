@@ -66,6 +66,9 @@ export interface RuntimeContainer {
 
 export interface ContainerStats { cpuCores: number; memoryBytes: number }
 
+/** A container's own bytes on disk: its writable layer and its log file. */
+export interface ContainerDisk { rootfsBytes: number; logsBytes: number }
+
 /** Registry credentials for one pull, never written where others can read them. */
 export interface PullCredential { registry: string; username: string; password: string }
 export interface PullOptions { credential?: PullCredential }
@@ -146,6 +149,8 @@ export interface ContainerRuntime {
   /** Runs a command in a running container; resolves with its exit code. */
   exec(id: string, command: string[], opts: ExecOptions, sink: OutputSink): Promise<number>;
   stats(ids: string[]): Promise<Map<string, ContainerStats>>;
+  /** Writable layer and log size per container, for disk-pressure eviction; optional. */
+  diskUsage?(ids: string[]): Promise<Map<string, ContainerDisk>>;
   /**
    * Follows the runtime's event stream (a long-lived child for CLI drivers, respawned
    * when it dies) so exits are noticed without polling. Optional: without it the agent

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { RegistrySettings } from '../../agent/images/registries-config.js';
 import type { AgentOptions } from '../../agent/agent.js';
-import { parseEvictionHard } from '../../agent/images/disk-pressure.js';
+import { parseEvictionHard, parseEvictionSoft } from '../../agent/images/disk-pressure.js';
 import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
 import { parseDuration, UsageError } from '../args.js';
 
@@ -28,12 +28,15 @@ export function imageFlags(v: Values): Pick<AgentOptions, 'registries' | 'podman
   };
   try {
     out.diskEviction = {
-      thresholds: parseEvictionHard(String(v['eviction-hard'])),
+      thresholds: [
+        ...parseEvictionHard(String(v['eviction-hard'])),
+        ...parseEvictionSoft(String(v['eviction-soft'] ?? ''), String(v['eviction-soft-grace-period'] ?? ''), (d) => parseDuration(d, '--eviction-soft-grace-period')),
+      ],
       transitionMs: parseDuration(String(v['eviction-pressure-transition-period']), '--eviction-pressure-transition-period'),
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`--eviction-hard: ${(err as Error).message}`);
+    throw new UsageError(`--eviction-hard/--eviction-soft: ${(err as Error).message}`);
   }
   const file = v['registries-config'];
   if (typeof file === 'string') {

@@ -43,7 +43,11 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --image-minimum-gc-age DUR     unused images younger than this are kept (default 2m)
   --image-gc-period DUR          how often the image store is checked (default 5m)
   --eviction-hard LIST      disk pressure thresholds (default nodefs.available<10%,imagefs.available<15%)
+  --eviction-soft LIST      thresholds that evict only after their grace period (same form)
+  --eviction-soft-grace-period LIST  e.g. imagefs.available=2m, one per soft threshold
   --eviction-pressure-transition-period DUR  how long pressure must be gone before it clears (default 5m)
+                            Past a threshold unused images are removed first, then one pod is
+                            evicted per round, ranked as the kubelet ranks them
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -62,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
       'image-minimum-gc-age': { type: 'string', default: '2m' }, 'image-gc-period': { type: 'string', default: '5m' },
       'eviction-hard': { type: 'string', default: 'nodefs.available<10%,imagefs.available<15%' },
       'eviction-pressure-transition-period': { type: 'string', default: '5m' },
+      'eviction-soft': { type: 'string' }, 'eviction-soft-grace-period': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

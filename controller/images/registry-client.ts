@@ -7,7 +7,13 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { DOCKER_HUB, DOCKER_HUB_API, manifestReference, type ImageRef } from '../../protocol/images/image-ref.js';
 
-export interface Platform { os: string; architecture: string; variant?: string }
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+  /** The image is this one manifest, not an index: some runtimes pull it whatever the node is. */
+  soleManifest?: true;
+}
 
 export interface RegistryAccess {
   /** Extra CAs (PEM) trusted for this host, on top of the system's roots. */
@@ -186,7 +192,7 @@ export class RegistryClient {
       return out;
     }
     if (typeof body['architecture'] === 'string' && mediaType.includes('v1+')) {
-      return [{ os: 'linux', architecture: body['architecture'] }]; // schema 1
+      return [{ os: 'linux', architecture: body['architecture'], soleManifest: true }]; // schema 1
     }
     const config = body['config'] as Record<string, unknown> | undefined;
     const digest = typeof config?.['digest'] === 'string' ? config['digest'] : undefined;
@@ -196,6 +202,6 @@ export class RegistryClient {
     const architecture = String(cfg.body['architecture'] ?? '');
     if (!architecture) throw new RegistryError(`${this.ref.registry}/${this.ref.repository}: image config names no architecture`);
     const variant = cfg.body['variant'];
-    return [typeof variant === 'string' && variant ? { os, architecture, variant } : { os, architecture }];
+    return [typeof variant === 'string' && variant ? { os, architecture, variant, soleManifest: true } : { os, architecture, soleManifest: true }];
   }
 }

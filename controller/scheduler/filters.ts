@@ -51,7 +51,7 @@ export function filterNode(p: PodProfile, n: NodeInfo, online: boolean, images: 
 
   if (p.required && !p.required(n.labels, n.name)) return unresolvable(REASON_NODE_AFFINITY);
 
-  const platform = imagePlatformMismatch(n.labels, images);
+  const platform = imagePlatformMismatch(n.labels, images, n.node?.status?.nodeInfo?.containerRuntimeVersion);
   if (platform) return unresolvable(platform);
 
   if (p.ports.length > 0 && n.portsConflict(p.ports)) return { reasons: [REASON_HOST_PORTS], preemptionMightHelp: true };

@@ -72,7 +72,9 @@ test.serial('an agent with its podman store on the 64 MiB tmpfs joins', async (t
     args: [
       '--podman-root', mnt, '--registries-config', reg.registriesYaml,
       '--image-gc-high-threshold', '60', '--image-gc-low-threshold', '40', '--image-minimum-gc-age', '0s', '--image-gc-period', '1s',
-      '--eviction-hard', 'imagefs.available<15%', '--eviction-pressure-transition-period', '20s',
+      // a soft threshold with a long grace period: the condition without evictions
+      '--eviction-hard', '', '--eviction-soft', 'imagefs.available<15%', '--eviction-soft-grace-period', 'imagefs.available=1h',
+      '--eviction-pressure-transition-period', '20s',
     ],
   });
   await waitFor(`node ${NODE} Ready`, async () => {
@@ -127,16 +129,22 @@ test.serial('above the high threshold unused images go, least recently used firs
 
 test.serial('DiskPressure and its taint while the image filesystem is full, gone once space is back', async (t) => {
   t.deepEqual(await nodeState(), { pressure: 'False', taint: false });
-  // fill the image filesystem beyond 85 % with a file of our own
-  const df = await execa('df', ['-B1', '--output=avail', mnt]);
-  const avail = Number(df.stdout.split('\n')[1]);
-  const filler = join(mnt, 'filler');
-  await execa('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', `count=${Math.max(1, Math.floor((avail - 4 * 1024 * 1024) / (1024 * 1024)))}`], { reject: false });
+  // files of our own: first past the high threshold, where collection takes the unused image,
+  // then to 4 MiB free (below imagefs.available<15 %) with nothing left to collect
+  const fill = async (name: string, leaveBytes: number) => {
+    const avail = Number((await execa('df', ['-B1', '--output=avail', mnt])).stdout.split('\n')[1]);
+    await execa('dd', ['if=/dev/zero', `of=${join(mnt, name)}`, 'bs=1M', `count=${Math.max(1, Math.floor((avail - leaveBytes) / (1024 * 1024)))}`], { reject: false });
+  };
+  await fill('filler1', 20 * 1024 * 1024);
+  await waitFor('unused image collected', async () => !(await storeImages()).includes('/gc/img4'), 60_000, 500);
+  await fill('filler2', 4 * 1024 * 1024);
   await waitFor('DiskPressure', async () => { const s = await nodeState(); return s.pressure === 'True' && s.taint ? s : undefined; }, 60_000, 500);
   const left = await storeImages();
   t.true(left.includes('/gc/img1') && left.includes('/gc/img5'), `images of running pods survive pressure:\n${left}`);
-  t.false(left.includes('/gc/img4'), 'the unused image was reclaimed under pressure');
-  rmSync(filler);
+  // the soft threshold's grace period (1 h) holds evictions off
+  t.deepEqual(await k(['get', 'pods', '-o', 'jsonpath={.items[*].status.phase}']).then((r) => r.stdout.split(' ').filter((p) => p !== 'Running')), [], 'no pod was evicted');
+  rmSync(join(mnt, 'filler1'));
+  rmSync(join(mnt, 'filler2'));
   await waitFor('DiskPressure clears', async () => { const s = await nodeState(); return s.pressure === 'False' && !s.taint ? s : undefined; }, 120_000, 500);
   t.pass();
 });

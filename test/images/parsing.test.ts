@@ -5,7 +5,7 @@ import { credentialsFor, credentialsOfSecret } from '../../protocol/images/docke
 import { parseImageRef } from '../../protocol/images/image-ref.js';
 import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
 import { RegistrySettings } from '../../agent/images/registries-config.js';
-import { canRun, imagePlatformMismatch } from '../../controller/scheduler/image-platform-fit.js';
+import { canRun, imagePlatformMismatch, pullMatcherOf } from '../../controller/scheduler/image-platform-fit.js';
 import { parseChallenge } from '../../controller/images/registry-client.js';
 import { parseEvictionHard } from '../../agent/images/disk-pressure.js';
 import { armVariantFromCpuinfo, parsePlatform } from '../../agent/node-platform.js';
@@ -72,19 +72,38 @@ configs:
   t.throws(() => parseRegistriesConfig('configs:\n  a:\n    tls: {insecure_skip_verify: "yes"}\n'), { message: /configs\.a\.tls\.insecure_skip_verify/ });
 });
 
-test('platforms: containerd compatibility, per-node reason names image and platforms', (t) => {
+test('platforms: what each runtime pulls, per-node reason names image and platforms', (t) => {
   const arm64 = { os: 'linux', architecture: 'arm64', variant: 'v8' };
   const armv7 = { os: 'linux', architecture: 'arm', variant: 'v7' };
   const armv6 = { os: 'linux', architecture: 'arm', variant: 'v6' };
   const amd64 = { os: 'linux', architecture: 'amd64' };
-  t.true(canRun(arm64, { os: 'linux', architecture: 'arm64' }));
-  t.true(canRun(arm64, { os: 'linux', architecture: 'arm', variant: 'v7' }));
-  t.false(canRun(armv7, { os: 'linux', architecture: 'arm64' }));
-  t.true(canRun(armv7, { os: 'linux', architecture: 'arm', variant: 'v6' }));
-  t.false(canRun(armv6, { os: 'linux', architecture: 'arm', variant: 'v7' }));
-  t.false(canRun(amd64, { os: 'linux', architecture: 'arm64' }));
-  t.true(canRun(amd64, { os: 'linux', architecture: '386' }));
-  t.false(canRun(amd64, { os: 'windows', architecture: 'amd64' }));
+  const img = (architecture: string, variant?: string, soleManifest?: true) => ({ os: 'linux', architecture, ...(variant ? { variant } : {}), ...(soleManifest ? { soleManifest } : {}) });
+  t.is(pullMatcherOf('nerdctl://2.0.3'), 'strict');
+  t.is(pullMatcherOf('podman://4.3.1'), 'containers-image');
+  t.is(pullMatcherOf('docker://27.0.1'), 'containerd-only');
+  t.is(pullMatcherOf(undefined), 'strict');
+  // containerd's strict matcher (nerdctl, the CRI's transfer service): the board's own platform only
+  t.true(canRun(arm64, img('arm64')));
+  t.true(canRun(arm64, img('arm64', 'v8')));
+  t.false(canRun(arm64, img('arm', 'v7')));
+  t.true(canRun(armv7, img('arm')), 'arm without a variant is v7');
+  t.false(canRun(armv7, img('arm', 'v6')));
+  t.false(canRun(amd64, img('386')));
+  // containerd's Only (docker): arm64 also arm/v8..v5, armv7 also v6 and v5, amd64 also 386
+  t.true(canRun(arm64, img('arm', 'v7'), 'containerd-only'));
+  t.true(canRun(armv7, img('arm', 'v6'), 'containerd-only'));
+  t.false(canRun(armv6, img('arm', 'v7'), 'containerd-only'));
+  t.false(canRun(armv7, img('arm64'), 'containerd-only'));
+  t.true(canRun(amd64, img('386'), 'containerd-only'));
+  // podman: from an index its own architecture only, a single manifest whatever the kernel executes
+  t.false(canRun(arm64, img('arm', 'v7'), 'containers-image'));
+  t.true(canRun(arm64, img('arm', 'v7', true), 'containers-image'));
+  t.true(canRun(armv7, img('arm', 'v6'), 'containers-image'));
+  t.false(canRun(amd64, img('arm64', undefined, true), 'containers-image'));
+  for (const m of ['strict', 'containerd-only', 'containers-image'] as const) {
+    t.false(canRun(amd64, { os: 'windows', architecture: 'amd64' }, m));
+    t.false(canRun(amd64, img('arm64'), m));
+  }
   const labels = { 'kubernetes.io/arch': 'arm', 'kubernetes.io/os': 'linux', 'pikube.io/arch-variant': 'v7' };
   t.is(imagePlatformMismatch(labels, [{ image: 'r/x:1', platforms: [{ os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'amd64' }] }]),
     'node(s) didn\'t match the platforms of image "r/x:1" (linux/arm64, linux/amd64)');
