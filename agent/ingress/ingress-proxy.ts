@@ -16,6 +16,9 @@ import { BackendResolver } from './backends.js';
 import { errorPage, rawErrorResponse } from './error-pages.js';
 import { normalizeHost, RouteTable, type RouteMatch } from './route-table.js';
 import { TlsContexts } from './tls-contexts.js';
+import { HOP_BY_HOP, UpstreamPools } from './upstream.js';
+
+const acceptsHtml = (req: IncomingMessage) => (req.headers.accept ?? '').includes('text/html');
 
 export interface IngressProxyOptions {
   nodeName: string;
@@ -30,8 +33,7 @@ export interface IngressProxyOptions {
   rebindMs?: number;
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own, never relayed; nor are the forwarding ones a client sent. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect']);
+/** Forwarding headers a client sent are not trusted: the proxy sets its own. */
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip', 'forwarded']);
 
 function clientIp(socket: net.Socket): string {
@@ -39,36 +41,25 @@ function clientIp(socket: net.Socket): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-/** The raw header list for the backend; `keepUpgrade` for the Upgrade handshake, which needs Connection/Upgrade. */
-function backendHeaders(req: IncomingMessage, secure: boolean, keepUpgrade: boolean): [string, string][] {
-  const connectionTokens = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim()).filter(Boolean));
-  const out: [string, string][] = [];
+/** The flat raw header list for the backend; `keepUpgrade` for the Upgrade handshake, which needs Connection/Upgrade. */
+function backendHeaders(req: IncomingMessage, secure: boolean, keepUpgrade: boolean): string[] {
+  const connection = req.headers.connection;
+  const connectionTokens = connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+  const out: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (FORWARDING.has(lower)) continue;
-    if (keepUpgrade && (lower === 'connection' || lower === 'upgrade')) { out.push([name, raw[i + 1]!]); continue; }
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
-    out.push([name, raw[i + 1]!]);
+    if (keepUpgrade && (lower === 'connection' || lower === 'upgrade')) { out.push(name, raw[i + 1]!); continue; }
+    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue;
+    out.push(name, raw[i + 1]!);
   }
-  const host = req.headers.host ?? '';
-  out.push(['X-Forwarded-For', clientIp(req.socket)]);
-  out.push(['X-Real-IP', clientIp(req.socket)]);
-  if (host) out.push(['X-Forwarded-Host', host]);
-  out.push(['X-Forwarded-Port', String(req.socket.localPort ?? '')]);
-  out.push(['X-Forwarded-Proto', secure ? 'https' : 'http']);
-  return out;
-}
-
-function responseHeaders(raw: string[], connection: string | string[] | undefined): string[] {
-  const tokens = new Set(String(connection ?? '').toLowerCase().split(',').map((t) => t.trim()).filter(Boolean));
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || tokens.has(lower)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
+  const ip = clientIp(req.socket);
+  out.push('X-Forwarded-For', ip, 'X-Real-IP', ip);
+  const host = req.headers.host;
+  if (host) out.push('X-Forwarded-Host', host);
+  out.push('X-Forwarded-Port', String(req.socket.localPort ?? ''), 'X-Forwarded-Proto', secure ? 'https' : 'http');
   return out;
 }
 
@@ -82,7 +73,7 @@ export class IngressProxy {
   private rebind?: NodeJS.Timeout;
   private stopped = false;
   /** Keep-alive connections to the pods, reused across requests. */
-  private readonly upstream = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+  private readonly upstream = new UpstreamPools();
   listening = false;
 
   constructor(private readonly opts: IngressProxyOptions) {}
@@ -147,6 +138,7 @@ export class IngressProxy {
 
   setServices(payload: ServiceRoutingPayload): void {
     this.backends.setServices(payload);
+    this.upstream.retain(this.backends.endpoints());
   }
 
   private route(req: IncomingMessage): { match: RouteMatch; target?: { ip: string; port: number }; problem?: string[] } {
@@ -160,8 +152,7 @@ export class IngressProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
-    const html = String(req.headers.accept ?? '').includes('text/html');
-    if (!secure) {
+    if (!secure && this.table.redirects) {
       const host = normalizeHost(req.headers.host);
       if (host && this.table.redirectFor(host)) {
         const port = this.opts.httpsPort === 443 ? '' : `:${this.opts.httpsPort}`;
@@ -172,28 +163,15 @@ export class IngressProxy {
     }
     const { match, target, problem } = this.route(req);
     if (!target) {
-      errorPage(res, match.kind === 'miss' ? 404 : 503, problem!, html, this.opts.nodeName);
+      errorPage(res, match.kind === 'miss' ? 404 : 503, problem!, acceptsHtml(req), this.opts.nodeName);
       req.resume();
       return;
     }
-    const up = http.request({
-      host: target.ip, port: target.port, method: req.method, path: req.url,
-      headers: backendHeaders(req, secure, false).flat(), agent: this.upstream, setHost: false,
-    });
-    up.on('response', (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, responseHeaders(ur.rawHeaders, ur.headers.connection));
-      // Streams of unknown length (server-sent events, long polls) must see the headers
-      // before the first byte of body; a sized body carries them in its first write.
-      if (ur.headers['content-length'] === undefined) res.flushHeaders();
-      ur.pipe(res);
-      ur.on('error', () => res.destroy());
-    });
-    up.on('error', (err) => {
+    this.upstream.forward(req, res, target, backendHeaders(req, secure, false), (err) => {
       const describe = match.kind === 'route' ? match.entry.describe : 'the rule';
-      errorPage(res, 502, [`${describe} sent this request to ${target.ip}:${target.port},`, `which failed: ${(err as NodeJS.ErrnoException).code ?? err.message}.`], html, this.opts.nodeName);
+      errorPage(res, 502, [`${describe} sent this request to ${target.ip}:${target.port},`, `which failed: ${(err as NodeJS.ErrnoException).code ?? err.message}.`], acceptsHtml(req), this.opts.nodeName);
+      req.resume();
     });
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
-    req.pipe(up);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
@@ -208,7 +186,9 @@ export class IngressProxy {
     up.setNoDelay(true);
     up.on('connect', () => {
       connected = true;
-      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`, ...backendHeaders(req, secure, true).map(([k, v]) => `${k}: ${v}`)];
+      const headers = backendHeaders(req, secure, true);
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
       up.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length) up.write(head);
       socket.pipe(up);
@@ -231,7 +211,7 @@ export class IngressProxy {
       (s as http.Server).closeAllConnections?.();
     });
     await Promise.all([close(this.httpServer), close(this.httpsServer)]);
-    this.upstream.destroy();
+    await this.upstream.close();
     if (this.listening) {
       this.listening = false;
       this.opts.onListening?.(false);
