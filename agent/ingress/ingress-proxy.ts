@@ -1,5 +1,6 @@
 // The node's built-in ingress proxy: plain HTTP and TLS (certificates by SNI) on the
-// node's own ports, each request routed by host and path to a ready endpoint of the
+// node's own ports (a client without SNI, or with a name no Secret covers, gets the
+// node's self-signed default certificate), each request routed by host and path to a ready endpoint of the
 // Ingress's backend Service, and relayed as it streams (chunked bodies, server-sent
 // events, WebSockets and any other Upgrade pass through untouched). The backend sees
 // X-Forwarded-For/-Host/-Port/-Proto and X-Real-IP set by the proxy (a client's own
@@ -9,6 +10,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IngressPayload } from '../../protocol/mqtt/ingress.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
@@ -16,6 +18,7 @@ import { BackendResolver } from './backends.js';
 import { errorPage, rawErrorResponse } from './error-pages.js';
 import { normalizeHost, RouteTable, type RouteMatch } from './route-table.js';
 import { TlsContexts } from './tls-contexts.js';
+import { defaultCertificate } from './default-certificate.js';
 import { HOP_BY_HOP, UpstreamPools } from './upstream.js';
 
 const acceptsHtml = (req: IncomingMessage) => (req.headers.accept ?? '').includes('text/html');
@@ -31,6 +34,8 @@ export interface IngressProxyOptions {
   onListening?: (listening: boolean) => void;
   /** Retry period for a port that cannot be bound yet (default 5 s). */
   rebindMs?: number;
+  /** Where the node's default certificate is kept (made anew on each start without it). */
+  certDir?: string;
 }
 
 /** Forwarding headers a client sent are not trusted: the proxy sets its own. */
@@ -83,14 +88,15 @@ export class IngressProxy {
     this.stopped = false;
     const serverOpts = { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 0, noDelay: true };
     this.httpServer ??= http.createServer(serverOpts, (req, res) => this.handle(req, res, false));
-    this.httpsServer ??= https.createServer({
-      ...serverOpts,
-      SNICallback: (name, cb) => {
-        const ctx = this.tls.lookup(name);
-        if (ctx) cb(null, ctx);
-        else cb(new Error(`no certificate for ${name}`));
-      },
-    }, (req, res) => this.handle(req, res, true));
+    if (!this.httpsServer) {
+      // Clients without SNI, and names no Ingress has a certificate for, get the node's default one.
+      const fallback = await defaultCertificate(this.opts.certDir);
+      const fallbackCtx = createSecureContext(fallback);
+      this.httpsServer = https.createServer({
+        ...serverOpts, ...fallback,
+        SNICallback: (name, cb) => cb(null, this.tls.lookup(name) ?? fallbackCtx),
+      }, (req, res) => this.handle(req, res, true));
+    }
     this.httpServer.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head, false));
     this.httpsServer.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head, true));
     this.httpsServer.on('tlsClientError', (err) => this.opts.log.debug?.({ err: err.message }, 'TLS handshake refused'));
