@@ -25,11 +25,11 @@ import type { Metric } from './metric.js';
 const HOST_RUNTIME = ['/usr', '/lib', '/lib64'];
 const SERVER = "require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname() + '\\n')).listen(8080)";
 
-interface Target { host: string; port: number; hostHeader?: string }
-interface Round { requests: number; errors: number; seconds: number; latencies: number[]; cpu: { client: number; proxy: number; backend: number } }
+export interface Target { host: string; port: number; hostHeader?: string }
+export interface Round { requests: number; errors: number; seconds: number; latencies: number[]; cpu: { client: number; proxy: number; backend: number } }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
+export function cpuSeconds(pid: number | undefined): number {
   if (!pid) return 0;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -40,7 +40,7 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 /** `concurrency` lanes each sending GET / back to back for `seconds`. */
-async function load(target: Target, concurrency: number, seconds: number, pids: { proxy?: number; backend?: number } = {}): Promise<Round> {
+export async function load(target: Target, concurrency: number, seconds: number, pids: { proxy?: number; backend?: number } = {}): Promise<Round> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -68,7 +68,7 @@ async function load(target: Target, concurrency: number, seconds: number, pids: 
   return { requests: latencies.length, errors, seconds: (performance.now() - started) / 1000, latencies, cpu };
 }
 
-function merge(rounds: Round[]) {
+export function merge(rounds: Round[]) {
   const all = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const requests = rounds.reduce((s, r) => s + r.requests, 0);
   const seconds = rounds.reduce((s, r) => s + r.seconds, 0);
