@@ -63,6 +63,8 @@ export class UpstreamPools {
     this.pool(target).dispatch(options, {
       onConnect: (a) => {
         abort = a;
+        // called again if the pool sends the request once more on another connection
+        res.off('close', onClose);
         if (res.destroyed) a();
         else res.once('close', onClose);
       },
