@@ -125,7 +125,7 @@ export class Agent {
     });
     if (opts.ingress) {
       this.ingress = new IngressProxy({
-        nodeName: opts.nodeName, ...opts.ingress, log: opts.log.child({ component: 'ingress' }),
+        nodeName: opts.nodeName, certDir: join(opts.dataDir, 'ingress'), ...opts.ingress, log: opts.log.child({ component: 'ingress' }),
         onListening: () => void this.publishStatus({ full: true }),
       });
     }

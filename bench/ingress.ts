@@ -6,8 +6,13 @@
 // (50 concurrent connections, keep-alive where the server allows it) alternates, round
 // by round in one run, between the pod directly (its pod IP) and the ingress proxy (Host
 // header). Reported: requests/s both ways, the throughput the proxy costs, and the added
-// latency at p50 and p99 (proxy percentile minus direct percentile).
+// latency at p50 and p99 (proxy percentile minus direct percentile). Also the CPU time
+// each party spent per request (the agent process that runs the proxy, the pod's server,
+// the load generator): contention on a shared machine moves the rates, these much less,
+// and they show whether the load generator itself was the limit.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
@@ -20,14 +25,26 @@ import type { Metric } from './metric.js';
 const HOST_RUNTIME = ['/usr', '/lib', '/lib64'];
 const SERVER = "require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname() + '\\n')).listen(8080)";
 
-interface Target { host: string; port: number; hostHeader?: string }
-interface Round { requests: number; errors: number; seconds: number; latencies: number[] }
+export interface Target { host: string; port: number; hostHeader?: string }
+export interface Round { requests: number; errors: number; seconds: number; latencies: number[]; cpu: { client: number; proxy: number; backend: number } }
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 /** `concurrency` lanes each sending GET / back to back for `seconds`. */
-async function load(target: Target, concurrency: number, seconds: number): Promise<Round> {
+export async function load(target: Target, concurrency: number, seconds: number, pids: { proxy?: number; backend?: number } = {}): Promise<Round> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
+  const c0 = process.cpuUsage(), p0 = cpuSeconds(pids.proxy), b0 = cpuSeconds(pids.backend);
   const started = performance.now();
   const until = started + seconds * 1000;
   const once = () => new Promise<void>((resolve) => {
@@ -46,14 +63,32 @@ async function load(target: Target, concurrency: number, seconds: number): Promi
     while (performance.now() < until) await once();
   }));
   agent.destroy();
-  return { requests: latencies.length, errors, seconds: (performance.now() - started) / 1000, latencies };
+  const c = process.cpuUsage(c0);
+  const cpu = { client: (c.user + c.system) / 1e6, proxy: cpuSeconds(pids.proxy) - p0, backend: cpuSeconds(pids.backend) - b0 };
+  return { requests: latencies.length, errors, seconds: (performance.now() - started) / 1000, latencies, cpu };
 }
 
-function merge(rounds: Round[]): { rps: number; p50: number; p99: number; errors: number } {
+export function merge(rounds: Round[]) {
   const all = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const requests = rounds.reduce((s, r) => s + r.requests, 0);
   const seconds = rounds.reduce((s, r) => s + r.seconds, 0);
-  return { rps: requests / seconds, p50: percentile(all, 50), p99: percentile(all, 99), errors: rounds.reduce((s, r) => s + r.errors, 0) };
+  const cpu = (k: keyof Round['cpu']) => rounds.reduce((s, r) => s + r.cpu[k], 0);
+  return {
+    rps: requests / seconds, p50: percentile(all, 50), p99: percentile(all, 99), errors: rounds.reduce((s, r) => s + r.errors, 0),
+    /** CPU microseconds per request, and the load generator's share of one core. */
+    usPerRequest: { client: (cpu('client') / requests) * 1e6, proxy: (cpu('proxy') / requests) * 1e6, backend: (cpu('backend') / requests) * 1e6 },
+    clientCores: cpu('client') / seconds,
+  };
+}
+
+/** The host PID of the pod's server process (rootful podman: the container's first process). */
+async function containerPid(node: string): Promise<number | undefined> {
+  const ids = (await execa('podman', ['ps', '-q', '--filter', `label=pikube.io/node=${node}`, '--filter', 'label=pikube.io/container=web'], { reject: false })).stdout.split('\n').filter(Boolean);
+  for (const id of ids) {
+    const pid = Number((await execa('podman', ['inspect', '-f', '{{.State.Pid}}', id], { reject: false })).stdout);
+    if (pid > 0) return pid;
+  }
+  return undefined;
 }
 
 export async function benchIngress(opts: { concurrency: number; seconds: number; rounds: number }): Promise<Metric[]> {
@@ -94,18 +129,25 @@ export async function benchIngress(opts: { concurrency: number; seconds: number;
     await load(direct, opts.concurrency, 1);
     await load(proxied, opts.concurrency, 1);
     const d: Round[] = [], p: Round[] = [];
+    const pids = { proxy: agent.child.pid, backend: await containerPid(node) };
     for (let i = 0; i < opts.rounds; i++) {
-      d.push(await load(direct, opts.concurrency, opts.seconds));
-      p.push(await load(proxied, opts.concurrency, opts.seconds));
+      d.push(await load(direct, opts.concurrency, opts.seconds, pids));
+      p.push(await load(proxied, opts.concurrency, opts.seconds, pids));
     }
     const a = merge(d), b = merge(p);
-    const note = `${opts.concurrency} connections, ${opts.rounds}×${opts.seconds} s each way, node http server pod; direct ${Math.round(a.rps)} req/s p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors), via ingress ${Math.round(b.rps)} req/s p50 ${b.p50.toFixed(2)} ms p99 ${b.p99.toFixed(2)} ms (${b.errors} errors)`;
+    const us = (m: ReturnType<typeof merge>) => `CPU per request: client ${m.usPerRequest.client.toFixed(0)} µs, proxy ${m.usPerRequest.proxy.toFixed(0)} µs, pod ${pids.backend ? m.usPerRequest.backend.toFixed(0) : '?'} µs; client at ${m.clientCores.toFixed(2)} cores`;
+    const note = `${opts.concurrency} connections, ${opts.rounds}×${opts.seconds} s each way, node http server pod, load average ${loadavg()[0]!.toFixed(1)}; ` +
+      `direct ${Math.round(a.rps)} req/s p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms (${a.errors} errors; ${us(a)}), ` +
+      `via ingress ${Math.round(b.rps)} req/s p50 ${b.p50.toFixed(2)} ms p99 ${b.p99.toFixed(2)} ms (${b.errors} errors; ${us(b)})`;
     return [
       { metric: 'ingress_direct_rps', value: a.rps, unit: 'req/s', note },
       { metric: 'ingress_proxy_rps', value: b.rps, unit: 'req/s' },
       { metric: 'ingress_throughput_loss', value: Math.max(0, (1 - b.rps / a.rps) * 100), unit: '%', goal: { op: '<=', value: 10 } },
       { metric: 'ingress_added_latency_p50', value: b.p50 - a.p50, unit: 'ms' },
       { metric: 'ingress_added_latency_p99', value: b.p99 - a.p99, unit: 'ms', goal: { op: '<=', value: 1 } },
+      { metric: 'ingress_proxy_cpu_per_request', value: b.usPerRequest.proxy, unit: 'µs' },
+      ...(pids.backend ? [{ metric: 'ingress_pod_cpu_per_request', value: b.usPerRequest.backend, unit: 'µs' }] : []),
+      { metric: 'ingress_client_cpu_per_request', value: b.usPerRequest.client, unit: 'µs' },
     ];
   } finally {
     api.close();

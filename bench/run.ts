@@ -16,6 +16,7 @@ import { benchAgentIdle, benchPodStart } from './agent.js';
 import { benchStartup } from './startup.js';
 import { benchServices } from './services.js';
 import { benchIngress } from './ingress.js';
+import { benchIngressProxies } from './ingress-proxies.js';
 import { benchCronJobTick } from './cronjob.js';
 import { benchImagePull } from './image-pull.js';
 import { benchMqttApi } from './mqtt-api.js';
@@ -42,6 +43,8 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'startup', run: () => benchStartup({ repetitions: 5 }) },
   { name: 'services', run: () => benchServices() },
   { name: 'ingress', run: () => benchIngress({ concurrency: 50, seconds: 5, rounds: 3 }) },
+  // No podman, loopback only: our proxy against http-proxy-3, CPU per request each.
+  { name: 'ingress-proxies', run: () => benchIngressProxies({ concurrency: 50, seconds: 3, rounds: 5 }) },
   { name: 'cronjob-tick', run: () => benchCronJobTick(100) },
   { name: 'image-pull', run: () => benchImagePull() },
   { name: 'mqtt-api', run: () => benchMqttApi({ requests: 200 }) },

@@ -1,5 +1,6 @@
 // The node's built-in ingress proxy: plain HTTP and TLS (certificates by SNI) on the
-// node's own ports, each request routed by host and path to a ready endpoint of the
+// node's own ports (a client without SNI, or with a name no Secret covers, gets the
+// node's self-signed default certificate), each request routed by host and path to a ready endpoint of the
 // Ingress's backend Service, and relayed as it streams (chunked bodies, server-sent
 // events, WebSockets and any other Upgrade pass through untouched). The backend sees
 // X-Forwarded-For/-Host/-Port/-Proto and X-Real-IP set by the proxy (a client's own
@@ -9,6 +10,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IngressPayload } from '../../protocol/mqtt/ingress.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
@@ -16,6 +18,10 @@ import { BackendResolver } from './backends.js';
 import { errorPage, rawErrorResponse } from './error-pages.js';
 import { normalizeHost, RouteTable, type RouteMatch } from './route-table.js';
 import { TlsContexts } from './tls-contexts.js';
+import { defaultCertificate } from './default-certificate.js';
+import { HOP_BY_HOP, UpstreamPools } from './upstream.js';
+
+const acceptsHtml = (req: IncomingMessage) => (req.headers.accept ?? '').includes('text/html');
 
 export interface IngressProxyOptions {
   nodeName: string;
@@ -28,10 +34,11 @@ export interface IngressProxyOptions {
   onListening?: (listening: boolean) => void;
   /** Retry period for a port that cannot be bound yet (default 5 s). */
   rebindMs?: number;
+  /** Where the node's default certificate is kept (made anew on each start without it). */
+  certDir?: string;
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own, never relayed; nor are the forwarding ones a client sent. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect']);
+/** Forwarding headers a client sent are not trusted: the proxy sets its own. */
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip', 'forwarded']);
 
 function clientIp(socket: net.Socket): string {
@@ -39,36 +46,25 @@ function clientIp(socket: net.Socket): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-/** The raw header list for the backend; `keepUpgrade` for the Upgrade handshake, which needs Connection/Upgrade. */
-function backendHeaders(req: IncomingMessage, secure: boolean, keepUpgrade: boolean): [string, string][] {
-  const connectionTokens = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim()).filter(Boolean));
-  const out: [string, string][] = [];
+/** The flat raw header list for the backend; `keepUpgrade` for the Upgrade handshake, which needs Connection/Upgrade. */
+function backendHeaders(req: IncomingMessage, secure: boolean, keepUpgrade: boolean): string[] {
+  const connection = req.headers.connection;
+  const connectionTokens = connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : undefined;
+  const out: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (FORWARDING.has(lower)) continue;
-    if (keepUpgrade && (lower === 'connection' || lower === 'upgrade')) { out.push([name, raw[i + 1]!]); continue; }
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
-    out.push([name, raw[i + 1]!]);
+    if (keepUpgrade && (lower === 'connection' || lower === 'upgrade')) { out.push(name, raw[i + 1]!); continue; }
+    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue;
+    out.push(name, raw[i + 1]!);
   }
-  const host = req.headers.host ?? '';
-  out.push(['X-Forwarded-For', clientIp(req.socket)]);
-  out.push(['X-Real-IP', clientIp(req.socket)]);
-  if (host) out.push(['X-Forwarded-Host', host]);
-  out.push(['X-Forwarded-Port', String(req.socket.localPort ?? '')]);
-  out.push(['X-Forwarded-Proto', secure ? 'https' : 'http']);
-  return out;
-}
-
-function responseHeaders(raw: string[], connection: string | string[] | undefined): string[] {
-  const tokens = new Set(String(connection ?? '').toLowerCase().split(',').map((t) => t.trim()).filter(Boolean));
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || tokens.has(lower)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
+  const ip = clientIp(req.socket);
+  out.push('X-Forwarded-For', ip, 'X-Real-IP', ip);
+  const host = req.headers.host;
+  if (host) out.push('X-Forwarded-Host', host);
+  out.push('X-Forwarded-Port', String(req.socket.localPort ?? ''), 'X-Forwarded-Proto', secure ? 'https' : 'http');
   return out;
 }
 
@@ -82,7 +78,7 @@ export class IngressProxy {
   private rebind?: NodeJS.Timeout;
   private stopped = false;
   /** Keep-alive connections to the pods, reused across requests. */
-  private readonly upstream = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+  private readonly upstream = new UpstreamPools();
   listening = false;
 
   constructor(private readonly opts: IngressProxyOptions) {}
@@ -92,14 +88,15 @@ export class IngressProxy {
     this.stopped = false;
     const serverOpts = { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 0, noDelay: true };
     this.httpServer ??= http.createServer(serverOpts, (req, res) => this.handle(req, res, false));
-    this.httpsServer ??= https.createServer({
-      ...serverOpts,
-      SNICallback: (name, cb) => {
-        const ctx = this.tls.lookup(name);
-        if (ctx) cb(null, ctx);
-        else cb(new Error(`no certificate for ${name}`));
-      },
-    }, (req, res) => this.handle(req, res, true));
+    if (!this.httpsServer) {
+      // Clients without SNI, and names no Ingress has a certificate for, get the node's default one.
+      const fallback = await defaultCertificate(this.opts.certDir);
+      const fallbackCtx = createSecureContext(fallback);
+      this.httpsServer = https.createServer({
+        ...serverOpts, ...fallback,
+        SNICallback: (name, cb) => cb(null, this.tls.lookup(name) ?? fallbackCtx),
+      }, (req, res) => this.handle(req, res, true));
+    }
     this.httpServer.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head, false));
     this.httpsServer.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head, true));
     this.httpsServer.on('tlsClientError', (err) => this.opts.log.debug?.({ err: err.message }, 'TLS handshake refused'));
@@ -147,6 +144,7 @@ export class IngressProxy {
 
   setServices(payload: ServiceRoutingPayload): void {
     this.backends.setServices(payload);
+    this.upstream.retain(this.backends.endpoints());
   }
 
   private route(req: IncomingMessage): { match: RouteMatch; target?: { ip: string; port: number }; problem?: string[] } {
@@ -160,8 +158,7 @@ export class IngressProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
-    const html = String(req.headers.accept ?? '').includes('text/html');
-    if (!secure) {
+    if (!secure && this.table.redirects) {
       const host = normalizeHost(req.headers.host);
       if (host && this.table.redirectFor(host)) {
         const port = this.opts.httpsPort === 443 ? '' : `:${this.opts.httpsPort}`;
@@ -172,28 +169,15 @@ export class IngressProxy {
     }
     const { match, target, problem } = this.route(req);
     if (!target) {
-      errorPage(res, match.kind === 'miss' ? 404 : 503, problem!, html, this.opts.nodeName);
+      errorPage(res, match.kind === 'miss' ? 404 : 503, problem!, acceptsHtml(req), this.opts.nodeName);
       req.resume();
       return;
     }
-    const up = http.request({
-      host: target.ip, port: target.port, method: req.method, path: req.url,
-      headers: backendHeaders(req, secure, false).flat(), agent: this.upstream, setHost: false,
-    });
-    up.on('response', (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, responseHeaders(ur.rawHeaders, ur.headers.connection));
-      // Streams of unknown length (server-sent events, long polls) must see the headers
-      // before the first byte of body; a sized body carries them in its first write.
-      if (ur.headers['content-length'] === undefined) res.flushHeaders();
-      ur.pipe(res);
-      ur.on('error', () => res.destroy());
-    });
-    up.on('error', (err) => {
+    this.upstream.forward(req, res, target, backendHeaders(req, secure, false), (err) => {
       const describe = match.kind === 'route' ? match.entry.describe : 'the rule';
-      errorPage(res, 502, [`${describe} sent this request to ${target.ip}:${target.port},`, `which failed: ${(err as NodeJS.ErrnoException).code ?? err.message}.`], html, this.opts.nodeName);
+      errorPage(res, 502, [`${describe} sent this request to ${target.ip}:${target.port},`, `which failed: ${(err as NodeJS.ErrnoException).code ?? err.message}.`], acceptsHtml(req), this.opts.nodeName);
+      req.resume();
     });
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
-    req.pipe(up);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
@@ -208,7 +192,9 @@ export class IngressProxy {
     up.setNoDelay(true);
     up.on('connect', () => {
       connected = true;
-      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`, ...backendHeaders(req, secure, true).map(([k, v]) => `${k}: ${v}`)];
+      const headers = backendHeaders(req, secure, true);
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
       up.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length) up.write(head);
       socket.pipe(up);
@@ -231,7 +217,7 @@ export class IngressProxy {
       (s as http.Server).closeAllConnections?.();
     });
     await Promise.all([close(this.httpServer), close(this.httpsServer)]);
-    this.upstream.destroy();
+    await this.upstream.close();
     if (this.listening) {
       this.listening = false;
       this.opts.onListening?.(false);

@@ -47,7 +47,9 @@ export class RouteTable {
   private readonly exactHosts = new Map<string, RouteEntry[]>();
   private readonly wildcardHosts = new Map<string, RouteEntry[]>();
   private readonly anyHost: RouteEntry[] = [];
-  private readonly defaultBackend?: { ingress: IngressRouteSet; backend: IngressBackendRef };
+  private readonly defaultBackend?: RouteEntry;
+  /** True when some Ingress wants plain HTTP redirected to https (the common case skips the lookup). */
+  readonly redirects: boolean;
   readonly ingresses: IngressRouteSet[];
 
   constructor(payload: IngressPayload | undefined) {
@@ -62,8 +64,9 @@ export class RouteTable {
           else push(this.exactHosts, rule.host, entry);
         }
       }
-      if (ing.defaultBackend && !this.defaultBackend) this.defaultBackend = { ingress: ing, backend: ing.defaultBackend };
+      if (ing.defaultBackend && !this.defaultBackend) this.defaultBackend = { ingress: ing, path: '/', exact: false, backend: ing.defaultBackend, describe: `Ingress ${ing.namespace}/${ing.name} defaultBackend` };
     }
+    this.redirects = this.ingresses.some((i) => i.sslRedirect);
     // Longest path first, Exact before Prefix at equal length; the sort is stable, so age decides ties.
     const order = (a: RouteEntry, b: RouteEntry) => b.path.length - a.path.length || Number(b.exact) - Number(a.exact);
     for (const list of [...this.exactHosts.values(), ...this.wildcardHosts.values(), this.anyHost]) list.sort(order);
@@ -82,23 +85,18 @@ export class RouteTable {
     const host = normalizeHost(hostHeader);
     const q = url.indexOf('?');
     const path = (q >= 0 ? url.slice(0, q) : url) || '/';
-    const tiers: [string, RouteEntry[] | undefined][] = [
-      [`host ${host}`, this.exactHosts.get(host)],
-      [`host *.${wildcardParent(host)}`, this.wildcardHosts.get(wildcardParent(host))],
-      ['rules without a host', this.anyHost.length ? this.anyHost : undefined],
-    ];
-    for (const [label, entries] of tiers) {
+    // Exact host, then the one-label wildcard, then rules without a host; the first tier
+    // that has rules decides (unless a defaultBackend catches what it misses).
+    for (let tier = 0; tier < 3; tier++) {
+      const entries = tier === 0 ? this.exactHosts.get(host) : tier === 1 ? this.wildcardHosts.get(wildcardParent(host)) : this.anyHost.length ? this.anyHost : undefined;
       if (!entries) continue;
-      const hit = entries.find((e) => (e.exact ? e.path === path : prefixMatches(e.path, path)));
-      if (hit) return { kind: 'route', entry: hit };
+      for (const e of entries) if (e.exact ? e.path === path : prefixMatches(e.path, path)) return { kind: 'route', entry: e };
       if (this.defaultBackend) break;
+      const label = tier === 0 ? `host ${host}` : tier === 1 ? `host *.${wildcardParent(host)}` : 'rules without a host';
       const tried = entries.slice(0, 5).map((e) => `${e.path} (${e.exact ? 'Exact' : 'Prefix'}, Ingress ${e.ingress.namespace}/${e.ingress.name})`).join(', ');
       return { kind: 'miss', host, path, reason: `the ${label} has rules, but no path matches ${path}: ${tried}${entries.length > 5 ? ', ...' : ''}` };
     }
-    if (this.defaultBackend) {
-      const { ingress, backend } = this.defaultBackend;
-      return { kind: 'route', entry: { ingress, path: '/', exact: false, backend, describe: `Ingress ${ingress.namespace}/${ingress.name} defaultBackend` } };
-    }
+    if (this.defaultBackend) return { kind: 'route', entry: this.defaultBackend };
     const reason = this.ingresses.length === 0 ? 'no Ingress is served by this node' : `no Ingress rule matches host ${host || '(none)'}`;
     return { kind: 'miss', host, path, reason };
   }

@@ -9,13 +9,14 @@ import tls from 'node:tls';
 
 export interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
 
-export function ingressRequest(addr: { host: string; port: number }, hostHeader: string, path: string, opts: { secure?: boolean; headers?: Record<string, string>; ca?: string } = {}): Promise<Answer> {
+/** `sni: false` sends no SNI name and takes any certificate (as `curl -k https://<address>/`). */
+export function ingressRequest(addr: { host: string; port: number }, hostHeader: string, path: string, opts: { secure?: boolean; headers?: Record<string, string>; ca?: string; sni?: boolean } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const mod = opts.secure ? https : http;
     const req = mod.request({
       host: addr.host, port: addr.port, path, agent: false, timeout: 3000,
       headers: { host: hostHeader, ...(opts.headers ?? {}) },
-      ...(opts.secure ? { servername: hostHeader, ca: opts.ca } : {}),
+      ...(opts.secure ? (opts.sni === false ? { servername: '', rejectUnauthorized: false } : { servername: hostHeader, ca: opts.ca }) : {}),
     }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -28,10 +29,10 @@ export function ingressRequest(addr: { host: string; port: number }, hostHeader:
   });
 }
 
-/** The certificate presented for an SNI name, and whether it verifies against `ca`. */
-export function peerCertificate(addr: { host: string; port: number }, servername: string, ca: string): Promise<{ authorized: boolean; cn: string }> {
+/** The certificate presented for an SNI name (none when undefined), and whether it verifies against `ca`. */
+export function peerCertificate(addr: { host: string; port: number }, servername: string | undefined, ca: string): Promise<{ authorized: boolean; cn: string }> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: addr.host, port: addr.port, servername, ca, timeout: 3000 }, () => {
+    const s = tls.connect({ host: addr.host, port: addr.port, ...(servername ? { servername } : {}), ca, rejectUnauthorized: false, timeout: 3000 }, () => {
       resolve({ authorized: s.authorized, cn: String(s.getPeerCertificate().subject?.CN) });
       s.end();
     });

@@ -5,7 +5,8 @@
 // https redirect, Ingress status, Table columns, protobuf from `kubectl create ingress`,
 // and how fast a deletion reaches the proxy.
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ingressRequest, peerCertificate, selfSignedCert } from './ingress-client.js';
+import { DEFAULT_CERT_CN } from '../../agent/ingress/default-certificate.js';
 import { freePort, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 
 let ctrl: ControllerHandle | undefined;
@@ -188,7 +190,7 @@ test.serial('WebSockets and streamed responses pass through', async (t) => {
   await k(['delete', 'ingress', 'live']);
 });
 
-const peer = (name: string, ca: string) => peerCertificate({ host: '127.0.0.1', port: httpsPort }, name, ca);
+const peer = (name: string | undefined, ca: string) => peerCertificate({ host: '127.0.0.1', port: httpsPort }, name, ca);
 
 test.serial('TLS from Secrets by SNI, verified against the Secret\'s certificate; redirect to https by annotation', async (t) => {
   const a = await selfSignedCert(work, 'secure.home.lan');
@@ -205,7 +207,17 @@ test.serial('TLS from Secrets by SNI, verified against the Secret\'s certificate
   const first = await waitFor('secure.home.lan answers over TLS', () => peer('secure.home.lan', a.cert).catch(() => undefined), 5000, 50);
   t.deepEqual(first, { authorized: true, cn: 'secure.home.lan' });
   t.deepEqual(await peer('other.home.lan', b.cert), { authorized: true, cn: 'other.home.lan' });
-  await t.throwsAsync(peer('unknown.home.lan', a.cert), undefined, 'no certificate for a name no Ingress has');
+  // A name no Ingress has, and no name at all: the node's self-signed default certificate,
+  // which verifies for no one; the request after the handshake is still routed by Host.
+  const fallback = await peer('unknown.home.lan', a.cert);
+  t.deepEqual(fallback, { authorized: false, cn: DEFAULT_CERT_CN });
+  t.deepEqual(await peer(undefined, a.cert), fallback);
+  const noSni = await ingressRequest({ host: '127.0.0.1', port: httpsPort }, 'secure.home.lan', '/', { secure: true, sni: false });
+  t.is(JSON.parse(noSni.body).server, 'alpha');
+  t.is((await ingressRequest({ host: '127.0.0.1', port: httpsPort }, 'nobody.home.lan', '/', { secure: true, sni: false })).status, 404);
+  // kept with the node's data, so a restart shows clients the same certificate
+  const kept = readFileSync(join(agent!.dir, 'ingress', 'default.crt'), 'utf8');
+  t.is(new X509Certificate(kept).subject, `CN=${DEFAULT_CERT_CN}`);
 
   const over = await request('secure.home.lan', '/page?q=1', { secure: true, ca: a.cert });
   t.is(over.status, 200);
