@@ -55,7 +55,8 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
   --mqtt-tls-listen HOST:PORT       embedded MQTT broker's TLS listener, for agents (default 0.0.0.0:8883;
                                     certificate from the cluster CA, named in the K10… join tokens)
   --mqtt-listen HOST:PORT           its plaintext listener, loopback only (default 127.0.0.1:1883)
-  --mqtt-insecure-listen HOST:PORT  plaintext on any address instead (logged: passwords travel in clear)
+  --mqtt-insecure-listen HOST:PORT  the plaintext listener on any address instead of --mqtt-listen
+                                    (logged: node passwords and secrets travel in clear)
   --mqtt-url URL                    use an external broker instead (e.g. Mosquitto)
   --base-topic NAME                 MQTT base topic (default pikube)
   --node-monitor-grace-period DUR   silence before a node is NotReady (default 20s, at least 4s;
@@ -131,7 +132,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
 
 /** Plaintext on loopback unless --mqtt-insecure-listen says otherwise; TLS for everyone else. */
 function mqttListeners(v: Values): Pick<ControllerOptions, 'mqttListen' | 'mqttListenInsecure' | 'mqttTlsListen' | 'mqttTlsListenDefaulted'> {
-  if (v['mqtt-listen'] && v['mqtt-insecure-listen']) throw new UsageError('give --mqtt-listen or --mqtt-insecure-listen, not both');
+  // --mqtt-insecure-listen moves the plaintext listener (and wins over --mqtt-listen, which the unit file always passes).
   const insecure = v['mqtt-insecure-listen'];
   const mqttListen = parseHostPort(insecure ?? v['mqtt-listen'] ?? '127.0.0.1:1883', insecure ? '--mqtt-insecure-listen' : '--mqtt-listen');
   if (!insecure && !isLoopbackHost(mqttListen.host)) {

@@ -14,6 +14,7 @@ import {
 } from './credentials.js';
 import { HOMEASSISTANT_USERNAME } from '../homeassistant/topics.js';
 import { parseHostPort } from './embedded-broker.js';
+import { mosquittoTlsListener } from './mosquitto-tls.js';
 
 /** Folder (inside the data dir) of the files mosquitto reads. */
 export const MOSQUITTO_DIR = 'mosquitto';
@@ -55,6 +56,8 @@ export interface MosquittoConfigOptions {
   baseTopic?: string;
   /** Add the `home_assistant` user (password in `<data-dir>/mqtt-homeassistant-password`). */
   homeassistant?: boolean;
+  /** `HOST:PORT` of a TLS listener for agents (mosquitto-tls.ts); none when absent. */
+  tlsListen?: string;
 }
 
 export const HOMEASSISTANT_PASSWORD_FILE = 'mqtt-homeassistant-password';
@@ -168,7 +171,8 @@ export async function writeMosquittoConfig(opts: MosquittoConfigOptions): Promis
   }
   await writePrivate(files.passwd, [...lines.values()].join('\n') + '\n');
   await writePrivate(files.acl, renderMosquittoAcl(topics));
-  await writeFile(files.conf, renderConf(files, listen, user), { mode: 0o644 });
+  const tls = opts.tlsListen ? await mosquittoTlsListener(opts.dataDir, opts.tlsListen) : '';
+  await writeFile(files.conf, renderConf(files, listen, user) + tls, { mode: 0o644 });
   return files;
 }
 

@@ -15,6 +15,7 @@ import { CA_FILE } from '../../agent/cluster-ca.js';
 import { caCertHash, formatSecureJoinToken, parseJoinToken } from '../../protocol/join-token.js';
 import { controllerOptions } from '../../cli/commands/controller.js';
 import { connectLink, tempDir } from './helpers.js';
+import { runCommand } from '../ship/run-command.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as never;
 
@@ -138,4 +139,19 @@ test('a taken default TLS port is logged and skipped; a taken explicit one fails
   t.teardown(() => b.close());
   t.is(b.tlsUrl, undefined);
   t.true(warnings.some((w) => /TLS port already in use/.test(w)));
+});
+
+test('pikube token create and show print the K10 form for this cluster\'s CA', async (t) => {
+  const c = await tlsCluster();
+  t.teardown(c.close);
+  const shown = runCommand('token', ['show', '--data-dir', c.dataDir]);
+  t.is(shown.code, 0, shown.stderr);
+  t.is(shown.stdout.trim(), c.secureToken);
+  const created = runCommand('token', ['create', '--ttl', '1h', '--data-dir', c.dataDir]);
+  t.is(created.code, 0, created.stderr);
+  const parsed = parseJoinToken(created.stdout.trim());
+  t.is(parsed.caHash, caCertHash(c.pki.caCert));
+  // The new token joins over TLS on its own.
+  const creds = await obtainCredentials({ mqttUrl: c.broker.tlsUrl!, nodeName: 'pi-new', joinToken: created.stdout.trim(), dataDir: await tempDir('pikube-agent-'), timeoutMs: 8000 });
+  t.is(creds.username, 'pi-new');
 });
