@@ -267,6 +267,8 @@ export async function applyInstall(steps: InstallStep[]): Promise<string[]> {
 function nextSteps(options: InstallOptions): string[] {
   const name = `pikube-${options.side}`;
   const lines = [`next: systemctl daemon-reload && systemctl enable --now ${name}`, `then: journalctl -u ${name} -f`];
+  // Agents join over TLS with one token, which names the cluster CA.
+  if (options.side === 'controller') lines.push('then, on each Pi: pikube install agent --mqtt-url mqtts://<this host>:8883 --join-token <the K10… token from: sudo pikube token show>');
   if (options.side === 'controller' && /^\/(home|root)(\/|$)/.test(options.main)) {
     lines.unshift(`warning: ${options.main} is under /home or /root, which the controller unit hides (ProtectHome=yes); install pikube under /opt/pikube or /usr/local`);
   }
