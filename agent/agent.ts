@@ -5,13 +5,14 @@ import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EventsPayload, HeartbeatPayload, NodeEvent, NodeStatusPayload, PodStatusUpdate, RequestPayload } from '../protocol/mqtt/payloads.js';
-import { MqttLink, SERVER_UNAVAILABLE } from '../protocol/mqtt/link.js';
+import { MqttLink, SERVER_UNAVAILABLE, splitUrls } from '../protocol/mqtt/link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
 import { isCleared, parseClusterConfig, parseDesiredPods, parseRequest, parseServiceRouting, PayloadError, PAYLOAD_LIMITS } from '../protocol/mqtt/validate.js';
 import { STATUS_REFRESH_SECONDS } from '../protocol/mqtt/heartbeat-policy.js';
 import { createRuntime, type RuntimeName, type ContainerRuntime } from './runtime/index.js';
 import { PodManager } from './pods/pod-manager.js';
 import { forgetCredentials, obtainCredentials, type NodeCredentials } from './join.js';
+import { isPlaintextOffHost, loadSavedCa } from './cluster-ca.js';
 import { readNodeStatus, type NodeStatusReading } from './node-status.js';
 import { ClusterNetworking } from './network/cluster-networking.js';
 import type { ProxyModeSetting } from './proxy/service-proxy.js';
@@ -36,8 +37,10 @@ export interface AgentOptions {
   baseTopic: string;
   /** Beat period until the controller's cluster config says otherwise. */
   heartbeatMs: number;
-  /** CA for mqtts:// */
+  /** CA for mqtts:// (otherwise the one saved at the first join, see cluster-ca.ts) */
   ca?: string;
+  /** Allows plaintext MQTT to another host for the join (the broker's --mqtt-insecure-listen). */
+  mqttInsecure?: boolean;
   runtimeNamespace?: string;
   runtimeNetwork?: string;
   pauseImage?: string;
@@ -162,19 +165,22 @@ export class Agent {
     let creds: NodeCredentials;
     for (;;) {
       try {
-        creds = await obtainCredentials({ mqttUrl: opts.mqttUrl, nodeName: opts.nodeName, joinToken: opts.joinToken, dataDir: opts.dataDir, baseTopic: opts.baseTopic, ca: opts.ca });
+        creds = await obtainCredentials({ mqttUrl: opts.mqttUrl, nodeName: opts.nodeName, joinToken: opts.joinToken, dataDir: opts.dataDir, baseTopic: opts.baseTopic, ca: opts.ca, insecure: opts.mqttInsecure });
         break;
       } catch (err) {
         if (this.stopped) return;
         const msg = (err as Error).message;
-        if (/no saved MQTT credentials|invalid node name|refused the join token/.test(msg)) throw err;
+        if (/no saved MQTT credentials|invalid node name|refused the join token|refusing to/.test(msg)) throw err;
         log.warn({ err: msg }, 'cannot join yet; retrying');
         await new Promise((r) => setTimeout(r, 2000));
       }
     }
+    const ca = opts.ca ?? await loadSavedCa(opts.dataDir);
+    const clear = splitUrls(opts.mqttUrl).filter(isPlaintextOffHost);
+    if (clear.length > 0) log.warn({ urls: clear }, 'MQTT in plaintext to another host: the node password and secrets travel unencrypted; use mqtts://');
     const link = new MqttLink({
       url: opts.mqttUrl, clientId: `pikube-agent-${opts.nodeName}`, username: creds.username, password: creds.password,
-      ca: opts.ca, keepaliveSeconds: 15, availabilityTopic: topics.availability(opts.nodeName),
+      ca, keepaliveSeconds: 15, availabilityTopic: topics.availability(opts.nodeName),
     });
     this.link = link;
     link.on('error', (err) => log.warn({ err: err.message }, 'mqtt link error'));

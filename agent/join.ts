@@ -8,6 +8,9 @@ import { Topics, isValidNodeName } from '../protocol/mqtt/topics.js';
 import { PayloadError, parseJoinResponse } from '../protocol/mqtt/validate.js';
 import type { JoinRequest } from '../protocol/mqtt/payloads.js';
 import { readCheckedJson, sealJson, writeFileAtomically } from './checked-json.js';
+import { JoinTokenFormatError, caCertHash, parseJoinToken } from '../protocol/join-token.js';
+import { CaMismatchError, fetchPinnedCa, isPlaintextOffHost, loadSavedCa, saveCa } from './cluster-ca.js';
+import { splitUrls } from '../protocol/mqtt/link.js';
 
 export const CREDENTIALS_FILE = 'credentials.json';
 /** Username and client-id prefix the broker knows joining clients by. */
@@ -23,8 +26,10 @@ export interface ObtainCredentialsOptions {
   joinToken?: string;
   dataDir: string;
   baseTopic?: string;
-  /** CA (PEM) for mqtts:// */
+  /** CA (PEM) for mqtts:// given by the operator; otherwise the saved one or the token's. */
   ca?: string | Buffer;
+  /** Allows sending the join token over plaintext MQTT to another host. */
+  insecure?: boolean;
   /** How long to wait for the controller's answer. Default 30 s. */
   timeoutMs?: number;
 }
@@ -66,12 +71,47 @@ export async function obtainCredentials(opts: ObtainCredentialsOptions): Promise
   if (!isValidNodeName(opts.nodeName)) {
     throw new JoinError(`invalid node name ${JSON.stringify(opts.nodeName)}: must be a DNS-1123 subdomain (lower case letters, digits, '-', '.')`);
   }
+  let token;
+  try {
+    token = opts.joinToken ? parseJoinToken(opts.joinToken) : undefined;
+  } catch (err) {
+    if (err instanceof JoinTokenFormatError) throw new JoinError(err.message);
+    throw err;
+  }
+  const ca = await clusterCa(opts, token?.caHash);
   const saved = await loadSavedCredentials(opts.dataDir, opts.nodeName);
   if (saved) return saved;
-  if (!opts.joinToken) throw new JoinError(`no saved MQTT credentials in ${opts.dataDir} and no join token given`);
-  const creds = await requestCredentials({ ...opts, joinToken: opts.joinToken });
+  if (!token) throw new JoinError(`no saved MQTT credentials in ${opts.dataDir} and no join token given`);
+  const clear = splitUrls(opts.mqttUrl).filter(isPlaintextOffHost);
+  if (clear.length > 0 && !opts.insecure) {
+    throw new JoinError(`refusing to send the join token in plaintext to ${clear.join(', ')}: use mqtts://HOST:8883 (the controller's TLS listener), or --mqtt-insecure to allow it`);
+  }
+  const creds = await requestCredentials({ ...opts, joinToken: token.credentials, ...(ca ? { ca } : {}) });
   await saveCredentials(opts.dataDir, creds);
   return creds;
+}
+
+/**
+ * The CA to verify mqtts:// with: the operator's (checked against the token's hash), the
+ * saved one, or, with a `K10<hash>::` token, the one the broker presents if it matches.
+ */
+async function clusterCa(opts: ObtainCredentialsOptions, caHash: string | undefined): Promise<string | Buffer | undefined> {
+  if (opts.ca) {
+    if (caHash && caCertHash(opts.ca) !== caHash) throw new JoinError('the CA given with --mqtt-ca is not the one the join token names: refusing to join');
+    return opts.ca;
+  }
+  const saved = await loadSavedCa(opts.dataDir);
+  if (saved && (!caHash || caCertHash(saved) === caHash)) return saved;
+  if (!caHash || !splitUrls(opts.mqttUrl).some((u) => u.startsWith('mqtts://'))) return saved;
+  let pem: string;
+  try {
+    pem = await fetchPinnedCa(opts.mqttUrl, caHash, opts.timeoutMs ?? 10_000);
+  } catch (err) {
+    if (err instanceof CaMismatchError) throw new JoinError(err.message);
+    throw new JoinError((err as Error).message);
+  }
+  await saveCa(opts.dataDir, pem);
+  return pem;
 }
 
 async function requestCredentials(opts: ObtainCredentialsOptions & { joinToken: string }): Promise<NodeCredentials> {
@@ -86,11 +126,15 @@ async function requestCredentials(opts: ObtainCredentialsOptions & { joinToken: 
     ca: opts.ca,
     keepaliveSeconds: 30,
   });
+  // A TLS failure shows only as an error event while the link retries: keep it for the message.
+  let lastError: Error | undefined;
+  link.on('error', (err) => { lastError = err; });
   try {
     await link.start({ timeoutMs }).catch((err: Error) => {
-      throw new JoinError(err.name === 'MqttRefusedError'
-        ? `the broker at ${opts.mqttUrl} refused the join token (${err.message})`
-        : `cannot reach the broker at ${opts.mqttUrl}: ${err.message}`);
+      if (err.name === 'MqttRefusedError') throw new JoinError(`the broker at ${opts.mqttUrl} refused the join token (${err.message})`);
+      const why = lastError?.message ?? err.message;
+      const hint = /certificate/i.test(why) && !opts.ca ? ' (use the K10… join token `pikube token create` prints, which names the cluster CA, or give --mqtt-ca FILE)' : '';
+      throw new JoinError(`cannot reach the broker at ${opts.mqttUrl}: ${why}${hint}`);
     });
     const nonce = randomBytes(16).toString('hex');
     const answer = new Promise<NodeCredentials>((resolve, reject) => {

@@ -62,7 +62,7 @@ export async function startBenchController(dir: string, args: string[] = []): Pr
   const apiPort = await freePort();
   const mqttPort = await freePort();
   const log = openSync(join(dir, 'controller.log'), 'a');
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, ...args], { stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', log, log] });
   const kubeconfig = join(dir, 'kubeconfig');
   await until('the controller', async () => {
     if (child.exitCode !== null) throw new Error(`controller exited: ${readFileSync(join(dir, 'controller.log'), 'utf8').slice(-2000)}`);

@@ -58,7 +58,7 @@ async function twoPorts(): Promise<[number, number]> {
 async function timeController(dir: string): Promise<{ ms: number; proc: Started; apiPort: number }> {
   const [apiPort, mqttPort] = await twoPorts();
   const t0 = performance.now();
-  const proc = launch(['controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`], join(dir, 'controller.log'));
+  const proc = launch(['controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0'], join(dir, 'controller.log'));
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`controller exited: ${readFileSync(proc.logPath, 'utf8').slice(-2000)}`);
     if (existsSync(join(dir, 'kubeconfig')) && (await statusOf(`https://127.0.0.1:${apiPort}/readyz`)) === 200) break;
@@ -178,7 +178,7 @@ export async function benchUpStartup(o: { repetitions: number }): Promise<Metric
     const node = `bench-up-${randomBytes(3).toString('hex')}`;
     const [apiPort, mqttPort] = await twoPorts();
     const t0 = performance.now();
-    const proc = launch(['up', '--runtime', 'simulated', '--node-name', node, '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`], join(dir, '..', `${node}.log`));
+    const proc = launch(['up', '--runtime', 'simulated', '--node-name', node, '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0'], join(dir, '..', `${node}.log`));
     let api: ApiClient | undefined;
     try {
       for (;;) {

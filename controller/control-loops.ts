@@ -24,6 +24,8 @@ import { LoadBalancerController } from './controllers/load-balancer.js';
 import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controllers/hpa.js';
 import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { AuthorizedClient, CONTROLLER_MANAGER_USER, SCHEDULER_USER } from './auth/component-identities.js';
+import { LocalClient } from './apiserver/local-client.js';
 import { TopicBindingController } from './topicbindings/topic-binding-controller.js';
 import { ImagePlatforms } from './images/image-platforms.js';
 import type { RegistriesConfig } from '../protocol/images/registries-yaml.js';
@@ -78,24 +80,34 @@ const REFRESH_FRACTION = 0.8;
 /** Upper bound of `kubectl create token --duration` unless --service-account-max-token-expiration says otherwise. */
 export const DEFAULT_MAX_TOKEN_SECONDS = 48 * 3600;
 
+/** An in-process client for one control-plane user, checked by RBAC (unchecked without an authorizer). */
+function componentClient(deps: ControlLoopDeps, user: UserInfo): ClusterClient {
+  if (!deps.authorize) return deps.client;
+  return new AuthorizedClient({ client: new LocalClient(deps.core, user), user, authorize: deps.authorize, log: deps.log });
+}
+
 export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedLoops> {
   const { client, log, telemetry } = deps;
   const host = hostname();
   const informers = new SharedInformers(client);
   const signer = new TokenSigner(join(deps.dataDir, 'pki', 'service-account.key'));
+  // The scheduler's own calls go through RBAC as system:kube-scheduler.
+  const schedulerClient = componentClient(deps, SCHEDULER_USER);
   const scheduler = new Scheduler({
-    client, telemetry, informers, log: log.child({ component: 'scheduler' }),
-    recorder: new EventRecorder(client, { component: 'default-scheduler' }, log),
+    client: schedulerClient, telemetry, informers, log: log.child({ component: 'scheduler' }),
+    recorder: new EventRecorder(schedulerClient, { component: 'default-scheduler' }, log),
     onAttempt: (result, seconds) => deps.metrics.schedulingLatency.observe({ result }, seconds),
     ...(deps.images?.check ? { imagePlatforms: new ImagePlatforms({
-      client, log: log.child({ component: 'image-platforms' }),
+      client: schedulerClient, log: log.child({ component: 'image-platforms' }),
       ...(deps.images.clusterCa ? { trustedCas: [deps.images.clusterCa] } : {}),
       ...(deps.images.registries ? { registries: deps.images.registries } : {}),
     }) } : {}),
   });
+  // The controller manager's loops as system:kube-controller-manager.
+  const cm = componentClient(deps, CONTROLLER_MANAGER_USER);
   const lifecycle = new NodeLifecycleController({
-    client, telemetry, informers, log: log.child({ component: 'node-lifecycle' }),
-    recorder: new EventRecorder(client, { component: 'node-controller' }, log),
+    client: cm, telemetry, informers, log: log.child({ component: 'node-lifecycle' }),
+    recorder: new EventRecorder(cm, { component: 'node-controller' }, log),
     nodeMonitorGracePeriodMs: deps.nodeMonitorGracePeriodMs,
     defaultTolerationSeconds: deps.defaultTolerationSeconds,
   });
@@ -104,14 +116,14 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     ['endpoint-controller', EndpointsController], ['endpointslice-controller', EndpointSliceController], ['service-lb-controller', LoadBalancerController],
     ['ingress-status-controller', IngressStatusController],
   ] as const).map(([component, Loop]) => new Loop({
-    client, informers, log: log.child({ component }), recorder: new EventRecorder(client, { component, host }, log),
+    client: cm, informers, log: log.child({ component }), recorder: new EventRecorder(cm, { component, host }, log),
   }));
   const autoscaler = new HorizontalPodAutoscalerController({
-    client, informers, log: log.child({ component: 'horizontal-pod-autoscaler' }), usage: usageFromTelemetry(telemetry),
-    recorder: new EventRecorder(client, { component: 'horizontal-pod-autoscaler', host }, log),
+    client: cm, informers, log: log.child({ component: 'horizontal-pod-autoscaler' }), usage: usageFromTelemetry(telemetry),
+    recorder: new EventRecorder(cm, { component: 'horizontal-pod-autoscaler', host }, log),
   });
   deps.metrics.attach({ scheduler: () => scheduler.stats });
-  const manager = startControllerManager({ client, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}), extra: [lifecycle, ...serviceLoops, autoscaler] });
+  const manager = startControllerManager({ client: cm, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}), extra: [lifecycle, ...serviceLoops, autoscaler] });
   await scheduler.start();
   const view = new ClusterView(informers, telemetry, undefined, deps.alerts);
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];

@@ -39,7 +39,8 @@ import { HomeAssistantControls } from './homeassistant/controls.js';
 import { SharedInformers } from './controllers/shared-informers.js';
 import { NodeTelemetry } from './bridge/node-telemetry.js';
 import { Bridge } from './bridge/bridge.js';
-import { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { EmbeddedBroker } from './broker/embedded-broker.js';
+import { startListeningBroker } from './broker/listeners.js';
 import { BrokerCredentials, CONTROLLER_USERNAME, loadControllerPassword } from './broker/credentials.js';
 import { JoinService } from './broker/join-service.js';
 import { MqttLink } from '../protocol/mqtt/link.js';
@@ -63,6 +64,10 @@ export interface ControllerOptions {
   /** Embedded broker listener; ignored when mqttUrl is set. */
   mqttListen: { host: string; port: number };
   mqttTlsListen?: { host: string; port: number };
+  /** The plain listener may be off loopback (--mqtt-insecure-listen); it is logged. */
+  mqttListenInsecure?: boolean;
+  /** mqttTlsListen is the default address: a taken port is logged, not fatal. */
+  mqttTlsListenDefaulted?: boolean;
   /** External broker (e.g. Mosquitto set up with `pikube mosquitto-config`). */
   mqttUrl?: string;
   baseTopic: string;
@@ -132,6 +137,9 @@ export class Controller {
 
   get kubeconfigPath(): string { return join(this.opts.dataDir, 'kubeconfig'); }
 
+  /** `mqtts://` address of the embedded broker's TLS listener, when it has one. */
+  get mqttTlsUrl(): string | undefined { return this.broker?.tlsUrl; }
+
   /** The embedded store's health (disk pressure); etcd reports its own. */
   private get storeHealth(): LocalStore['health'] | undefined {
     return this.store instanceof LocalStore ? this.store.health : undefined;
@@ -179,9 +187,10 @@ export class Controller {
     let mqttUrl = opts.mqttUrl;
     if (!mqttUrl) {
       const credentials = await BrokerCredentials.load(opts.dataDir);
-      this.broker = await EmbeddedBroker.start({
-        listen: `${opts.mqttListen.host}:${opts.mqttListen.port}`,
-        ...(opts.mqttTlsListen ? { tls: { listen: `${opts.mqttTlsListen.host}:${opts.mqttTlsListen.port}`, cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert } } : {}),
+      this.broker = await startListeningBroker({
+        plain: opts.mqttListen, plainInsecure: opts.mqttListenInsecure,
+        ...(opts.mqttTlsListen ? { tls: opts.mqttTlsListen, tlsDefaulted: opts.mqttTlsListenDefaulted } : {}),
+      }, { cert: this.pki.serverCert, key: this.pki.serverKey, ca: this.pki.caCert }, {
         credentials, baseTopic: opts.baseTopic, logger: log.child({ component: 'broker' }),
         ...(opts.datastore ? { admitNodes: () => this.elector?.isLeader ?? false } : {}),
       });

@@ -15,15 +15,17 @@ export const AGENT_USAGE = `Usage: pikube agent --mqtt-url URL [--join-token TOK
 Runs a node agent: reports this board's resources and runs the pods the controller assigns.
 
   --node-name NAME          node name (default: host name)
-  --mqtt-url URL[,URL...]   the cluster's MQTT broker, mqtt://HOST:1883 or mqtts://HOST:8883;
-                            with several controllers list each one's (the leader's admits nodes)
-  --join-token TOKEN        needed once, for the first join (pikube token create)
+  --mqtt-url URL[,URL...]   the cluster's MQTT broker, mqtts://HOST:8883 (mqtt:// only on this
+                            host); with several controllers list each one's (the leader's admits nodes)
+  --join-token TOKEN        needed once, for the first join: the K10<ca-hash>::<token> that
+                            pikube token create prints (the board checks the broker's CA with it)
   --data-dir DIR            credentials and the node's desired pods (default /var/lib/pikube-agent as root)
   --runtime NAME            nerdctl (default), podman, docker, simulated, or auto
   --runtime-namespace NS    containerd namespace for nerdctl (default pikube)
   --network NAME            runtime network for pods
   --pause-image REF         sandbox image (nerdctl, docker)
-  --mqtt-ca FILE            CA certificate for mqtts://
+  --mqtt-ca FILE            CA certificate for mqtts:// (not needed with a K10… token)
+  --mqtt-insecure           allow joining over plaintext mqtt:// to another host (token in clear)
   --base-topic NAME         MQTT base topic (default pikube)
   --heartbeat-interval DUR  node status period (default 5s)
   --proxy-mode MODE         Service forwarding: auto (iptables when root and usable, else
@@ -56,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       'node-name': { type: 'string' }, 'mqtt-url': { type: 'string' }, 'join-token': { type: 'string' },
       'data-dir': { type: 'string' }, runtime: { type: 'string', default: 'nerdctl' }, 'runtime-namespace': { type: 'string' },
-      network: { type: 'string' }, 'pause-image': { type: 'string' }, 'mqtt-ca': { type: 'string' },
+      network: { type: 'string' }, 'pause-image': { type: 'string' }, 'mqtt-ca': { type: 'string' }, 'mqtt-insecure': { type: 'boolean' },
       'base-topic': { type: 'string', default: 'pikube' }, 'heartbeat-interval': { type: 'string', default: '5s' },
       'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' }, 'storage-dir': { type: 'string' },
       ingress: { type: 'string' }, 'ingress-http-port': { type: 'string', default: '80' }, 'ingress-https-port': { type: 'string', default: '443' },
@@ -71,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) { process.stdout.write(AGENT_USAGE); return 0; }
-  if (!values['mqtt-url']) throw new UsageError('--mqtt-url is required (e.g. mqtt://192.168.1.10:1883)');
+  if (!values['mqtt-url']) throw new UsageError('--mqtt-url is required (e.g. mqtts://192.168.1.10:8883)');
   if (!values['mqtt-url'].split(',').every((u) => /^mqtts?:\/\/[^/]/.test(u.trim()))) throw new UsageError('--mqtt-url must be mqtt:// or mqtts:// URLs, comma-separated');
   let runtime = values.runtime!;
   if (runtime === 'auto') runtime = (await detectRuntime()) ?? '';
@@ -101,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['storage-dir'] ? { storageDir: values['storage-dir'] } : {}),
     proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ingress, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
+    ...(values['mqtt-insecure'] ? { mqttInsecure: true } : {}),
     ...imageFlags(values),
     log,
   };

@@ -8,13 +8,16 @@ import { readFileSync } from 'node:fs';
 import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
 import { parseEndpoints } from '../../controller/store/etcd/connect.js';
 import { joinRoute } from '../../controller/cluster/join-route.js';
+import { isLoopbackHost } from '../../controller/broker/listeners.js';
+import { SECURE_TOKEN_PREFIX } from '../../protocol/join-token.js';
 import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },
   'api-listen': { type: 'string', default: '0.0.0.0:6443' },
-  'mqtt-listen': { type: 'string', default: '0.0.0.0:1883' },
+  'mqtt-listen': { type: 'string' },
   'mqtt-tls-listen': { type: 'string' },
+  'mqtt-insecure-listen': { type: 'string' },
   'mqtt-url': { type: 'string' },
   'base-topic': { type: 'string', default: 'pikube' },
   'node-monitor-grace-period': { type: 'string', default: '20s' },
@@ -49,8 +52,11 @@ Runs the control plane: API server, store, scheduler, controllers and an MQTT br
 
   --data-dir DIR                    state, certificates, kubeconfig (default /var/lib/pikube as root, else ~/.pikube)
   --api-listen HOST:PORT            HTTPS API (default 0.0.0.0:6443)
-  --mqtt-listen HOST:PORT           embedded MQTT broker (default 0.0.0.0:1883)
-  --mqtt-tls-listen HOST:PORT       embedded broker's TLS listener (cluster CA)
+  --mqtt-tls-listen HOST:PORT       embedded MQTT broker's TLS listener, for agents (default 0.0.0.0:8883;
+                                    certificate from the cluster CA, named in the K10… join tokens)
+  --mqtt-listen HOST:PORT           its plaintext listener, loopback only (default 127.0.0.1:1883)
+  --mqtt-insecure-listen HOST:PORT  the plaintext listener on any address instead of --mqtt-listen
+                                    (logged: node passwords and secrets travel in clear)
   --mqtt-url URL                    use an external broker instead (e.g. Mosquitto)
   --base-topic NAME                 MQTT base topic (default pikube)
   --node-monitor-grace-period DUR   silence before a node is NotReady (default 20s, at least 4s;
@@ -104,8 +110,7 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
   return {
     dataDir: v['data-dir'] ?? defaultDataDir('controller'),
     apiListen: parseHostPort(v['api-listen']!, '--api-listen'),
-    mqttListen: parseHostPort(v['mqtt-listen']!, '--mqtt-listen'),
-    ...(v['mqtt-tls-listen'] ? { mqttTlsListen: parseHostPort(v['mqtt-tls-listen'], '--mqtt-tls-listen') } : {}),
+    ...mqttListeners(v),
     ...(v['mqtt-url'] ? { mqttUrl: v['mqtt-url'] } : {}),
     baseTopic: v['base-topic']!,
     nodeMonitorGracePeriodMs: graceMs,
@@ -122,6 +127,21 @@ export function controllerOptions(v: Values, log: ControllerOptions['log']): Con
     ...imageOptions(v),
     ...haOptions(v),
     log,
+  };
+}
+
+/** Plaintext on loopback unless --mqtt-insecure-listen says otherwise; TLS for everyone else. */
+function mqttListeners(v: Values): Pick<ControllerOptions, 'mqttListen' | 'mqttListenInsecure' | 'mqttTlsListen' | 'mqttTlsListenDefaulted'> {
+  // --mqtt-insecure-listen moves the plaintext listener (and wins over --mqtt-listen, which the unit file always passes).
+  const insecure = v['mqtt-insecure-listen'];
+  const mqttListen = parseHostPort(insecure ?? v['mqtt-listen'] ?? '127.0.0.1:1883', insecure ? '--mqtt-insecure-listen' : '--mqtt-listen');
+  if (!insecure && !isLoopbackHost(mqttListen.host)) {
+    throw new UsageError(`--mqtt-listen ${v['mqtt-listen']} is not a loopback address: plaintext MQTT would carry node passwords and secrets; agents join over TLS (--mqtt-tls-listen, default 0.0.0.0:8883); to serve plaintext anyway, use --mqtt-insecure-listen ${v['mqtt-listen']}`);
+  }
+  return {
+    mqttListen, ...(insecure ? { mqttListenInsecure: true } : {}),
+    mqttTlsListen: parseHostPort(v['mqtt-tls-listen'] ?? '0.0.0.0:8883', '--mqtt-tls-listen'),
+    ...(v['mqtt-tls-listen'] ? {} : { mqttTlsListenDefaulted: true }),
   };
 }
 
@@ -152,6 +172,8 @@ function imageOptions(v: Values): Pick<ControllerOptions, 'registries' | 'imageP
 
 function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | 'leaderElection'> {
   const leaderElection = leaderElectionOptions(v);
+  // The K10… form `pikube token show` prints is taken too: the datastore key is its token part.
+  if (v.token) v = { ...v, token: v.token.startsWith(SECURE_TOKEN_PREFIX) ? v.token.slice(v.token.indexOf('::') + 2) : v.token };
   if (!v['datastore-endpoint']) return { leaderElection, ...(v.token ? { token: v.token } : {}) };
   let endpoints: string[];
   try {

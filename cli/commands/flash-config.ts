@@ -21,6 +21,7 @@ import {
   assertUserName,
   assertWifi,
   formatHost,
+  joinSecurityProblem,
   parseHostPort,
   parsePort,
 } from '../flash/validate.js';
@@ -30,7 +31,7 @@ export const DEFAULT_NODE_MAJOR = 22;
 
 const USAGE =
   'usage: pikube flash-config --node-name NAME --controller HOST[:PORT] --join-token TOKEN --out DIR ' +
-  '[--wifi-ssid S --wifi-password P --wifi-country CC] [--ssh-authorized-key FILE] [--user NAME] [--mqtt-port 1883]';
+  '[--wifi-ssid S --wifi-password P --wifi-country CC] [--ssh-authorized-key FILE] [--user NAME] [--mqtt-port 8883]';
 
 export interface FlashFile {
   /** Relative to the output directory. */
@@ -96,7 +97,8 @@ export async function parseFlashArgs(argv: string[]): Promise<FlashRequest> {
   if (controller.port !== undefined && flagPort !== undefined && controller.port !== flagPort) {
     throw new Error(`--controller says port ${controller.port} and --mqtt-port says ${flagPort}: give the MQTT port once`);
   }
-  const port = controller.port ?? flagPort ?? 1883;
+  // Agents join over TLS: the controller's mqtts listener.
+  const port = controller.port ?? flagPort ?? 8883;
 
   const warnings: string[] = [];
   let wifi: FlashConfig['wifi'];
@@ -115,6 +117,9 @@ export async function parseFlashArgs(argv: string[]): Promise<FlashRequest> {
   const sshAuthorizedKeys = values['ssh-authorized-key'] === undefined ? [] : await readAuthorizedKeys(values['ssh-authorized-key']);
   if (sshAuthorizedKeys.length === 0) warnings.push('no --ssh-authorized-key: the board will accept no SSH login (passwords are off)');
 
+  const insecure = joinSecurityProblem(`mqtts://${formatHost(controller.host)}:${port}`, values['join-token']!);
+  if (insecure) warnings.push(insecure);
+
   const instanceId = values['instance-id'] ?? `pikube-${nodeName}-${randomBytes(4).toString('hex')}`;
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(instanceId)) throw new Error(`--instance-id "${instanceId}" must be letters, digits, ".", "_" or "-"`);
 
@@ -123,7 +128,7 @@ export async function parseFlashArgs(argv: string[]): Promise<FlashRequest> {
     warnings,
     config: {
       nodeName,
-      mqttUrl: `mqtt://${formatHost(controller.host)}:${port}`,
+      mqttUrl: `mqtts://${formatHost(controller.host)}:${port}`,
       joinToken: assertJoinToken(values['join-token']!),
       user: assertUserName(values.user),
       sshAuthorizedKeys,

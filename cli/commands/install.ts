@@ -23,6 +23,7 @@ import {
   assertAbsolutePath,
   assertDnsLabel,
   assertJoinToken,
+  joinSecurityProblem,
   assertListenAddress,
   assertMqttUrl,
 } from '../flash/validate.js';
@@ -48,11 +49,13 @@ export interface InstallOptions {
   mqttListen?: string;
   /** Controller flags for high availability, written to PIKUBE_CONTROLLER_ARGS. */
   controllerArgs?: string;
+  /** Something the operator should fix before the agent can join (printed, not fatal). */
+  warning?: string;
 }
 
 const USAGE =
   'usage: pikube install controller|agent [--dry-run] [--prefix DIR] [--data-dir DIR] ' +
-  '[--node-name NAME --mqtt-url URL[,URL...] --join-token TOKEN (agent)] [--api-listen HOST:PORT --mqtt-listen HOST:PORT ' +
+  '[--node-name NAME --mqtt-url mqtts://HOST:8883[,URL...] --join-token K10…TOKEN (agent)] [--api-listen HOST:PORT --mqtt-listen HOST:PORT ' +
   '[--cluster-init | --join https://FIRST:6443 --token TOKEN | --datastore-endpoint URLS [--token TOKEN]] (controller)]';
 
 class UsageError extends Error {}
@@ -101,22 +104,37 @@ export function parseInstallArgs(argv: string[]): InstallOptions & { dryRun: boo
       return {
         ...common,
         apiListen: assertListenAddress(values['api-listen'] ?? '0.0.0.0:6443', '--api-listen'),
-        mqttListen: assertListenAddress(values['mqtt-listen'] ?? '0.0.0.0:1883', '--mqtt-listen'),
+        mqttListen: assertLoopbackListen(assertListenAddress(values['mqtt-listen'] ?? '127.0.0.1:1883', '--mqtt-listen')),
         ...haControllerArgs(values),
       };
     }
-    if (values['mqtt-url'] === undefined) throw new Error('the agent needs --mqtt-url (e.g. mqtt://192.168.1.10:1883)');
-    if (values['join-token'] === undefined) throw new Error('the agent needs --join-token (from `pikube token create` on the controller)');
+    if (values['mqtt-url'] === undefined) throw new Error('the agent needs --mqtt-url (e.g. mqtts://192.168.1.10:8883)');
+    if (values['join-token'] === undefined) throw new Error('the agent needs --join-token (the K10… token from `pikube token create` on the controller)');
     const nodeName = values['node-name'] ?? hostname().toLowerCase();
     return {
       ...common,
       nodeName: assertDnsLabel(nodeName, values['node-name'] === undefined ? 'node name (from the host name; give --node-name)' : '--node-name'),
       mqttUrl: values['mqtt-url'].split(',').map((u) => assertMqttUrl(u.trim())).join(','),
       joinToken: assertJoinToken(values['join-token']),
+      ...agentJoinWarning(values['mqtt-url'], values['join-token']),
     };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** Plaintext MQTT off loopback is refused by the controller: say so at install time. */
+function assertLoopbackListen(value: string): string {
+  const host = value.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return value;
+  throw new Error(`--mqtt-listen ${value} is not loopback: the plaintext listener stays on this host (agents use the TLS listener, 0.0.0.0:8883); for plaintext elsewhere add --mqtt-insecure-listen ${value} to PIKUBE_CONTROLLER_ARGS`);
+}
+
+/** A plaintext URL to another host cannot join at all; a token without the CA hash only with --mqtt-ca. */
+function agentJoinWarning(mqttUrl: string, token: string): { warning?: string } {
+  const problem = joinSecurityProblem(mqttUrl, token);
+  if (problem && !problem.startsWith('the join token')) throw new Error(problem);
+  return problem ? { warning: problem } : {};
 }
 
 /** --cluster-init, or --join URL --token T, or --datastore-endpoint URLS [--token T]: the controller's HA flags. */
@@ -249,6 +267,8 @@ export async function applyInstall(steps: InstallStep[]): Promise<string[]> {
 function nextSteps(options: InstallOptions): string[] {
   const name = `pikube-${options.side}`;
   const lines = [`next: systemctl daemon-reload && systemctl enable --now ${name}`, `then: journalctl -u ${name} -f`];
+  // Agents join over TLS with one token, which names the cluster CA.
+  if (options.side === 'controller') lines.push('then, on each Pi: pikube install agent --mqtt-url mqtts://<this host>:8883 --join-token <the K10… token from: sudo pikube token show>');
   if (options.side === 'controller' && /^\/(home|root)(\/|$)/.test(options.main)) {
     lines.unshift(`warning: ${options.main} is under /home or /root, which the controller unit hides (ProtectHome=yes); install pikube under /opt/pikube or /usr/local`);
   }
@@ -265,6 +285,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const steps = await planInstall(options);
+    if (options.warning) process.stderr.write(`pikube install: warning: ${options.warning}\n`);
     if (options.dryRun) {
       process.stdout.write(`dry run: nothing is written. pikube install ${options.side} would do:\n`);
       for (const step of steps) process.stdout.write(`${describe(step)}\n`);

@@ -5,13 +5,17 @@ import { join } from 'node:path';
 import { HOMEASSISTANT_PASSWORD_FILE, writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
 import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/topics.js';
 import { defaultDataDir } from '../args.js';
+import { assertMosquittoPlainListen } from '../../controller/broker/mosquitto-tls.js';
 
-const USAGE = `Usage: pikube mosquitto-config [--data-dir DIR] [--listen HOST:PORT] [--out DIR] [--node NAME ...] [--base-topic TOPIC] [--user NAME] [--homeassistant]
+const USAGE = `Usage: pikube mosquitto-config [--data-dir DIR] [--listen HOST:PORT] [--tls-listen HOST:PORT|off] [--out DIR] [--node NAME ...] [--base-topic TOPIC] [--user NAME] [--homeassistant]
 
 Writes mosquitto.conf (to --out, default <data-dir>/mosquitto), and the password file
 and ACL (in <data-dir>/mosquitto) for running the cluster on an external Mosquitto.
   --data-dir DIR       the controller's data dir (default ${defaultDataDir('controller')})
-  --listen HOST:PORT   mosquitto's listener (default 127.0.0.1:1883)
+  --listen HOST:PORT   mosquitto's plaintext listener, loopback only (default 127.0.0.1:1883)
+  --insecure-listen    allow --listen off loopback (passwords and secrets travel in clear)
+  --tls-listen HOST:PORT  its TLS listener for agents, certificate from the cluster CA
+                       (default 0.0.0.0:8883; off for none)
   --out DIR            where mosquitto.conf goes
   --node NAME          a node to add to the password file now (repeatable)
   --base-topic TOPIC   MQTT base topic (default pikube)
@@ -28,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         'data-dir': { type: 'string' },
         listen: { type: 'string' },
+        'tls-listen': { type: 'string' },
+        'insecure-listen': { type: 'boolean' },
         out: { type: 'string' },
         node: { type: 'string', multiple: true },
         'base-topic': { type: 'string' },
@@ -47,7 +53,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    assertMosquittoPlainListen(values.listen ?? '127.0.0.1:1883', values['insecure-listen'] ?? false);
+    const tlsListen = values['tls-listen'] ?? '0.0.0.0:8883';
     const files = await writeMosquittoConfig({
+      ...(tlsListen === 'off' ? {} : { tlsListen }),
       dataDir: values['data-dir'] ?? defaultDataDir('controller'),
       listen: values.listen,
       outDir: values.out,
@@ -63,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
       `start mosquitto with: mosquitto -c ${files.conf}`,
       ...(values.homeassistant ? [`Home Assistant's MQTT user: ${HOMEASSISTANT_USERNAME}, password in ${join(values['data-dir'] ?? defaultDataDir('controller'), HOMEASSISTANT_PASSWORD_FILE)}`] : []),
       `then run the controller with its --mqtt-url pointing at that listener; it adds joining nodes and reloads mosquitto (pid file ${files.pid}).`,
+      ...(tlsListen === 'off' ? [] : [`agents join over TLS: --mqtt-url mqtts://HOST:${tlsListen.replace(/^.*:/, '')} --join-token <the K10… token from pikube token show>`]),
       '',
     ].join('\n'));
     return 0;

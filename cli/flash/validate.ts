@@ -74,6 +74,20 @@ export function assertMqttUrl(value: string): string {
   return value;
 }
 
+/** The reason an agent's broker URL or token cannot give a verified TLS join, or undefined. */
+export function joinSecurityProblem(mqttUrl: string, joinToken: string): string | undefined {
+  for (const u of mqttUrl.split(',')) {
+    const url = new URL(u.trim());
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+    if ((url.protocol === 'mqtt:' || url.protocol === 'ws:') && !loopback) {
+      return `${u.trim()} is plaintext to another host, which the agent refuses for joining: use mqtts://${url.host.replace(/:\d+$/, '')}:8883 (the controller's TLS listener)`;
+    }
+  }
+  if (!joinToken.startsWith('K10')) return 'the join token carries no CA hash, so the board cannot check the controller over TLS: use the K10… token `pikube token create` (or `pikube token show`) prints on the controller';
+  return undefined;
+}
+
 /** Join tokens are opaque, but they travel through shell scripts and env files. */
 export function assertJoinToken(value: string): string {
   if (!/^[A-Za-z0-9._~+/=:-]{1,512}$/.test(value)) {

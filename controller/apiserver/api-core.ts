@@ -11,6 +11,7 @@ import { parseFieldSelector, type FieldMatcher } from './field-selector.js';
 import { apiVersion, type ResourceInfo } from './resources.js';
 import { validateObject } from './validation/index.js';
 import type { Admission } from './admission/admission.js';
+import type { UserInfo } from './http/server.js';
 
 export interface ListQuery {
   labelSelector?: string;
@@ -30,7 +31,8 @@ export interface DeleteOpts {
   dryRun?: boolean;
 }
 
-export interface WriteOpts { dryRun?: boolean }
+/** `user`: who asked, for checks that depend on the requester (absent for the cluster's own writes). */
+export interface WriteOpts { dryRun?: boolean; user?: UserInfo }
 
 /** Another write landed between reading an object and writing its new state (409). */
 export class ConcurrentChange extends ApiError {
@@ -171,7 +173,7 @@ export class ApiCore {
     if (info.hasGeneration) meta.generation = 1;
     else delete meta.generation;
     this.admission.prepareCreate(info, obj);
-    await this.admission.admitCreate(info, obj);
+    await this.admission.admitCreate(info, obj, opts.user);
     if (opts.dryRun) return obj;
     try {
       return await this.store.create(info.gr, ns, meta.name!, obj);
@@ -272,7 +274,7 @@ export class ApiCore {
       const causes = [...customCauses(info, next), ...validateObject(info.group, info.version, info.kind, next, current)];
       if (causes.length) throw invalid(info.kind, name, info.group, causes);
     }
-    await this.admission.admitUpdate(info, next, current);
+    await this.admission.admitUpdate(info, next, current, opts.user);
     delete next.metadata.resourceVersion;
     if (sameJSON(stripRv(next), stripRv(current))) return current; // a no-op writes nothing
     if (opts.dryRun) return next;

@@ -134,7 +134,9 @@ export async function ensurePki(dir: string, extraNames: string[] = []): Promise
     writeFileSync(paths.caCert, ca.cert);
     writeSecret(paths.caKey, ca.key);
   }
-  const dns = ['localhost', hostname(), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  // `<host>.local` too: boards reach the controller by its mDNS name (mqtts://pikube-controller.local:8883).
+  const mdns = hostname().includes('.') ? [] : [`${hostname()}.local`];
+  const dns = ['localhost', hostname(), ...mdns, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
   const ips = hostAddresses();
   for (const n of extraNames) (/^[\d.]+$|:/.test(n) ? ips : dns).push(n);
   let server: { cert: string; key: string } | undefined;

@@ -6,9 +6,11 @@ import type { ClusterClient, DeleteOptions, ListOptions, ResourceRef, WatchEvent
 import { resourceOf } from './resources.js';
 import { applyMergePatch } from './patch/json-merge.js';
 import { bindPod } from './subresources.js';
+import type { UserInfo } from './http/server.js';
 
 export class LocalClient implements ClusterClient {
-  constructor(private readonly core: ApiCore) {}
+  /** `user`: whose writes these are, for admission checks on the requester (none: the cluster's own). */
+  constructor(private readonly core: ApiCore, private readonly user?: UserInfo) {}
 
   get<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string): T | undefined {
     return this.core.tryGet(resourceOf(ref), namespace, name) as T | undefined;
@@ -25,15 +27,15 @@ export class LocalClient implements ClusterClient {
   }
 
   create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.core.create(resourceOf(ref), obj.metadata?.namespace, obj) as Promise<T>;
+    return this.core.create(resourceOf(ref), obj.metadata?.namespace, obj, { user: this.user }) as Promise<T>;
   }
 
   update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, subresource?: 'status'): Promise<T> {
-    return this.core.update(resourceOf(ref), obj.metadata.namespace, obj.metadata.name!, obj, subresource) as Promise<T>;
+    return this.core.update(resourceOf(ref), obj.metadata.namespace, obj.metadata.name!, obj, subresource, { user: this.user }) as Promise<T>;
   }
 
   patch<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, mergePatch: unknown, subresource?: 'status'): Promise<T> {
-    return this.core.mutate(resourceOf(ref), namespace, name, (draft) => applyMergePatch(draft, mergePatch) as KubeObject, subresource) as Promise<T>;
+    return this.core.mutate(resourceOf(ref), namespace, name, (draft) => applyMergePatch(draft, mergePatch) as KubeObject, subresource, { user: this.user }) as Promise<T>;
   }
 
   async bind(namespace: string, podName: string, nodeName: string): Promise<void> {

@@ -82,6 +82,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule(READ, ['', 'apps', 'policy', 'storage.k8s.io'], ['*']),
       rule(['create'], [''], ['pods/binding', 'bindings']),
       rule(['patch', 'update'], [''], ['pods/status']),
+      // Binding volumes on placement, as upstream's system:volume-scheduler allows.
+      rule(['patch', 'update'], [''], ['persistentvolumes', 'persistentvolumeclaims']),
       rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
       rule(['create', 'get', 'update'], ['coordination.k8s.io'], ['leases']),
     ],

@@ -9,6 +9,7 @@ import { ClusterRoleAggregator } from './aggregation.js';
 import { AuditLog } from './audit-log.js';
 import { ensureBootstrapRbac } from './bootstrap-rbac.js';
 import { RbacAuthorizer } from './rbac-authorizer.js';
+import { escalationCheck } from './escalation-check.js';
 import { requestGate, type RequestGate } from './request-gate.js';
 import { certificateAuthenticator } from './user-certificates.js';
 
@@ -33,6 +34,7 @@ export async function startClusterAuth(deps: AuthDeps): Promise<ClusterAuth> {
   const aggregator = new ClusterRoleAggregator(deps.core, deps.log);
   await aggregator.start();
   const authorizer = new RbacAuthorizer(deps.core);
+  deps.core.admission.addWriteCheck(escalationCheck(deps.core, authorizer));
   const audit = deps.auditLogPath ? new AuditLog(deps.auditLogPath) : undefined;
   return {
     authorizer,

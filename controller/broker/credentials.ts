@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isValidNodeName } from '../../protocol/mqtt/topics.js';
 import { NodePasswords } from './node-passwords.js';
 import { MqttUserDirectory } from '../auth/mqtt-users.js';
+import { SECURE_TOKEN_PREFIX } from '../../protocol/join-token.js';
 
 export const CONTROLLER_USERNAME = 'pikube-controller';
 export const JOIN_USERNAME = 'pikube-join';
@@ -158,8 +159,11 @@ export async function createJoinToken(dataDir: string, ttlSeconds: number): Prom
 }
 
 /** True for the long-lived token or an unexpired extra one. Reads the data dir each time, so new tokens work at once. */
-export async function isValidJoinToken(dataDir: string, token: string, now = Date.now()): Promise<boolean> {
-  if (typeof token !== 'string' || !isWellFormedJoinToken(token)) return false;
+export async function isValidJoinToken(dataDir: string, given: string, now = Date.now()): Promise<boolean> {
+  if (typeof given !== 'string') return false;
+  // Agents send the part after `K10<hash>::`; the whole secure form is accepted too.
+  const token = given.startsWith(SECURE_TOKEN_PREFIX) ? given.slice(given.indexOf('::') + 2) : given;
+  if (!isWellFormedJoinToken(token)) return false;
   const primary = (await readOptional(join(dataDir, JOIN_TOKEN_FILE)))?.trim();
   let ok = primary !== undefined && safeEqual(primary, token);
   const hash = hashToken(token);

@@ -15,6 +15,7 @@ import {
 import { HOMEASSISTANT_USERNAME } from '../homeassistant/topics.js';
 import { parseHostPort } from './embedded-broker.js';
 import { previousApiUsers, syncMosquittoApiUsers } from './mosquitto-users.js';
+import { mosquittoTlsListener } from './mosquitto-tls.js';
 
 /** Folder (inside the data dir) of the files mosquitto reads. */
 export const MOSQUITTO_DIR = 'mosquitto';
@@ -66,6 +67,8 @@ export interface MosquittoConfigOptions {
   baseTopic?: string;
   /** Add the `home_assistant` user (password in `<data-dir>/mqtt-homeassistant-password`). */
   homeassistant?: boolean;
+  /** `HOST:PORT` of a TLS listener for agents (mosquitto-tls.ts); none when absent. */
+  tlsListen?: string;
 }
 
 export const HOMEASSISTANT_PASSWORD_FILE = 'mqtt-homeassistant-password';
@@ -180,7 +183,8 @@ export async function writeMosquittoConfig(opts: MosquittoConfigOptions): Promis
   }
   await writePrivate(files.passwd, [...lines.values()].join('\n') + '\n');
   await writePrivate(files.acl, renderMosquittoAcl(topics));
-  await writeFile(files.conf, renderConf(files, listen, user), { mode: 0o644 });
+  const tls = opts.tlsListen ? await mosquittoTlsListener(opts.dataDir, opts.tlsListen) : '';
+  await writeFile(files.conf, renderConf(files, listen, user) + tls, { mode: 0o644 });
   await syncMosquittoApiUsers(opts.dataDir, topics);
   return files;
 }

@@ -1,6 +1,7 @@
 // The core flow against Debian's mosquitto configured by `pikube mosquitto-config`: the
 // controller uses it as an external broker, a podman agent joins through it and runs the
-// seed pod (Running, logs, exec). Then the broker's rules, with mosquitto's own clients:
+// seed pod (Running, logs, exec); a second agent joins mosquitto's TLS listener with only
+// the K10 token. Then the broker's rules, with mosquitto's own clients:
 // node A's credentials can neither publish B's status nor read B's desired state, and
 // anonymous or wrong-password clients are refused.
 import test from 'ava';
@@ -32,6 +33,7 @@ async function ensureMosquitto(): Promise<string> {
 
 const dir = mkdtempSync(join(tmpdir(), 'pikube-e2e-mosq-'));
 let port = 0;
+let tlsPort = 0;
 let mosquitto: ChildProcess | undefined;
 let mosquittoLog = '';
 let ctrl: ControllerHandle | undefined;
@@ -68,7 +70,8 @@ test.before(async () => {
   const bin = await ensureMosquitto();
   await ensureBusyboxImage();
   port = await freePort();
-  const cfg = await execa(process.execPath, [CLI, 'mosquitto-config', '--data-dir', dir, '--listen', `127.0.0.1:${port}`], { reject: false });
+  tlsPort = await freePort();
+  const cfg = await execa(process.execPath, [CLI, 'mosquitto-config', '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--tls-listen', `127.0.0.1:${tlsPort}`], { reject: false });
   if (cfg.exitCode !== 0) throw new Error(`mosquitto-config failed: ${cfg.stderr}`);
   const conf = join(dir, 'mosquitto', 'mosquitto.conf');
   mosquitto = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,7 +83,8 @@ test.before(async () => {
   }, 15_000, 200);
   ctrl = await startController({ dir, args: ['--mqtt-url', mqttUrl()] });
   agentA = startAgent(ctrl, { nodeName: NODE_A, runtime: 'podman', mqttUrl: mqttUrl() });
-  agentB = startAgent(ctrl, { nodeName: NODE_B, runtime: 'simulated', mqttUrl: mqttUrl() });
+  // Node B joins mosquitto's TLS listener with nothing but the K10 token.
+  agentB = startAgent({ mqttUrl: `mqtts://127.0.0.1:${tlsPort}`, joinToken: ctrl.secureJoinToken }, { nodeName: NODE_B, runtime: 'simulated' });
   k = kubectl(ctrl.kubeconfig);
   for (const node of [NODE_A, NODE_B]) {
     await waitFor(`node ${node} Ready through mosquitto`, async () => {

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { waitFor } from './wait.js';
 
+import { formatSecureJoinToken } from '../../protocol/join-token.js';
+
 /** dist/cli/main.js, next to the compiled tests. */
 export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 
@@ -73,17 +75,25 @@ export interface ControllerHandle extends ProcessHandle {
   token: string;
   joinToken: string;
   apiUrl: string;
+  /** What agents use: plaintext on loopback; mqtts:// (with the K10 joinToken) for a controller on another address. */
   mqttUrl: string;
+  mqttTlsPort: number;
+  /** The broker's TLS listener, and the K10<CA hash>:: token that lets an agent join it with nothing else. */
+  mqttsUrl: string;
+  secureJoinToken: string;
   /** Starts the controller again on the same directory and ports (after kill/stop). */
   restart(): Promise<ControllerHandle>;
 }
 
-export async function startController(opts: { dir?: string; args?: string[]; apiPort?: number; mqttPort?: number; host?: string; netns?: string; readyTimeoutMs?: number } = {}): Promise<ControllerHandle> {
+export async function startController(opts: { dir?: string; args?: string[]; apiPort?: number; mqttPort?: number; mqttTlsPort?: number; host?: string; netns?: string; readyTimeoutMs?: number } = {}): Promise<ControllerHandle> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pikube-ctrl-'));
   const host = opts.host ?? '127.0.0.1';
   const apiPort = opts.apiPort ?? (await freePort());
   const mqttPort = opts.mqttPort ?? (await freePort());
-  const args = ['controller', '--data-dir', dir, '--api-listen', `${host}:${apiPort}`, '--mqtt-listen', `${host}:${mqttPort}`, ...(opts.args ?? [])];
+  const mqttTlsPort = opts.mqttTlsPort ?? (await freePort());
+  // Plaintext MQTT stays on loopback, as the controller insists; other hosts get TLS.
+  const loopback = host.startsWith('127.');
+  const args = ['controller', '--data-dir', dir, '--api-listen', `${host}:${apiPort}`, '--mqtt-listen', `${loopback ? host : '127.0.0.1'}:${mqttPort}`, '--mqtt-tls-listen', `${host}:${mqttTlsPort}`, ...(opts.args ?? [])];
   const proc = launch(args, join(dir, 'controller.log'), {}, opts.netns);
   const apiUrl = `https://${host}:${apiPort}`;
   await waitFor(`controller at ${apiUrl}`, async () => {
@@ -93,12 +103,16 @@ export async function startController(opts: { dir?: string; args?: string[]; api
     return r === 200;
   }, opts.readyTimeoutMs ?? 30_000);
   const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+  const joinToken = readFileSync(join(dir, 'join-token'), 'utf8').trim();
+  const secureJoinToken = formatSecureJoinToken(readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8'), joinToken);
+  const mqttsUrl = `mqtts://${host}:${mqttTlsPort}`;
   const handle: ControllerHandle = {
-    ...proc, dir, apiPort, mqttPort, token, apiUrl,
+    ...proc, dir, apiPort, mqttPort, mqttTlsPort, token, apiUrl,
     kubeconfig: join(dir, 'kubeconfig'),
-    joinToken: readFileSync(join(dir, 'join-token'), 'utf8').trim(),
-    mqttUrl: `mqtt://${host}:${mqttPort}`,
-    restart: () => startController({ ...opts, dir, apiPort, mqttPort }),
+    joinToken: loopback ? joinToken : secureJoinToken,
+    mqttUrl: loopback ? `mqtt://${host}:${mqttPort}` : mqttsUrl,
+    mqttsUrl, secureJoinToken,
+    restart: () => startController({ ...opts, dir, apiPort, mqttPort, mqttTlsPort }),
   };
   return handle;
 }

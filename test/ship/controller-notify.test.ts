@@ -41,7 +41,7 @@ test('READY=1 after the API answers, WATCHDOG=1 keeps coming, STOPPING=1 and exi
   await waitFor('the notify socket', () => messages.includes('listening'), 10_000, 20);
 
   const log = openSync(join(dir, 'controller.log'), 'a');
-  const controller = spawn(process.execPath, [CLI, 'controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`], {
+  const controller = spawn(process.execPath, [CLI, 'controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0'], {
     stdio: ['ignore', log, log],
     env: { ...process.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000' },
   });

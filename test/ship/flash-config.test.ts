@@ -8,7 +8,7 @@ import { packageRoot, runCommand } from './run-command.js';
 
 // A real OpenSSH public key line (its private half was never kept).
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMvGGJ2npLUHKDCI0VV4BcUc0QODMidaWq8d1dAP87sJ admin@laptop';
-const TOKEN = 'k3x9.0f1e2d3c4b5a6978';
+const TOKEN = `K10${'c0'.repeat(32)}::k3x9.0f1e2d3c4b5a6978`;
 
 function tempDir(t: import('ava').ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'pikube-flash-'));
@@ -58,8 +58,8 @@ test('user-data joins the controller with the token and turns on the memory cgro
   const files = new Map((config.write_files as WriteFile[]).map((file) => [file.path, file]));
   const env = files.get('/etc/default/pikube-agent')!;
   t.is(env.permissions, '0600');
-  t.regex(env.content, new RegExp(`^PIKUBE_JOIN_TOKEN=${TOKEN.replace('.', '\\.')}$`, 'm'));
-  t.regex(env.content, /^PIKUBE_MQTT_URL=mqtt:\/\/192\.168\.1\.10:1883$/m);
+  t.true(env.content.split('\n').includes(`PIKUBE_JOIN_TOKEN=${TOKEN}`));
+  t.regex(env.content, /^PIKUBE_MQTT_URL=mqtts:\/\/192\.168\.1\.10:8883$/m, 'the board joins over TLS');
   t.regex(env.content, /^PIKUBE_NODE_NAME=pi-worker-2$/m);
   t.is(files.get('/etc/systemd/system/pikube-agent.service')!.content, readFileSync(join(packageRoot, 'systemd/pikube-agent.service'), 'utf8'));
   const setup = files.get('/usr/local/sbin/pikube-setup')!;
@@ -89,8 +89,15 @@ test('meta-data and network-config are NoCloud YAML, with Wi-Fi only when asked'
 });
 
 test('the controller port and --mqtt-port make the broker URL', (t) => {
-  const custom = flash(t, ['--mqtt-port', '8883']);
-  t.regex(readFileSync(join(custom, 'user-data'), 'utf8'), /PIKUBE_MQTT_URL=mqtt:\/\/192\.168\.1\.10:8883/);
+  const custom = flash(t, ['--mqtt-port', '18883']);
+  t.regex(readFileSync(join(custom, 'user-data'), 'utf8'), /PIKUBE_MQTT_URL=mqtts:\/\/192\.168\.1\.10:18883/);
+});
+
+test('a join token without the CA hash is written with a one-line warning', (t) => {
+  const out = join(tempDir(t), 'boot');
+  const result = runCommand('flash-config', ['--node-name', 'pi-worker-3', '--controller', '192.168.1.10', '--join-token', 'k3x9.0f1e2d3c4b5a6978', '--out', out]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /warning: the join token carries no CA hash.*K10… token/);
 });
 
 test('the setup script is valid bash and adds the memory cgroup exactly once', (t) => {
@@ -124,7 +131,7 @@ test('Bookworm gets firstrun.sh, custom.toml and the cmdline.txt parameters', (t
   const firstrun = readFileSync(join(out, 'bookworm/firstrun.sh'), 'utf8');
   execFileSync('bash', ['-n', join(out, 'bookworm/firstrun.sh')]);
   t.true(firstrun.includes(`PIKUBE_JOIN_TOKEN=${TOKEN}`));
-  t.true(firstrun.includes('PIKUBE_MQTT_URL=mqtt://192.168.1.10:1883'));
+  t.true(firstrun.includes('PIKUBE_MQTT_URL=mqtts://192.168.1.10:8883'));
   t.true(firstrun.includes('enable_memory_cgroup "$BOOT/cmdline.txt"'));
   t.true(firstrun.includes('multi-user.target.wants/pikube-setup.service'));
   t.is(statSync(join(out, 'bookworm/firstrun.sh')).mode & 0o777, 0o700);

@@ -30,7 +30,8 @@ function sourced(file: string, name: string): string {
   return execFileSync('bash', ['-c', `set -a; . "$1"; printf %s "$${name}"`, 'sh', file], { encoding: 'utf8' });
 }
 
-const agentFlags = ['--node-name', 'pi-2', '--mqtt-url', 'mqtt://192.168.1.10:1883', '--join-token', 'abc.0123456789abcdef'];
+const SECURE_TOKEN = 'K10abababababababababababababababababababababababababababababababab::abc.0123456789abcdef';
+const agentFlags = ['--node-name', 'pi-2', '--mqtt-url', 'mqtts://192.168.1.10:8883', '--join-token', SECURE_TOKEN];
 
 test('install agent writes the unit, a private environment file and the data directory', (t) => {
   const root = tempRoot(t);
@@ -42,8 +43,9 @@ test('install agent writes the unit, a private environment file and the data dir
   const envPath = join(root, 'etc/default/pikube-agent');
   t.is(mode(envPath), 0o600);
   t.is(sourced(envPath, 'PIKUBE_NODE_NAME'), 'pi-2');
-  t.is(sourced(envPath, 'PIKUBE_MQTT_URL'), 'mqtt://192.168.1.10:1883');
-  t.is(sourced(envPath, 'PIKUBE_JOIN_TOKEN'), 'abc.0123456789abcdef');
+  t.is(sourced(envPath, 'PIKUBE_MQTT_URL'), 'mqtts://192.168.1.10:8883');
+  t.is(sourced(envPath, 'PIKUBE_JOIN_TOKEN'), SECURE_TOKEN);
+  t.is(result.stderr, '', 'a K10 token over mqtts:// needs no warning');
   t.is(sourced(envPath, 'PIKUBE_DATA_DIR'), '/var/lib/pikube-agent');
   t.is(sourced(envPath, 'PIKUBE_MAIN'), join(packageRoot, 'dist/cli/main.js'));
   t.is(mode(join(root, 'var/lib/pikube-agent')), 0o700);
@@ -78,7 +80,7 @@ test('install controller adds the pikube user and opens a custom data directory'
   t.regex(readFileSync(join(root, 'etc/systemd/system/pikube-controller.service.d/data-dir.conf'), 'utf8'), /^ReadWritePaths=\/srv\/pikube$/m);
   const envPath = join(root, 'etc/default/pikube-controller');
   t.is(sourced(envPath, 'PIKUBE_API_LISTEN'), '0.0.0.0:7443');
-  t.is(sourced(envPath, 'PIKUBE_MQTT_LISTEN'), '0.0.0.0:1883');
+  t.is(sourced(envPath, 'PIKUBE_MQTT_LISTEN'), '127.0.0.1:1883', 'plaintext MQTT stays on loopback');
   t.is(sourced(envPath, 'PIKUBE_DATA_DIR'), '/srv/pikube');
 
   // Running it again finds the user and does not add a second one.
@@ -109,7 +111,17 @@ const refusals: Array<[string, string[], RegExp]> = [
   ['a broker URL that is not MQTT', ['agent', ...agentFlags, '--mqtt-url', 'http://h'], /mqtt:\/\//],
   ['a relative data directory', ['controller', '--data-dir', 'data'], /absolute path/],
   ['a listen address without a port', ['controller', '--mqtt-listen', '0.0.0.0'], /needs a port/],
+  ['plaintext MQTT off loopback', ['controller', '--mqtt-listen', '0.0.0.0:1883'], /not loopback.*--mqtt-insecure-listen 0\.0\.0\.0:1883/],
+  ['an agent joining in plaintext over the network', ['agent', ...agentFlags, '--mqtt-url', 'mqtt://192.168.1.10:1883'], /plaintext to another host.*mqtts:\/\/192\.168\.1\.10:8883/],
 ];
+
+test('install agent with a token without the CA hash warns in one line but installs', (t) => {
+  const root = tempRoot(t);
+  const result = runCommand('install', ['agent', '--prefix', root, ...agentFlags, '--join-token', 'abc.0123456789abcdef']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /^pikube install: warning: the join token carries no CA hash.*K10… token/);
+  t.is(result.stderr.trim().split('\n').length, 1);
+});
 
 for (const [what, argv, message] of refusals) {
   test(`refuses ${what} with one line and exit 2, writing nothing`, (t) => {

@@ -24,7 +24,7 @@ test('npm start in a fresh clone prints a kubectl line that shows a Ready node',
   const apiPort = await freePort();
   const mqttPort = await freePort();
   const dataDir = join(work, 'data');
-  const up = spawn('npm', ['start', '--', '--data-dir', dataDir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--runtime', 'simulated'], {
+  const up = spawn('npm', ['start', '--', '--data-dir', dataDir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0', '--runtime', 'simulated'], {
     cwd: clone, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   t.teardown(() => { try { process.kill(-up.pid!, 'SIGKILL'); } catch { /* gone */ } });

@@ -7,6 +7,7 @@ import type { KubeObject } from '../../../protocol/kube/types.js';
 import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { kindNamed } from '../kinds/index.js';
+import type { UserInfo } from '../http/server.js';
 import { defaultPod } from './pod-defaults.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { defaultIngressClass } from './default-ingress-class.js';
@@ -19,8 +20,12 @@ export interface AdmissionOptions {
   serviceCIDR: string;
 }
 
+/** A check that needs more than the object, such as who is asking; added by other parts. */
+export type WriteCheck = (info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, user: UserInfo | undefined) => void | Promise<void>;
+
 export class Admission {
   private readonly services: ServiceAllocator;
+  private readonly writeChecks: WriteCheck[] = [];
 
   constructor(private readonly store: StoreBackend, readonly opts: AdmissionOptions) {
     this.services = new ServiceAllocator(store, opts.serviceCIDR);
@@ -51,12 +56,18 @@ export class Admission {
     if (!info.custom) kindNamed(info.group, info.kind)?.prepareForCreate?.(obj);
   }
 
-  async admitCreate(info: ResourceInfo, obj: KubeObject): Promise<void> {
+  addWriteCheck(check: WriteCheck): void {
+    this.writeChecks.push(check);
+  }
+
+  async admitCreate(info: ResourceInfo, obj: KubeObject, user?: UserInfo): Promise<void> {
+    for (const check of this.writeChecks) await check(info, obj, undefined, user);
     if (!info.group && info.resource === 'services') this.services.allocate(obj, undefined);
     if (!info.group && info.resource === 'pods') addServiceAccountPullSecrets(this.store, obj);
   }
 
-  async admitUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject): Promise<void> {
+  async admitUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject, user?: UserInfo): Promise<void> {
+    for (const check of this.writeChecks) await check(info, obj, old, user);
     if (!info.group && info.resource === 'services') this.services.allocate(obj, old);
   }
 

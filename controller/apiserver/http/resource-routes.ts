@@ -17,6 +17,7 @@ import { checkCommonParams, checkLogParams, flag, intParam } from './query-param
 import { checkSelectorParams } from './selector-params.js';
 import { sendJson, TABLE_CONTENT_TYPE, wantsTable } from './respond.js';
 import { serveWatch } from './watch.js';
+import type { UserInfo } from './server.js';
 
 export interface ResourceRequest {
   group: string;
@@ -42,6 +43,8 @@ export interface RouteContext {
   streams?: PodStreams;
   tokens?: TokenIssuer;
   onWatchCount?: (delta: number) => void;
+  /** Who is asking: writes that depend on the requester's own rights (RBAC escalation) check it. */
+  user?: UserInfo;
 }
 
 /** Splits `/api/v1/...` or `/apis/g/v/...` into its parts; undefined when it is not a resource path. */
@@ -110,7 +113,7 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
       }
       case 'POST': {
         const body = await decodeObject(req, info, q, res);
-        const created = await core.create(info, ns ?? (info.namespaced ? 'default' : undefined), body, { dryRun });
+        const created = await core.create(info, ns ?? (info.namespaced ? 'default' : undefined), body, { dryRun, user: ctx.user });
         return sendJson(res, 201, created);
       }
       case 'DELETE': {
@@ -131,7 +134,7 @@ export async function serveResource(ctx: RouteContext, req: IncomingMessage, res
     }
     case 'PUT': {
       const body = await decodeObject(req, info, q, res);
-      return sendJson(res, 200, await core.update(info, ns, name, body, undefined, { dryRun }));
+      return sendJson(res, 200, await core.update(info, ns, name, body, undefined, { dryRun, user: ctx.user }));
     }
     case 'PATCH': {
       const updated = await patchObject(ctx, req, res, info, ns, name, undefined, q, dryRun);
@@ -169,7 +172,7 @@ async function serveSubresource(ctx: RouteContext, req: IncomingMessage, res: Se
       if (method === 'PUT') {
         const body = await decodeObject(req, info, q, res);
         if (sub === 'finalize') return sendJson(res, 200, await core.mutate(info, ns, name, (draft) => { draft.spec = body.spec; return draft; }));
-        return sendJson(res, 200, await core.update(info, ns, name, body, 'status', { dryRun }));
+        return sendJson(res, 200, await core.update(info, ns, name, body, 'status', { dryRun, user: ctx.user }));
       }
       if (method === 'PATCH' && sub === 'status') return sendJson(res, 200, (await patchObject(ctx, req, res, info, ns, name, 'status', q, dryRun)).object);
       throw methodNotAllowed();
@@ -301,14 +304,14 @@ async function patchObject(ctx: RouteContext, req: IncomingMessage, res: ServerR
     const existing = core.tryGet(info, ns, name);
     if (!existing) {
       const obj = { ...(body as KubeObject), metadata: { ...((body as KubeObject).metadata ?? {}), name } };
-      return { object: await core.create(info, ns, obj, { dryRun }), created: true };
+      return { object: await core.create(info, ns, obj, { dryRun, user: ctx.user }), created: true };
     }
-    return { object: await core.mutate(info, ns, name, (draft) => applyStrategicMergePatch(draft, body, info.group, info.kind) as KubeObject, subresource, { dryRun }), created: false };
+    return { object: await core.mutate(info, ns, name, (draft) => applyStrategicMergePatch(draft, body, info.group, info.kind) as KubeObject, subresource, { dryRun, user: ctx.user }), created: false };
   }
   const object = await core.mutate(info, ns, name, (draft) => {
     const patched = applyPatch(contentType, draft, body, info.group, info.kind) as KubeObject;
     if (!subresource) checkFields(info, patched, q, res);
     return patched;
-  }, subresource, { dryRun });
+  }, subresource, { dryRun, user: ctx.user });
   return { object, created: false };
 }

@@ -172,7 +172,7 @@ export class ApiServer {
       const rr = parseResourcePath(path, url.searchParams);
       if (rr) {
         resourceLabel = `${rr.group || 'core'}/${rr.resource}${rr.subresource ? '/' + rr.subresource : ''}`;
-        return await serveResource({ core: this.opts.core, streams: this.opts.streams, tokens: this.opts.tokens, onWatchCount: this.opts.onWatchCount }, req, res, rr);
+        return await serveResource({ core: this.opts.core, streams: this.opts.streams, tokens: this.opts.tokens, onWatchCount: this.opts.onWatchCount, user }, req, res, rr);
       }
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     } catch (err) {
