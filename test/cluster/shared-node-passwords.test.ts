@@ -73,6 +73,8 @@ test('controllers share node passwords through the datastore', async (t) => {
 
   // Deleting the node releases its name everywhere.
   await a.client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'pi-02' } });
+  // b serves reads from its watch cache: delete once the node reached it.
+  await waitFor('pi-02 node seen by b', () => b.client.get(R.nodes, undefined, 'pi-02') !== undefined, 10_000, 50);
   await b.client.delete(R.nodes, undefined, 'pi-02');
   await waitFor('pi-02 released on both', () => !a.passwords.has('pi-02') && !b.passwords.has('pi-02'), 10_000, 50);
   t.is(a.client.get(R.secrets, 'kube-system', 'pi-02.node-password.pikube'), undefined);
