@@ -205,7 +205,7 @@ export class PodManager {
     // the last relist (kept current by events and the workers' own lists) knows what runs:
     // no second `ps` + `inspect` per heartbeat
     const r = this.lastRelist;
-    const recent = r && Date.now() - r.takenAt <= 2 * this.relistPeriod() + 1000;
+    const recent = r && this.clock.now() - r.takenAt <= 2 * this.relistPeriod() + 1000;
     const listed = recent ? [...r.byPod.values()].flat() : await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
     const running = listed.filter((c) => c.state === 'running');
     const stats = await this.opts.runtime.stats(running.map((c) => c.id));
@@ -375,7 +375,7 @@ export class PodManager {
     this.relistTimer = setTimeout(() => {
       const wanted = this.relistWanted;
       this.relistWanted = undefined;
-      const full = (wanted?.full ?? false) || Date.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
+      const full = (wanted?.full ?? false) || this.clock.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
       this.relisting = this.relist(full)
         .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
         .finally(() => {
@@ -396,7 +396,7 @@ export class PodManager {
   }
 
   private async relist(full: boolean): Promise<void> {
-    const takenAt = Date.now();
+    const takenAt = this.clock.now();
     const [all, boxes] = await Promise.all([
       this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName }),
       full ? this.opts.runtime.listSandboxes({ [LABEL.node]: this.opts.nodeName }) : Promise.resolve(undefined),
