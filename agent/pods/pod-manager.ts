@@ -4,7 +4,6 @@
 // requests.
 import { join } from 'node:path';
 import type pino from 'pino';
-import type { Pod } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, PodUsage, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
 import type { ContainerRuntime, EventWatch, RuntimeContainer, RuntimeEvent, SandboxInfo } from '../runtime/types.js';
 import { Backoff } from './backoff.js';
@@ -53,29 +52,6 @@ export interface PodManagerOptions {
   clock?: Clock;
   /** How pulls find credentials and report image use (registries config, image GC). */
   pulls?: ImagePullerOptions;
-}
-
-/** Thrown by setDesired for a payload that is not a desired pod set; nothing is changed. */
-export class DesiredSetError extends Error {}
-
-function validateDesired(p: DesiredPodsPayload): void {
-  if (!p || typeof p !== 'object') throw new DesiredSetError('desired pod set must be an object');
-  if (typeof p.generation !== 'number' || !Number.isFinite(p.generation)) throw new DesiredSetError('desired pod set: generation must be a number');
-  if (!Array.isArray(p.pods)) throw new DesiredSetError('desired pod set: pods must be an array');
-  const seen = new Set<string>();
-  p.pods.forEach((dp, i) => {
-    const pod = dp?.pod as Pod | undefined;
-    const where = `desired pod set: pods[${i}]`;
-    if (!pod?.metadata?.uid) throw new DesiredSetError(`${where}: metadata.uid is required`);
-    if (!pod.metadata.name) throw new DesiredSetError(`${where}: metadata.name is required`);
-    if (!Array.isArray(pod.spec?.containers) || pod.spec.containers.length === 0) throw new DesiredSetError(`${where}: spec.containers must not be empty`);
-    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
-      if (!c?.name || !c.image) throw new DesiredSetError(`${where}: every container needs a name and an image`);
-    }
-    if (seen.has(pod.metadata.uid)) throw new DesiredSetError(`${where}: duplicate uid ${pod.metadata.uid}`);
-    seen.add(pod.metadata.uid);
-    if (typeof dp.configMaps !== 'object' || typeof dp.secrets !== 'object') throw new DesiredSetError(`${where}: configMaps and secrets are required`);
-  });
 }
 
 export class PodManager {
@@ -132,14 +108,9 @@ export class PodManager {
       this.opts.log.error({ err, file: this.store.file }, 'saved desired pod set unreadable; waiting for the controller');
     }
     if (saved && saved.generation >= this.generation) {
-      try {
-        validateDesired(saved);
-        this.desired = saved;
-        this.generation = saved.generation;
-        this.apply(saved);
-      } catch (err) {
-        this.opts.log.error({ err }, 'saved desired pod set invalid; waiting for the controller');
-      }
+      this.desired = saved;
+      this.generation = saved.generation;
+      this.apply(saved);
     }
     this.events = this.opts.runtime.watchEvents?.((e) => this.onRuntimeEvent(e));
     // with an event stream nothing changes unseen: the safety passes can be rarer
@@ -149,13 +120,11 @@ export class PodManager {
     this.scheduleRelist(0);
   }
 
-  /** New desired set from the controller: persisted before it is acted on; older generations are ignored. */
+  /**
+   * New desired set from the controller, already checked at the protocol boundary
+   * (parseDesiredPods): persisted before it is acted on; older generations are ignored.
+   */
   setDesired(p: DesiredPodsPayload): Promise<void> {
-    try {
-      validateDesired(p);
-    } catch (err) {
-      return Promise.reject(err);
-    }
     const run = this.applying.then(async () => {
       if (this.stopped) return;
       if (p.generation < this.generation) {
