@@ -8,7 +8,7 @@ import type { Container, PodStatus } from '../../protocol/kube/types.js';
 import type { DesiredPod, NodeEvent, PodStatusUpdate } from '../../protocol/mqtt/payloads.js';
 import type { ContainerRuntime, RuntimeContainer, SandboxInfo } from '../runtime/types.js';
 import { goDuration, type Backoff } from './backoff.js';
-import { isoSeconds, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
 import type { EventFn, ImagePuller } from './image-puller.js';
 import { LABEL, podDescription, podIdentity, type PodIdentity } from './labels.js';
 import {
@@ -20,6 +20,7 @@ import { ContainerProbes } from './probes.js';
 import { buildPodStatus, type ContainerView, type Waiting } from './pod-status.js';
 import type { NodeSpecContext, StartContext } from './runtime-specs.js';
 import { VolumeError, prepareVolumes, removePodDir, type PreparedVolumes } from './volumes.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export { DEFAULT_GRACE_SECONDS, gracePeriodOf };
 
@@ -220,7 +221,7 @@ export class PodWorker {
   /** One pass for a pod that should run: observe, plan, act. `known` is a fresh relist of its containers, if any. */
   private async syncRunning(dp: DesiredPod, full: boolean, known: Snapshot | undefined): Promise<void> {
     const spec = dp.pod.spec;
-    this.startTime ??= isoSeconds(this.deps.clock.now());
+    this.startTime ??= rfc3339Seconds(this.deps.clock.now());
     let all = known?.list ?? await this.listOwn();
     const hostIP = this.deps.hostIP();
     const sandboxes = spec.hostNetwork ? [] : await this.observeSandboxes(full, known?.sandboxes);
@@ -386,7 +387,7 @@ export class PodWorker {
       initDone: opts.initDone ?? false,
       initFailed: opts.initFailed ?? false,
       previous: this.lastStatus ?? dp.pod.status, // keeps transition times across agent restarts
-      now: isoSeconds(this.deps.clock.now()),
+      now: rfc3339Seconds(this.deps.clock.now()),
     });
     const json = JSON.stringify(status);
     if (json === this.lastStatusJSON) return;
