@@ -12,7 +12,7 @@ import { DesiredStore } from './desired-store.js';
 import { ImagePuller, type ImagePullerOptions } from './image-puller.js';
 import { LABEL, podIdentity } from './labels.js';
 import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
-import { RequestRelay } from './requests.js';
+import { RequestRelay } from './logs-exec-relay.js';
 import { removeLocalVolume } from './claim-volumes.js';
 
 export type { PodUsage };
