@@ -7,6 +7,7 @@ import {
   ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse,
   NodeStatusPayload, PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
+import { IngressPayload } from './ingress.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -27,6 +28,7 @@ export const MQTT_CONTRACT = {
   'join-response': { schema: JoinResponse, limit: 4 * KiB, name: 'join response' },
   'api-request': { schema: ApiRequest, limit: 1 * MiB, name: 'request' },
   'api-response': { schema: ApiResponse, limit: 8 * MiB, name: 'response' },
+  ingress: { schema: IngressPayload, limit: 8 * MiB, name: 'ingress' },
 } as const;
 
 export type PayloadKind = keyof typeof MQTT_CONTRACT;

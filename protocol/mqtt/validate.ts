@@ -10,6 +10,7 @@ import type {
   ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse,
   NodeStatusPayload, PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
+import type { IngressPayload } from './ingress.js';
 import { isTopicLevel, type ParsedTopic } from './topics.js';
 
 export { PAYLOAD_LIMITS, type PayloadKind, type PayloadOf };
@@ -65,6 +66,10 @@ function reason(schema: TSchema, value: unknown): string {
   if (Array.isArray(s.anyOf) && s.anyOf.every((x: { const?: unknown }) => typeof x.const === 'string')) {
     return `expected one of ${s.anyOf.map((x: { const: string }) => x.const).join('|')}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : got}`;
   }
+  if (Array.isArray(s.anyOf)) {
+    const forms = s.anyOf.map((x: { properties?: Record<string, unknown> }) => (x.properties ? `{${Object.keys(x.properties).join(', ')}}` : String((x as TSchema).type)));
+    return `expected one of ${forms.join('|')}, got ${got}`;
+  }
   if ('const' in s) return `expected ${JSON.stringify(s.const)}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : got}`;
   switch (s.type) {
     case 'object':
@@ -76,6 +81,7 @@ function reason(schema: TSchema, value: unknown): string {
       if (typeof value !== 'string') return `expected a string, got ${got}`;
       if (typeof s.minLength === 'number' && value.length < s.minLength) return 'must not be empty';
       if (s.format === TIME_FORMAT) return `not a valid time: ${JSON.stringify(value.slice(0, 40))}`;
+      if (typeof s.expected === 'string') return `expected ${s.expected}, got ${JSON.stringify(value.slice(0, 40))}`;
       return 'invalid string';
     case 'boolean':
       return `expected a boolean, got ${got}`;
@@ -84,6 +90,7 @@ function reason(schema: TSchema, value: unknown): string {
       if (typeof value !== 'number' || !Number.isFinite(value)) return `expected a finite number, got ${got}`;
       if (s.type === 'integer' && !Number.isInteger(value)) return `expected an integer, got ${value}`;
       if (typeof s.minimum === 'number' && value < s.minimum) return `must be >= ${s.minimum}, got ${value}`;
+      if (typeof s.maximum === 'number' && value > s.maximum) return `must be <= ${s.maximum}, got ${value}`;
       return `invalid number ${value}`;
     default:
       return value === undefined ? 'required' : `unexpected ${got}`;
@@ -117,6 +124,7 @@ export const parseJoinRequest = (buf: Buffer): JoinRequest => parsePayload('join
 export const parseHeartbeat = (buf: Buffer): HeartbeatPayload => parsePayload('heartbeat', buf);
 export const parseClusterConfig = (buf: Buffer): ClusterConfigPayload => parsePayload('cluster-config', buf);
 export const parseApiResponse = (buf: Buffer): ApiResponse => parsePayload('api-response', buf);
+export const parseIngressPayload = (buf: Buffer): IngressPayload => parsePayload('ingress', buf);
 
 /** A desired pod set, from MQTT or from the agent's saved copy: schema, then one pod per uid. */
 export function checkDesiredPods(value: unknown, root = 'pods'): DesiredPodsPayload {
@@ -196,7 +204,6 @@ export function parseForTopic(topic: ParsedTopic, buf: Buffer): unknown {
     case 'request': return parseRequest(buf);
     case 'join-response': return parseJoinResponse(buf);
     case 'api-request': return parseApiRequest(buf);
-    case 'ingress': throw new PayloadError('ingress payloads are parsed by parseIngressPayload');
     default: return parsePayload(topic.kind, buf);
   }
 }
