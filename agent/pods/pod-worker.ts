@@ -311,8 +311,9 @@ export class PodWorker {
 
   /** The pod's sandboxes: the cached running one between full passes, else read again. */
   private async observeSandboxes(full: boolean, known?: SandboxInfo[]): Promise<SandboxInfo[]> {
-    // sandboxes are costly to inspect (podman: two calls each): trust the cache between full passes
-    if (!full && this.exec.cachedSandbox) return [this.exec.cachedSandbox];
+    // sandboxes are costly to inspect (podman: two calls each): between full passes the
+    // cached one is trusted to be running, whatever its state read when it was made
+    if (!full && this.exec.cachedSandbox) return [{ ...this.exec.cachedSandbox, running: true }];
     // the manager's full relist read every sandbox of the node at once; an IP it lacks is kept from the cache
     return (known ?? await this.deps.runtime.listSandboxes({ [LABEL.podUid]: this.uid }))
       .map((b) => (b.ip === undefined && b.id === this.exec.cachedSandbox?.id && this.exec.cachedSandbox.ip ? { ...b, ip: this.exec.cachedSandbox.ip } : b));
