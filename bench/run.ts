@@ -20,6 +20,7 @@ import { benchIngressProxies } from './ingress-proxies.js';
 import { benchCronJobTick } from './cronjob.js';
 import { benchImagePull } from './image-pull.js';
 import { benchMqttApi } from './mqtt-api.js';
+import { benchMqttParse } from './mqtt-parse.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import { benchStatefulSet } from './statefulset.js';
 import type { Metric } from './metric.js';
@@ -48,6 +49,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'cronjob-tick', run: () => benchCronJobTick(100) },
   { name: 'image-pull', run: () => benchImagePull() },
   { name: 'mqtt-api', run: () => benchMqttApi({ requests: 200 }) },
+  { name: 'mqtt-parse', run: () => benchMqttParse() },
   // A real controller process and 100 hollow nodes (real agents, simulated runtime, one MQTT connection each).
   { name: 'scheduling-throughput', run: () => throughput(5000) },
   { name: 'scheduling-latency', run: () => latency(500, 5) },

@@ -5,6 +5,7 @@ import type { UserInfo } from './apiserver/http/server.js';
 import type { TokenIssuer } from './apiserver/http/resource-routes.js';
 import type { ClusterClient } from './apiserver/client.js';
 import type { TokenSigner } from './controllers/index.js';
+import { rfc3339Seconds } from '../protocol/kube/time.js';
 
 /** Longest lifetime `kubectl create token --duration` may ask for, unless the flag says otherwise. */
 export const DEFAULT_MAX_TOKEN_SECONDS = 48 * 3600;
@@ -34,6 +35,6 @@ export function serviceAccountTokenIssuer(signer: TokenSigner, maxTokenSeconds =
       namespace: sa.metadata.namespace!, serviceAccountName: sa.metadata.name!, uid: sa.metadata.uid!,
       ...(request.boundPod ? { pod: request.boundPod } : {}), ...(request.audiences?.length ? { audiences: request.audiences } : {}),
     }, ttl);
-    return { token, expirationTimestamp: new Date(Date.now() + ttl * 1000).toISOString().replace(/\.\d+Z$/, 'Z') };
+    return { token, expirationTimestamp: rfc3339Seconds(Date.now() + ttl * 1000) };
   };
 }

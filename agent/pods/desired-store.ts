@@ -4,6 +4,7 @@
 // agent waits for the controller rather than running a wrong set.
 import path from 'node:path';
 import type { DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
+import { PayloadError, checkDesiredPods } from '../../protocol/mqtt/validate.js';
 import { DamagedFile, readCheckedJson, sealJson, setAside, writeFileAtomically } from '../checked-json.js';
 
 export const DESIRED_FILE = 'desired-pods.json';
@@ -17,14 +18,20 @@ export class DesiredStore {
     return path.join(this.dataDir, DESIRED_FILE);
   }
 
-  /** The saved set, or undefined when there is none. Throws (having set the file aside) on a damaged file or one that is not a desired set. */
+  /**
+   * The saved set, or undefined when there is none. Throws (having set the file aside) on a
+   * damaged file or one that is not a desired set: it is checked as the MQTT payload is.
+   */
   async load(): Promise<DesiredPodsPayload | undefined> {
-    const parsed = (await readCheckedJson(this.file)) as Partial<DesiredPodsPayload> | undefined;
+    const parsed = await readCheckedJson(this.file);
     if (parsed === undefined) return undefined;
-    if (typeof parsed.generation !== 'number' || !Array.isArray(parsed.pods)) {
-      throw new DamagedFile(this.file, 'does not hold a desired pod set', await setAside(this.file));
+    let set: DesiredPodsPayload;
+    try {
+      set = checkDesiredPods(parsed, 'saved pods');
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      throw new DamagedFile(this.file, `does not hold a desired pod set: ${err.message}`, await setAside(this.file));
     }
-    const set = parsed as DesiredPodsPayload;
     this.lastWritten = JSON.stringify(set);
     return set;
   }

@@ -13,7 +13,7 @@ import { DesiredStore } from './desired-store.js';
 import { ImagePuller, type ImagePullerOptions } from './image-puller.js';
 import { LABEL, podIdentity } from './labels.js';
 import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
-import { RequestRelay } from './requests.js';
+import { RequestRelay } from './logs-exec-relay.js';
 import { removeLocalVolume } from './claim-volumes.js';
 
 export type { PodUsage };
@@ -62,29 +62,6 @@ export interface PodManagerOptions {
 
 /** A pod the eviction manager may pick: it runs here and is not being deleted or evicted. */
 export interface EvictionCandidate { uid: string; pod: Pod; containerIds: Map<string, string> }
-
-/** Thrown by setDesired for a payload that is not a desired pod set; nothing is changed. */
-export class DesiredSetError extends Error {}
-
-function validateDesired(p: DesiredPodsPayload): void {
-  if (!p || typeof p !== 'object') throw new DesiredSetError('desired pod set must be an object');
-  if (typeof p.generation !== 'number' || !Number.isFinite(p.generation)) throw new DesiredSetError('desired pod set: generation must be a number');
-  if (!Array.isArray(p.pods)) throw new DesiredSetError('desired pod set: pods must be an array');
-  const seen = new Set<string>();
-  p.pods.forEach((dp, i) => {
-    const pod = dp?.pod as Pod | undefined;
-    const where = `desired pod set: pods[${i}]`;
-    if (!pod?.metadata?.uid) throw new DesiredSetError(`${where}: metadata.uid is required`);
-    if (!pod.metadata.name) throw new DesiredSetError(`${where}: metadata.name is required`);
-    if (!Array.isArray(pod.spec?.containers) || pod.spec.containers.length === 0) throw new DesiredSetError(`${where}: spec.containers must not be empty`);
-    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
-      if (!c?.name || !c.image) throw new DesiredSetError(`${where}: every container needs a name and an image`);
-    }
-    if (seen.has(pod.metadata.uid)) throw new DesiredSetError(`${where}: duplicate uid ${pod.metadata.uid}`);
-    seen.add(pod.metadata.uid);
-    if (typeof dp.configMaps !== 'object' || typeof dp.secrets !== 'object') throw new DesiredSetError(`${where}: configMaps and secrets are required`);
-  });
-}
 
 export class PodManager {
   private readonly store: DesiredStore;
@@ -141,14 +118,9 @@ export class PodManager {
       this.opts.log.error({ err, file: this.store.file }, 'saved desired pod set unreadable; waiting for the controller');
     }
     if (saved && saved.generation >= this.generation) {
-      try {
-        validateDesired(saved);
-        this.desired = saved;
-        this.generation = saved.generation;
-        this.apply(saved);
-      } catch (err) {
-        this.opts.log.error({ err }, 'saved desired pod set invalid; waiting for the controller');
-      }
+      this.desired = saved;
+      this.generation = saved.generation;
+      this.apply(saved);
     }
     this.events = this.opts.runtime.watchEvents?.((e) => this.onRuntimeEvent(e));
     // with an event stream nothing changes unseen: the safety passes can be rarer
@@ -158,13 +130,11 @@ export class PodManager {
     this.scheduleRelist(0);
   }
 
-  /** New desired set from the controller: persisted before it is acted on; older generations are ignored. */
+  /**
+   * New desired set from the controller, already checked at the protocol boundary
+   * (parseDesiredPods): persisted before it is acted on; older generations are ignored.
+   */
   setDesired(p: DesiredPodsPayload): Promise<void> {
-    try {
-      validateDesired(p);
-    } catch (err) {
-      return Promise.reject(err);
-    }
     const run = this.applying.then(async () => {
       if (this.stopped) return;
       if (p.generation < this.generation) {
@@ -214,7 +184,7 @@ export class PodManager {
     // the last relist (kept current by events and the workers' own lists) knows what runs:
     // no second `ps` + `inspect` per heartbeat
     const r = this.lastRelist;
-    const recent = r && Date.now() - r.takenAt <= 2 * this.relistPeriod() + 1000;
+    const recent = r && this.clock.now() - r.takenAt <= 2 * this.relistPeriod() + 1000;
     const listed = recent ? [...r.byPod.values()].flat() : await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
     const running = listed.filter((c) => c.state === 'running');
     const stats = await this.opts.runtime.stats(running.map((c) => c.id));
@@ -430,7 +400,7 @@ export class PodManager {
     this.relistTimer = setTimeout(() => {
       const wanted = this.relistWanted;
       this.relistWanted = undefined;
-      const full = (wanted?.full ?? false) || Date.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
+      const full = (wanted?.full ?? false) || this.clock.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
       this.relisting = this.relist(full)
         .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
         .finally(() => {
@@ -451,7 +421,7 @@ export class PodManager {
   }
 
   private async relist(full: boolean): Promise<void> {
-    const takenAt = Date.now();
+    const takenAt = this.clock.now();
     const [all, boxes] = await Promise.all([
       this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName }),
       full ? this.opts.runtime.listSandboxes({ [LABEL.node]: this.opts.nodeName }) : Promise.resolve(undefined),

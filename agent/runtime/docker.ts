@@ -1,7 +1,7 @@
 // docker CLI: nerdctl's grammar, with docker's own output. `Name` has a leading `/`,
 // inspect `Image` is the image ID (the reference is in Config.Image).
-import { CliRuntime, type CliRuntimeOptions } from './cli-runtime.js';
-import { rec, str } from './cli-parse.js';
+import { CliRuntime, type CliRuntimeOptions } from './container-cli-runtime.js';
+import { rec, str } from './container-cli-output.js';
 
 export interface DockerOptions extends CliRuntimeOptions {
   /** Daemon socket (`-H`), when not the default. */

@@ -1,8 +1,8 @@
 // The default driver: containerd through nerdctl. A pod's sandbox is a pause container;
 // members join its network namespace with `--network container:<id>`.
-import { CliRuntime, type CliRuntimeOptions } from './cli-runtime.js';
-import { rec, str } from './cli-parse.js';
-import type { AuthDir } from './cli-images.js';
+import { CliRuntime, type CliRuntimeOptions } from './container-cli-runtime.js';
+import { rec, str } from './container-cli-output.js';
+import type { AuthDir } from './container-cli-images.js';
 import { parseImageRef } from '../../protocol/images/image-ref.js';
 
 export interface NerdctlOptions extends CliRuntimeOptions {

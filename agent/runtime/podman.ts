@@ -7,12 +7,12 @@ import { constants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { CliRuntime, ipOf, sandboxNetworkArgs, stateOf, type CliRuntimeOptions } from './cli-runtime.js';
-import { runtimeError } from './cli-errors.js';
-import type { CliResult } from './cli-exec.js';
-import { hasLabels, labelFilterArgs, labelsOf, parseJsonRecords, rec, str } from './cli-parse.js';
+import { CliRuntime, ipOf, sandboxNetworkArgs, stateOf, type CliRuntimeOptions } from './container-cli-runtime.js';
+import { runtimeError } from './container-cli-errors.js';
+import type { CliResult } from './container-cli-exec.js';
+import { hasLabels, labelFilterArgs, labelsOf, parseJsonRecords, rec, str } from './container-cli-output.js';
 import { readHostLimits, type HostLimits } from './host-limits.js';
-import type { AuthDir } from './cli-images.js';
+import type { AuthDir } from './container-cli-images.js';
 import { parseImageRef } from '../../protocol/images/image-ref.js';
 import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './types.js';
 

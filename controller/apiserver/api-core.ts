@@ -12,6 +12,7 @@ import { apiVersion, type ResourceInfo } from './resources.js';
 import { validateObject } from './validation/index.js';
 import type { Admission } from './admission/admission.js';
 import type { UserInfo } from './http/server.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export interface ListQuery {
   labelSelector?: string;
@@ -169,7 +170,7 @@ export class ApiCore {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     meta.uid = randomUUID();
-    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.creationTimestamp = rfc3339Seconds();
     if (info.hasGeneration) meta.generation = 1;
     else delete meta.generation;
     this.admission.prepareCreate(info, obj);
@@ -332,12 +333,12 @@ export class ApiCore {
     const now = new Date();
     if (grace > 0 || finalizers.size > 0 || this.admission.blocksRemoval(info, draft)) {
       if (!meta.deletionTimestamp) {
-        meta.deletionTimestamp = new Date(now.getTime() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        meta.deletionTimestamp = rfc3339Seconds(now.getTime() + grace * 1000);
         meta.deletionGracePeriodSeconds = grace;
       } else if (grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
         // A shorter grace period may replace a longer one, never the reverse.
         meta.deletionGracePeriodSeconds = grace;
-        meta.deletionTimestamp = new Date(now.getTime() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        meta.deletionTimestamp = rfc3339Seconds(now.getTime() + grace * 1000);
       }
       if (finalizers.size) meta.finalizers = [...finalizers];
       this.admission.prepareDelete(info, draft);

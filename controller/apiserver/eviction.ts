@@ -7,6 +7,7 @@ import { selectorMatches } from '../../protocol/kube/labels.js';
 import type { ApiCore, DeleteOpts } from './api-core.js';
 import { ApiError } from './errors.js';
 import { findResource } from './resources.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const PODS = findResource('', 'pods')!;
 const PDBS = findResource('policy', 'poddisruptionbudgets')!;
@@ -58,7 +59,7 @@ async function spendDisruption(core: ApiCore, budget: KubeObject, pod: KubeObjec
       status: {
         ...status,
         disruptionsAllowed: status.disruptionsAllowed - 1,
-        disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+        disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: rfc3339Seconds() },
       },
     }, 'status');
   } catch (err) {

@@ -5,6 +5,7 @@ import { formatSelector } from '../../protocol/kube/labels.js';
 import type { ApiCore } from './api-core.js';
 import { ApiError, badRequest, conflict } from './errors.js';
 import { findResource, type ResourceInfo } from './resources.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const PODS = findResource('', 'pods')!;
 
@@ -14,7 +15,7 @@ export async function bindPod(core: ApiCore, namespace: string, podName: string,
     if (pod.metadata.deletionTimestamp) throw conflict('pods', podName, '', 'pod is being deleted, cannot be assigned to a host');
     if (pod.spec.nodeName) throw conflict('pods', podName, '', `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
     pod.spec.nodeName = nodeName;
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = rfc3339Seconds();
     const status = (pod.status ??= {});
     const conditions = (status.conditions ??= []).filter((c: { type: string }) => c.type !== 'PodScheduled');
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });

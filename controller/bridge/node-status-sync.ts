@@ -8,6 +8,7 @@ import type { NodeStatusPayload } from '../../protocol/mqtt/payloads.js';
 import { formatCpu } from '../../protocol/kube/quantity.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
 import type { NodeTelemetry } from './node-telemetry.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const KUBELET_VERSION = 'v1.32.0-pikube';
 
@@ -23,7 +24,6 @@ export interface NodeStatusSyncOptions {
   onReady?: (node: string) => void;
 }
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function memoryQuantity(bytes: number): string {
   return `${Math.floor(bytes / 1024)}Ki`;
@@ -92,7 +92,7 @@ export class NodeStatusSync {
     const online = t?.online ?? false;
     const client = this.opts.client;
     const existing = client.get<Node>(R.nodes, undefined, node);
-    const at = now();
+    const at = rfc3339Seconds();
     if (!existing) {
       const podCIDR = this.opts.podCidrFor?.(node);
       await client.create<Node>(R.nodes, {

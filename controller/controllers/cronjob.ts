@@ -8,8 +8,9 @@ import { ignoreNotFound, isAlreadyExists, isConflict } from './api-errors.js';
 import { controllerRefOf, newControllerRef } from './controller-ref.js';
 import { mostRecentScheduleTime, parseSchedule, type Schedule } from '../../protocol/kube/cron-schedule.js';
 import { objectKey } from './framework/informer.js';
-import { conditionTrue, finishedAt, finishedCondition, rfc3339, type Job } from './job-util.js';
+import { conditionTrue, finishedAt, finishedCondition, type Job } from './job-util.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
@@ -110,7 +111,7 @@ export class CronJobController extends QueueController {
       this.recorder.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${job.metadata.name}, condition: ${done.type}`);
       if (done.type === 'Complete') {
         const at = finishedAt(job);
-        if (at && (!status.lastSuccessfulTime || Date.parse(status.lastSuccessfulTime) < at)) status.lastSuccessfulTime = rfc3339(at);
+        if (at && (!status.lastSuccessfulTime || Date.parse(status.lastSuccessfulTime) < at)) status.lastSuccessfulTime = rfc3339Seconds(at);
       }
     }
     status.active = activeJobs.map(jobRef);
@@ -148,7 +149,7 @@ export class CronJobController extends QueueController {
     }
     const name = scheduledJobName(cj.metadata.name!, time);
     if (this.jobs.getByKey(`${cj.metadata.namespace}/${name}`)) {
-      status.lastScheduleTime = rfc3339(time.getTime());
+      status.lastScheduleTime = rfc3339Seconds(time.getTime());
       return;
     }
     const policy = cj.spec.concurrencyPolicy ?? 'Allow';
@@ -169,7 +170,7 @@ export class CronJobController extends QueueController {
       metadata: {
         name, namespace: cj.metadata.namespace,
         labels: { ...(template.metadata?.labels ?? {}) },
-        annotations: { ...(template.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP_ANNOTATION]: rfc3339(time.getTime()) },
+        annotations: { ...(template.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP_ANNOTATION]: rfc3339Seconds(time.getTime()) },
         ownerReferences: [newControllerRef(cj, 'batch/v1', 'CronJob')],
       },
       spec: template.spec,
@@ -184,7 +185,7 @@ export class CronJobController extends QueueController {
         throw err;
       }
     }
-    status.lastScheduleTime = rfc3339(time.getTime());
+    status.lastScheduleTime = rfc3339Seconds(time.getTime());
   }
 
   /** Keeps the newest successfulJobsHistoryLimit Complete and failedJobsHistoryLimit Failed Jobs. */

@@ -3,6 +3,7 @@
 import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
 import { scaledValue } from './int-or-percent.js';
 import type { ReplicaSet } from './replicaset.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
@@ -119,7 +120,7 @@ export function setCondition(status: DeploymentStatus, cond: DeploymentCondition
 }
 
 export function newCondition(type: string, status: DeploymentCondition['status'], reason: string, message: string): DeploymentCondition {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339Seconds();
   return { type, status, lastUpdateTime: now, lastTransitionTime: now, reason, message };
 }
 

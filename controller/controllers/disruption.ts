@@ -11,6 +11,7 @@ import { scaledValue } from './int-or-percent.js';
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 import { resourceForKind } from './resource-kinds.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export interface PodDisruptionBudget extends KubeObject {
   spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector?: LabelSelector; unhealthyPodEvictionPolicy?: 'IfHealthyBudget' | 'AlwaysAllow' };
@@ -96,7 +97,7 @@ export class DisruptionController extends QueueController {
         : { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '' };
     const old = pdb.status ?? {};
     const prev = old.conditions?.find((c) => c.type === 'DisruptionAllowed');
-    const lastTransitionTime = prev && prev.status === condition.status ? prev.lastTransitionTime : new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+    const lastTransitionTime = prev && prev.status === condition.status ? prev.lastTransitionTime : rfc3339Seconds(now);
     const status: NonNullable<PodDisruptionBudget['status']> = {
       observedGeneration: pdb.metadata.generation ?? 1,
       ...(Object.keys(disrupted).length ? { disruptedPods: disrupted } : {}),

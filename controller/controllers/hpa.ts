@@ -12,6 +12,7 @@ import { normalize, proposeReplicas, type PodSample, type Recommendation, type S
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 import { resourceForKind } from './resource-kinds.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 interface MetricTarget { type: 'Utilization' | 'AverageValue' | 'Value'; averageUtilization?: number; averageValue?: string; value?: string }
 interface MetricSpec { type: string; resource?: { name: string; target: MetricTarget } }
@@ -35,7 +36,6 @@ export interface HpaControllerDeps extends ControllerDeps {
   now?: () => number;
 }
 
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 export class HorizontalPodAutoscalerController extends QueueController {
   readonly name = 'horizontal-pod-autoscaler';
@@ -142,7 +142,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
     if (result.replicas !== current) {
       await this.client.patch(res, ns, ref.name, { spec: { replicas: result.replicas } });
       events.push({ at: now, change: result.replicas - current });
-      status.lastScaleTime = rfc3339(now);
+      status.lastScaleTime = rfc3339Seconds(now);
       status.currentReplicas = current;
       const direction = result.replicas > current ? 'above' : 'below';
       this.recorder.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${result.replicas}; reason: ${reasonMetric} ${direction} target`);
@@ -182,7 +182,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
     const next = [...old.filter((c) => !conditions[c.type])];
     for (const [type, c] of Object.entries(conditions)) {
       const prev = old.find((o) => o.type === type);
-      next.push({ type, ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : rfc3339(now) });
+      next.push({ type, ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : rfc3339Seconds(now) });
     }
     const order = ['AbleToScale', 'ScalingActive', 'ScalingLimited'];
     status.conditions = next.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));

@@ -1,6 +1,7 @@
 // Job helpers shared by the Job and CronJob controllers: conditions, finished state,
 // completion indexes and upstream's pod-failure back-off.
 import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 export const COMPLETION_INDEX_LABEL = 'batch.kubernetes.io/job-completion-index';
@@ -21,8 +22,6 @@ export interface Job extends KubeObject {
   };
 }
 
-export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
 export function conditionTrue(job: Job, type: string): JobCondition | undefined {
   return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 }
@@ -42,7 +41,7 @@ export function finishedAt(job: Job): number | undefined {
 
 /** Sets a condition, keeping lastTransitionTime when the status does not change. */
 export function setCondition(conditions: JobCondition[], next: JobCondition, now: number): JobCondition[] {
-  const at = rfc3339(now);
+  const at = rfc3339Seconds(now);
   const old = conditions.find((c) => c.type === next.type);
   if (old && old.status === next.status && old.reason === next.reason && old.message === next.message) return conditions;
   const merged: JobCondition = { ...next, lastProbeTime: at, lastTransitionTime: old && old.status === next.status ? old.lastTransitionTime ?? at : at };

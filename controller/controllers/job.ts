@@ -11,11 +11,12 @@ import { Expectations } from './expectations.js';
 import { objectKey } from './framework/informer.js';
 import {
   backoffDelayMs, COMPLETION_INDEX_ANNOTATION, COMPLETION_INDEX_LABEL, completionIndex, conditionTrue, finishedAt, finishedCondition,
-  formatIndexes, parseIndexes, podFinishedAt, restartsOf, rfc3339, setCondition, type Job, type JobCondition,
+  formatIndexes, parseIndexes, podFinishedAt, restartsOf, setCondition, type Job, type JobCondition,
 } from './job-util.js';
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 import { deletionOrder } from './replicaset.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export interface JobControllerDeps extends ControllerDeps {
   /** The clock (ms since epoch); tests move it. */
@@ -81,7 +82,7 @@ export class JobController extends QueueController {
     let startTime = old.startTime;
     let completionTime = old.completionTime;
     const suspended = job.spec.suspend === true;
-    if (!suspended && !startTime) startTime = rfc3339(now);
+    if (!suspended && !startTime) startTime = rfc3339Seconds(now);
     const backoffLimit = job.spec.backoffLimit ?? 6;
     const startMs = startTime ? Date.parse(startTime) : now;
     const deadlineMs = job.spec.activeDeadlineSeconds !== undefined ? startMs + job.spec.activeDeadlineSeconds * 1000 : undefined;
@@ -111,7 +112,7 @@ export class JobController extends QueueController {
     } else {
       if (conditionTrue(job, 'Suspended')) {
         conditions = setCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, now);
-        startTime = rfc3339(now);
+        startTime = rfc3339Seconds(now);
         this.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
       }
       const completions = job.spec.completions;
@@ -120,7 +121,7 @@ export class JobController extends QueueController {
       if (done) {
         await this.deletePods(key, job, active);
         activeCount = 0;
-        completionTime = rfc3339(now);
+        completionTime = rfc3339Seconds(now);
         conditions = setCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' }, now);
         conditions = setCondition(conditions, { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' }, now);
         this.recorder.event(job, 'Normal', 'Completed', 'Job completed');

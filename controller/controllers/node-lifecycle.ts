@@ -18,6 +18,7 @@ import { EventRecorder } from './framework/event-recorder.js';
 import { objectKey, type Informer } from './framework/informer.js';
 import { WorkQueue } from './framework/work-queue.js';
 import { SharedInformers } from './shared-informers.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export interface NodeLifecycleOptions {
   /** A node whose agent has been silent this long is NotReady. */
@@ -46,10 +47,6 @@ const STOPPED_POSTING = 'Kubelet stopped posting node status.';
 const NEVER_POSTED = 'Kubelet never posted node status.';
 /** Taints this controller owns; anyone else's are left as they are. */
 const CONDITION_TAINT_KEYS = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE]);
-
-function nowSeconds(at = Date.now()): string {
-  return new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 function isDaemonSetPod(pod: Pod): boolean {
   return pod.metadata.ownerReferences?.some((o) => o.controller && o.kind === 'DaemonSet') === true;
@@ -244,7 +241,7 @@ export class NodeLifecycleController implements ControlLoop {
 
   /** Every condition becomes Unknown; a node that never reported gets Ready=Unknown. */
   private async markUnknown(node: Node): Promise<void> {
-    const now = nowSeconds();
+    const now = rfc3339Seconds();
     const updated = structuredClone(node) as Node;
     const status = (updated.status ??= {});
     const conditions = status.conditions ?? [];
@@ -263,7 +260,7 @@ export class NodeLifecycleController implements ControlLoop {
   }
 
   private async markPodsNotReady(nodeName: string): Promise<void> {
-    const now = nowSeconds();
+    const now = rfc3339Seconds();
     for (const key of [...(this.podsByNode.get(nodeName) ?? [])]) {
       const pod = this.pods?.getByKey(key);
       if (!pod || pod.spec.nodeName !== nodeName) continue;
@@ -290,7 +287,7 @@ export class NodeLifecycleController implements ControlLoop {
 
     const owned = (t: Taint) => (CONDITION_TAINT_KEYS.has(t.key) && health !== 'undetermined') || (t.key === TAINT_UNSCHEDULABLE && t.effect === 'NoSchedule')
       || (PRESSURE_TAINT_KEYS.has(t.key) && t.effect === 'NoSchedule' && health === 'healthy');
-    const now = nowSeconds();
+    const now = rfc3339Seconds();
     const next: Taint[] = current.filter((t) => !owned(t));
     for (const w of wanted) {
       const existing = current.find((t) => t.key === w.key && t.effect === w.effect);

@@ -24,6 +24,7 @@ import { DEFAULT_SCORE_WEIGHTS, scoreNodes, type ScoreWeights } from './scores.j
 import { pickBest } from './tie-break.js';
 import { VolumeBinding, type PodVolumes } from './volume-binding.js';
 import { prefilterMessage } from './fit-error.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -48,10 +49,6 @@ export interface SchedulerOptions {
 
 /** What the scheduler has done, for metrics and tests. */
 export interface SchedulerStats { scheduled: number; unschedulable: number; bindErrors: number; bindsInFlight: number }
-
-function nowSeconds(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 /** The parts of a node that can change a scheduling decision. */
 function nodeFingerprint(node: Node): string {
@@ -333,7 +330,7 @@ export class Scheduler implements ControlLoop {
     const condition: PodCondition = {
       type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message,
       lastProbeTime: null,
-      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : nowSeconds(),
+      lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : rfc3339Seconds(),
     };
     const next = [...conditions.filter((c) => c.type !== 'PodScheduled'), condition];
     this.client.patch(R.pods, pod.metadata.namespace, pod.metadata.name!, { status: { conditions: next } }, 'status')

@@ -13,10 +13,10 @@ import {
   type PersistentVolume, type PersistentVolumeClaim, type StorageClass,
 } from './types.js';
 import { findMatchingVolume } from './volume-matching.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const CLAIM = 'claim:';
 const VOLUME = 'volume:';
-const nowSeconds = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 export interface PersistentVolumeControllerDeps extends ControllerDeps {
   volumeHost?: VolumeHost;
@@ -247,7 +247,7 @@ export class PersistentVolumeController extends QueueController {
     if (pv.status?.phase === phase && pv.status?.message === message) return;
     if (reason && message) this.once(pv, 'Warning', reason, message);
     const copy = structuredClone(pv) as PersistentVolume;
-    copy.status = { phase, ...(message ? { message } : {}), lastPhaseTransitionTime: nowSeconds() };
+    copy.status = { phase, ...(message ? { message } : {}), lastPhaseTransitionTime: rfc3339Seconds() };
     await ignoreNotFound(this.client.update(R.persistentvolumes, copy, 'status'));
   }
 }

@@ -12,11 +12,11 @@ import { nodesCarrying, planNodeChanges } from './node-changes.js';
 import { conditionHolds, extractValue, SignalError } from './signal.js';
 import { TopicWatcher, type TopicMessage } from './topic-watcher.js';
 import { TOPIC_BINDING_FINALIZER, TOPIC_BINDING_REF, type TopicBinding, type TopicBindingStatus } from './types.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const DEFAULT_SILENT_AFTER_SECONDS = 600;
 /** Status keeps a short value: enough to read, not a channel for whole payloads. */
 const MAX_VALUE_CHARS = 256;
-const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 interface Followed {
   topic: string;
@@ -152,8 +152,8 @@ export class TopicBindingController extends QueueController {
     await this.writeStatus(binding, {
       active,
       ...(lastValue !== undefined ? { lastValue } : {}),
-      ...(lastMessageMs ? { lastMessageTime: rfc3339(lastMessageMs) } : {}),
-      ...(transitioned ? { lastTransitionTime: rfc3339(now) } : previous.lastTransitionTime ? { lastTransitionTime: previous.lastTransitionTime } : {}),
+      ...(lastMessageMs ? { lastMessageTime: rfc3339Seconds(lastMessageMs) } : {}),
+      ...(transitioned ? { lastTransitionTime: rfc3339Seconds(now) } : previous.lastTransitionTime ? { lastTransitionTime: previous.lastTransitionTime } : {}),
       nodes: after,
       silent,
       ...(message ? { message } : {}),

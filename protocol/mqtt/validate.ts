@@ -1,39 +1,23 @@
 // Checks every MQTT payload before anyone uses it: size first (cheap, and it stops a
-// hostile node from making us parse megabytes), then JSON, then the shape of the fields
-// the receiver relies on. Callers log a PayloadError and drop the message.
+// hostile node from making us parse megabytes), then JSON, then the schema of its topic
+// (contract.ts), then the few rules a schema cannot say (fields required by a verb or an
+// op, unique pod uids). Callers log a PayloadError and drop the message.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { MQTT_CONTRACT, PAYLOAD_LIMITS, type PayloadKind, type PayloadOf } from './contract.js';
+import { OneOf, REQUEST_OPS, TIME_FORMAT } from './payloads.js';
 import type {
-  ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse, NodeStatusPayload,
-  PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
+  ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse,
+  NodeStatusPayload, PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
-import { API_PATCH_TYPES, API_VERBS } from './payloads.js';
+import type { IngressPayload } from './ingress.js';
 import { isTopicLevel, type ParsedTopic } from './topics.js';
+
+export { PAYLOAD_LIMITS, type PayloadKind, type PayloadOf };
 
 export class PayloadError extends Error {
   override readonly name = 'PayloadError';
 }
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-/** Largest payload accepted per topic kind, in bytes. Senders split batches to stay below. */
-export const PAYLOAD_LIMITS = {
-  availability: 1 * KiB,
-  status: 64 * KiB,
-  heartbeat: 256,
-  'cluster-config': 1 * KiB,
-  events: 64 * KiB,
-  'pod-status': 256 * KiB,
-  pods: 8 * MiB,
-  services: 4 * MiB,
-  request: 64 * KiB,
-  response: 1 * MiB,
-  'join-request': 4 * KiB,
-  'join-response': 4 * KiB,
-  'api-request': 1 * MiB,
-  'api-response': 8 * MiB,
-} as const;
-
-export type PayloadKind = keyof typeof PAYLOAD_LIMITS;
 
 /** An empty retained message clears the topic; receivers treat it as "gone", not as an error. */
 export function isCleared(buf: Buffer): boolean {
@@ -52,332 +36,129 @@ export function parseJson(buf: Buffer, limit: number): unknown {
   }
 }
 
-// --- tiny shape checker -------------------------------------------------------------
-type Obj = Record<string, unknown>;
+// ---- schema checks ----------------------------------------------------------------------
 
-function fail(path: string, expected: string, value: unknown): never {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  throw new PayloadError(`${path}: expected ${expected}, got ${got}`);
-}
-function obj(v: unknown, path: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'an object', v);
-  return v as Obj;
-}
-function str(v: unknown, path: string, opts: { nonEmpty?: boolean } = {}): string {
-  if (typeof v !== 'string') fail(path, 'a string', v);
-  if (opts.nonEmpty && v.length === 0) throw new PayloadError(`${path}: must not be empty`);
-  return v;
-}
-function num(v: unknown, path: string, opts: { int?: boolean; min?: number } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'a finite number', v);
-  if (opts.int && !Number.isInteger(v)) throw new PayloadError(`${path}: expected an integer, got ${v}`);
-  if (opts.min !== undefined && v < opts.min) throw new PayloadError(`${path}: must be >= ${opts.min}, got ${v}`);
-  return v;
-}
-function bool(v: unknown, path: string): boolean {
-  if (typeof v !== 'boolean') fail(path, 'a boolean', v);
-  return v;
-}
-function arr(v: unknown, path: string): unknown[] {
-  if (!Array.isArray(v)) fail(path, 'an array', v);
-  return v;
-}
-function oneOf<T extends string>(v: unknown, path: string, values: readonly T[]): T {
-  if (typeof v !== 'string' || !values.includes(v as T)) fail(path, `one of ${values.join('|')}`, v);
-  return v as T;
-}
-function opt<T>(v: unknown, check: (v: unknown) => T): T | undefined {
-  return v === undefined ? undefined : check(v);
-}
-function stringMap(v: unknown, path: string): Record<string, string> {
-  const o = obj(v, path);
-  for (const [k, val] of Object.entries(o)) str(val, `${path}.${k}`);
-  return o as Record<string, string>;
-}
-function time(v: unknown, path: string): string {
-  const s = str(v, path, { nonEmpty: true });
-  if (Number.isNaN(Date.parse(s))) throw new PayloadError(`${path}: not a valid time: ${JSON.stringify(s.slice(0, 40))}`);
-  return s;
+const compiled = new Map<TSchema, TypeCheck<TSchema>>();
+function checker(schema: TSchema): TypeCheck<TSchema> {
+  let c = compiled.get(schema);
+  if (!c) compiled.set(schema, (c = TypeCompiler.Compile(schema)));
+  return c;
 }
 
-// --- payloads -------------------------------------------------------------------------
-
-export function parseAvailability(buf: Buffer): AvailabilityPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.availability), 'availability');
-  oneOf(o.state, 'availability.state', ['online', 'offline'] as const);
-  return o as unknown as AvailabilityPayload;
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
-function resources(v: unknown, path: string): void {
-  const o = obj(v, path);
-  num(o.cpuCores, `${path}.cpuCores`, { min: 0 });
-  num(o.memoryBytes, `${path}.memoryBytes`, { min: 0 });
-  num(o.pods, `${path}.pods`, { int: true, min: 0 });
-  opt(o.ephemeralStorageBytes, (x) => num(x, `${path}.ephemeralStorageBytes`, { min: 0 }));
-}
-
-export function parseNodeStatus(buf: Buffer): NodeStatusPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.status), 'status');
-  time(o.time, 'status.time');
-  time(o.bootTime, 'status.bootTime');
-  resources(o.capacity, 'status.capacity');
-  resources(o.allocatable, 'status.allocatable');
-  const usage = obj(o.usage, 'status.usage');
-  num(usage.cpuCores, 'status.usage.cpuCores', { min: 0 });
-  num(usage.memoryBytes, 'status.usage.memoryBytes', { min: 0 });
-  const pressure = obj(o.pressure, 'status.pressure');
-  for (const k of ['memory', 'disk', 'pid']) bool(pressure[k], `status.pressure.${k}`);
-  const info = obj(o.nodeInfo, 'status.nodeInfo');
-  for (const k of ['osImage', 'kernelVersion', 'architecture', 'operatingSystem', 'containerRuntimeVersion', 'agentVersion']) {
-    str(info[k], `status.nodeInfo.${k}`);
+/** `/pods/0/pod/metadata/uid` under `pods` → `pods.pods[0].pod.metadata.uid`. */
+function fieldPath(root: string, pointer: string): string {
+  let out = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(key) ? `[${key}]` : `.${key}`;
   }
-  arr(o.addresses, 'status.addresses').forEach((a, i) => {
-    const ao = obj(a, `status.addresses[${i}]`);
-    oneOf(ao.type, `status.addresses[${i}].type`, ['InternalIP', 'ExternalIP', 'Hostname'] as const);
-    str(ao.address, `status.addresses[${i}].address`, { nonEmpty: true });
-  });
-  stringMap(o.labels, 'status.labels');
-  opt(o.temperatureC, (x) => num(x, 'status.temperatureC'));
-  opt(o.storageDir, (x) => str(x, 'status.storageDir', { nonEmpty: true }));
-  opt(o.proxyMode, (x) => oneOf(x, 'status.proxyMode', ['iptables', 'userspace', 'off'] as const));
-  opt(o.images, (x) => arr(x, 'status.images').forEach((img, i) => {
-    const io = obj(img, `status.images[${i}]`);
-    arr(io.names, `status.images[${i}].names`).forEach((n, j) => str(n, `status.images[${i}].names[${j}]`, { nonEmpty: true }));
-    num(io.sizeBytes, `status.images[${i}].sizeBytes`, { min: 0 });
-  }));
-  arr(o.pods, 'status.pods').forEach((p, i) => {
-    const po = obj(p, `status.pods[${i}]`);
-    str(po.uid, `status.pods[${i}].uid`, { nonEmpty: true });
-    str(po.namespace, `status.pods[${i}].namespace`);
-    str(po.name, `status.pods[${i}].name`);
-    arr(po.containers, `status.pods[${i}].containers`).forEach((c, j) => {
-      const co = obj(c, `status.pods[${i}].containers[${j}]`);
-      str(co.name, `status.pods[${i}].containers[${j}].name`);
-      num(co.cpuCores, `status.pods[${i}].containers[${j}].cpuCores`, { min: 0 });
-      num(co.memoryBytes, `status.pods[${i}].containers[${j}].memoryBytes`, { min: 0 });
-    });
-  });
-  return o as unknown as NodeStatusPayload;
+  return out;
 }
 
-function podShape(v: unknown, path: string): void {
-  const pod = obj(v, path);
-  const meta = obj(pod.metadata, `${path}.metadata`);
-  str(meta.name, `${path}.metadata.name`, { nonEmpty: true });
-  str(meta.namespace, `${path}.metadata.namespace`, { nonEmpty: true });
-  str(meta.uid, `${path}.metadata.uid`, { nonEmpty: true });
-  const spec = obj(pod.spec, `${path}.spec`);
-  const containers = arr(spec.containers, `${path}.spec.containers`);
-  if (containers.length === 0) throw new PayloadError(`${path}.spec.containers: must not be empty`);
-  for (const key of ['containers', 'initContainers'] as const) {
-    const list = key === 'containers' ? containers : opt(spec.initContainers, (x) => arr(x, `${path}.spec.initContainers`)) ?? [];
-    list.forEach((c, i) => {
-      const co = obj(c, `${path}.spec.${key}[${i}]`);
-      str(co.name, `${path}.spec.${key}[${i}].name`, { nonEmpty: true });
-      str(co.image, `${path}.spec.${key}[${i}].image`, { nonEmpty: true });
-    });
+/** Why `value` does not fit `schema`, in the words the rest of pikube uses. */
+function reason(schema: TSchema, value: unknown): string {
+  const s = schema as Record<string, unknown> & TSchema;
+  const got = kindOf(value);
+  if (Array.isArray(s.anyOf) && s.anyOf.every((x: { const?: unknown }) => typeof x.const === 'string')) {
+    return `expected one of ${s.anyOf.map((x: { const: string }) => x.const).join('|')}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : got}`;
   }
+  if (Array.isArray(s.anyOf)) {
+    const forms = s.anyOf.map((x: { properties?: Record<string, unknown> }) => (x.properties ? `{${Object.keys(x.properties).join(', ')}}` : String((x as TSchema).type)));
+    return `expected one of ${forms.join('|')}, got ${got}`;
+  }
+  if ('const' in s) return `expected ${JSON.stringify(s.const)}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : got}`;
+  switch (s.type) {
+    case 'object':
+      return `expected an object, got ${got}`;
+    case 'array':
+      if (!Array.isArray(value)) return `expected an array, got ${got}`;
+      return typeof s.minItems === 'number' && value.length < s.minItems ? 'must not be empty' : 'invalid array';
+    case 'string':
+      if (typeof value !== 'string') return `expected a string, got ${got}`;
+      if (typeof s.minLength === 'number' && value.length < s.minLength) return 'must not be empty';
+      if (s.format === TIME_FORMAT) return `not a valid time: ${JSON.stringify(value.slice(0, 40))}`;
+      if (typeof s.expected === 'string') return `expected ${s.expected}, got ${JSON.stringify(value.slice(0, 40))}`;
+      return 'invalid string';
+    case 'boolean':
+      return `expected a boolean, got ${got}`;
+    case 'number':
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `expected a finite number, got ${got}`;
+      if (s.type === 'integer' && !Number.isInteger(value)) return `expected an integer, got ${value}`;
+      if (typeof s.minimum === 'number' && value < s.minimum) return `must be >= ${s.minimum}, got ${value}`;
+      if (typeof s.maximum === 'number' && value > s.maximum) return `must be <= ${s.maximum}, got ${value}`;
+      return `invalid number ${value}`;
+    default:
+      return value === undefined ? 'required' : `unexpected ${got}`;
+  }
+}
+
+/** The value if it fits the schema; else a PayloadError naming the first field that does not. */
+export function checkSchema<T extends TSchema>(schema: T, value: unknown, root: string): Static<T> {
+  const c = checker(schema);
+  if (c.Check(value)) return value as Static<T>;
+  const first = c.Errors(value).First();
+  if (!first) throw new PayloadError(`${root}: does not match its schema`);
+  throw new PayloadError(`${fieldPath(root, first.path)}: ${reason(first.schema, first.value)}`);
+}
+
+/** A payload of the given topic kind: size, JSON and schema checked. */
+export function parsePayload<K extends PayloadKind>(kind: K, buf: Buffer): PayloadOf<K> {
+  const entry = MQTT_CONTRACT[kind];
+  return checkSchema(entry.schema, parseJson(buf, entry.limit), entry.name) as PayloadOf<K>;
+}
+
+// ---- payloads with rules beyond their schema ---------------------------------------------
+
+export const parseAvailability = (buf: Buffer): AvailabilityPayload => parsePayload('availability', buf);
+export const parseNodeStatus = (buf: Buffer): NodeStatusPayload => parsePayload('status', buf);
+export const parsePodStatus = (buf: Buffer): PodStatusPayload => parsePayload('pod-status', buf);
+export const parseEvents = (buf: Buffer): EventsPayload => parsePayload('events', buf);
+export const parseServiceRouting = (buf: Buffer): ServiceRoutingPayload => parsePayload('services', buf);
+export const parseResponseChunk = (buf: Buffer): ResponseChunk => parsePayload('response', buf);
+export const parseJoinRequest = (buf: Buffer): JoinRequest => parsePayload('join-request', buf);
+export const parseHeartbeat = (buf: Buffer): HeartbeatPayload => parsePayload('heartbeat', buf);
+export const parseClusterConfig = (buf: Buffer): ClusterConfigPayload => parsePayload('cluster-config', buf);
+export const parseApiResponse = (buf: Buffer): ApiResponse => parsePayload('api-response', buf);
+export const parseIngressPayload = (buf: Buffer): IngressPayload => parsePayload('ingress', buf);
+
+/** A desired pod set, from MQTT or from the agent's saved copy: schema, then one pod per uid. */
+export function checkDesiredPods(value: unknown, root = 'pods'): DesiredPodsPayload {
+  const set = checkSchema(MQTT_CONTRACT.pods.schema, value, root);
+  const seen = new Set<string>();
+  set.pods.forEach((dp, i) => {
+    const uid = dp.pod.metadata.uid!;
+    if (seen.has(uid)) throw new PayloadError(`${root}.pods[${i}].pod.metadata.uid: duplicate uid ${uid}`);
+    seen.add(uid);
+  });
+  return set;
 }
 
 export function parseDesiredPods(buf: Buffer): DesiredPodsPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.pods), 'pods');
-  num(o.generation, 'pods.generation', { int: true, min: 0 });
-  arr(o.pods, 'pods.pods').forEach((d, i) => {
-    const path = `pods.pods[${i}]`;
-    const dp = obj(d, path);
-    podShape(dp.pod, `${path}.pod`);
-    for (const k of ['configMaps', 'secrets'] as const) {
-      for (const [name, data] of Object.entries(obj(dp[k], `${path}.${k}`))) stringMap(data, `${path}.${k}.${name}`);
-    }
-    opt(dp.serviceAccount, (x) => {
-      const sa = obj(x, `${path}.serviceAccount`);
-      for (const k of ['token', 'caCrt', 'namespace', 'apiServer']) str(sa[k], `${path}.serviceAccount.${k}`);
-      return sa;
-    });
-    opt(dp.claims, (x) => {
-      for (const [name, c] of Object.entries(obj(x, `${path}.claims`))) {
-        const cv = obj(c, `${path}.claims.${name}`);
-        str(cv.volumeName, `${path}.claims.${name}.volumeName`, { nonEmpty: true });
-        opt(cv.path, (y) => str(y, `${path}.claims.${name}.path`, { nonEmpty: true }));
-        opt(cv.create, (y) => bool(y, `${path}.claims.${name}.create`));
-        opt(cv.readOnly, (y) => bool(y, `${path}.claims.${name}.readOnly`));
-        opt(cv.nfs, (y) => {
-          const n = obj(y, `${path}.claims.${name}.nfs`);
-          str(n.server, `${path}.claims.${name}.nfs.server`, { nonEmpty: true });
-          str(n.path, `${path}.claims.${name}.nfs.path`, { nonEmpty: true });
-          return n;
-        });
-        opt(cv.mountOptions, (y) => arr(y, `${path}.claims.${name}.mountOptions`).forEach((m, j) => str(m, `${path}.claims.${name}.mountOptions[${j}]`)));
-      }
-      return x;
-    });
-  });
-  opt(o.podCIDR, (x) => str(x, 'pods.podCIDR'));
-  opt(o.dns, (x) => {
-    const dns = obj(x, 'pods.dns');
-    str(dns.clusterDomain, 'pods.dns.clusterDomain', { nonEmpty: true });
-    opt(dns.serverIP, (y) => str(y, 'pods.dns.serverIP'));
-    return dns;
-  });
-  return o as unknown as DesiredPodsPayload;
+  return checkDesiredPods(parseJson(buf, PAYLOAD_LIMITS.pods));
 }
 
-export function parsePodStatus(buf: Buffer): PodStatusPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS['pod-status']), 'pod-status');
-  arr(o.updates, 'pod-status.updates').forEach((u, i) => {
-    const path = `pod-status.updates[${i}]`;
-    const uo = obj(u, path);
-    str(uo.uid, `${path}.uid`, { nonEmpty: true });
-    str(uo.namespace, `${path}.namespace`, { nonEmpty: true });
-    str(uo.name, `${path}.name`, { nonEmpty: true });
-    opt(uo.observedGeneration, (x) => num(x, `${path}.observedGeneration`, { int: true, min: 0 }));
-    opt(uo.gone, (x) => bool(x, `${path}.gone`));
-    opt(uo.status, (x) => {
-      const st = obj(x, `${path}.status`);
-      opt(st.phase, (p) => oneOf(p, `${path}.status.phase`, ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const));
-      opt(st.conditions, (c) => arr(c, `${path}.status.conditions`));
-      for (const k of ['containerStatuses', 'initContainerStatuses'] as const) {
-        opt(st[k], (c) => arr(c, `${path}.status.${k}`).forEach((cs, j) => {
-          str(obj(cs, `${path}.status.${k}[${j}]`).name, `${path}.status.${k}[${j}].name`, { nonEmpty: true });
-        }));
-      }
-      return st;
-    });
-  });
-  return o as unknown as PodStatusPayload;
-}
-
-export function parseEvents(buf: Buffer): EventsPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.events), 'events');
-  arr(o.events, 'events.events').forEach((e, i) => {
-    const path = `events.events[${i}]`;
-    const eo = obj(e, path);
-    const inv = obj(eo.involvedObject, `${path}.involvedObject`);
-    str(inv.kind, `${path}.involvedObject.kind`, { nonEmpty: true });
-    str(inv.name, `${path}.involvedObject.name`, { nonEmpty: true });
-    for (const k of ['namespace', 'uid', 'fieldPath']) opt(inv[k], (x) => str(x, `${path}.involvedObject.${k}`));
-    oneOf(eo.type, `${path}.type`, ['Normal', 'Warning'] as const);
-    str(eo.reason, `${path}.reason`, { nonEmpty: true });
-    str(eo.message, `${path}.message`);
-    time(eo.time, `${path}.time`);
-  });
-  return o as unknown as EventsPayload;
-}
-
-export function parseServiceRouting(buf: Buffer): ServiceRoutingPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.services), 'services');
-  num(o.generation, 'services.generation', { int: true, min: 0 });
-  arr(o.services, 'services.services').forEach((s, i) => {
-    const path = `services.services[${i}]`;
-    const so = obj(s, path);
-    str(so.namespace, `${path}.namespace`, { nonEmpty: true });
-    str(so.name, `${path}.name`, { nonEmpty: true });
-    oneOf(so.type, `${path}.type`, ['ClusterIP', 'NodePort', 'LoadBalancer'] as const);
-    opt(so.clusterIP, (x) => str(x, `${path}.clusterIP`));
-    bool(so.headless, `${path}.headless`);
-    oneOf(so.sessionAffinity, `${path}.sessionAffinity`, ['None', 'ClientIP'] as const);
-    oneOf(so.externalTrafficPolicy, `${path}.externalTrafficPolicy`, ['Cluster', 'Local'] as const);
-    arr(so.loadBalancerIPs, `${path}.loadBalancerIPs`).forEach((ip, j) => str(ip, `${path}.loadBalancerIPs[${j}]`));
-    arr(so.ports, `${path}.ports`).forEach((p, j) => {
-      const pp = `${path}.ports[${j}]`;
-      const po = obj(p, pp);
-      opt(po.name, (x) => str(x, `${pp}.name`));
-      oneOf(po.protocol, `${pp}.protocol`, ['TCP', 'UDP'] as const);
-      num(po.port, `${pp}.port`, { int: true, min: 1 });
-      opt(po.nodePort, (x) => num(x, `${pp}.nodePort`, { int: true, min: 1 }));
-      arr(po.endpoints, `${pp}.endpoints`).forEach((e, k) => {
-        const eo = obj(e, `${pp}.endpoints[${k}]`);
-        str(eo.ip, `${pp}.endpoints[${k}].ip`, { nonEmpty: true });
-        num(eo.port, `${pp}.endpoints[${k}].port`, { int: true, min: 1 });
-        opt(eo.nodeName, (x) => str(x, `${pp}.endpoints[${k}].nodeName`));
-        opt(eo.hostname, (x) => str(x, `${pp}.endpoints[${k}].hostname`));
-        bool(eo.ready, `${pp}.endpoints[${k}].ready`);
-      });
-    });
-  });
-  opt(o.nodes, (n) => arr(n, 'services.nodes').forEach((x, i) => {
-    const no = obj(x, `services.nodes[${i}]`);
-    str(no.name, `services.nodes[${i}].name`, { nonEmpty: true });
-    opt(no.podCIDR, (c) => str(c, `services.nodes[${i}].podCIDR`));
-    arr(no.addresses, `services.nodes[${i}].addresses`).forEach((a, j) => str(a, `services.nodes[${i}].addresses[${j}]`));
-  }));
-  opt(o.clusterDomain, (d) => str(d, 'services.clusterDomain', { nonEmpty: true }));
-  return o as unknown as ServiceRoutingPayload;
-}
-
+/** A request to a node, checked against the schema its `op` names. */
 export function parseRequest(buf: Buffer): RequestPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.request), 'request');
-  const op = oneOf(o.op, 'request.op', ['logs', 'exec', 'exec-input', 'cancel', 'remove-volume'] as const);
-  str(o.transaction, 'request.transaction', { nonEmpty: true });
-  if (op === 'logs' || op === 'exec') {
-    for (const k of ['namespace', 'pod', 'uid', 'container']) str(o[k], `request.${k}`, { nonEmpty: true });
-  }
-  if (op === 'logs') {
-    bool(o.follow, 'request.follow');
-    bool(o.timestamps, 'request.timestamps');
-    opt(o.tailLines, (x) => num(x, 'request.tailLines', { int: true, min: 0 }));
-    opt(o.sinceSeconds, (x) => num(x, 'request.sinceSeconds', { int: true, min: 0 }));
-    opt(o.previous, (x) => bool(x, 'request.previous'));
-  } else if (op === 'exec') {
-    const command = arr(o.command, 'request.command');
-    if (command.length === 0) throw new PayloadError('request.command: must not be empty');
-    command.forEach((c, i) => str(c, `request.command[${i}]`));
-    bool(o.stdin, 'request.stdin');
-    bool(o.tty, 'request.tty');
-  } else if (op === 'remove-volume') {
-    str(o.path, 'request.path', { nonEmpty: true });
-  } else if (op === 'exec-input') {
-    num(o.seq, 'request.seq', { int: true, min: 0 });
-    opt(o.data, (x) => str(x, 'request.data'));
-    opt(o.eof, (x) => bool(x, 'request.eof'));
-  }
-  return o as unknown as RequestPayload;
+  const o = checkSchema(REQUEST_OP, parseJson(buf, PAYLOAD_LIMITS.request), 'request');
+  return checkSchema(REQUEST_OPS[o.op], o, 'request');
 }
+const REQUEST_OP = Type.Object({ op: OneOf(Object.keys(REQUEST_OPS) as (keyof typeof REQUEST_OPS)[]) });
 
-export function parseResponseChunk(buf: Buffer): ResponseChunk {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.response), 'response');
-  str(o.transaction, 'response.transaction', { nonEmpty: true });
-  num(o.seq, 'response.seq', { int: true, min: 0 });
-  opt(o.stream, (x) => oneOf(x, 'response.stream', ['stdout', 'stderr'] as const));
-  opt(o.data, (x) => str(x, 'response.data'));
-  opt(o.done, (x) => bool(x, 'response.done'));
-  opt(o.exitCode, (x) => num(x, 'response.exitCode', { int: true }));
-  opt(o.error, (x) => str(x, 'response.error'));
-  return o as unknown as ResponseChunk;
-}
-
-export function parseJoinRequest(buf: Buffer): JoinRequest {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS['join-request']), 'join request');
-  str(o.token, 'join request.token', { nonEmpty: true });
-  str(o.nonce, 'join request.nonce', { nonEmpty: true });
-  return o as unknown as JoinRequest;
-}
-
+/** ok: true needs the credentials, ok: false the reason. */
 export function parseJoinResponse(buf: Buffer): JoinResponse {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS['join-response']), 'join response');
-  str(o.nonce, 'join response.nonce', { nonEmpty: true });
-  const ok = bool(o.ok, 'join response.ok');
-  if (ok) {
-    str(o.username, 'join response.username', { nonEmpty: true });
-    str(o.password, 'join response.password', { nonEmpty: true });
-  } else {
-    str(o.error, 'join response.error');
+  const o = parsePayload('join-response', buf);
+  const need = o.ok ? (['username', 'password'] as const) : (['error'] as const);
+  for (const k of need) {
+    const v = o[k];
+    if (typeof v !== 'string') throw new PayloadError(`join response.${k}: expected a string, got ${kindOf(v)}`);
+    if (o.ok && v.length === 0) throw new PayloadError(`join response.${k}: must not be empty`);
   }
-  return o as unknown as JoinResponse;
-}
-
-export function parseHeartbeat(buf: Buffer): HeartbeatPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS.heartbeat), 'heartbeat');
-  time(o.time, 'heartbeat.time');
-  return o as unknown as HeartbeatPayload;
-}
-
-export function parseClusterConfig(buf: Buffer): ClusterConfigPayload {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS['cluster-config']), 'cluster config');
-  num(o.heartbeatSeconds, 'cluster config.heartbeatSeconds', { min: 0.1 });
-  num(o.nodeMonitorGracePeriodSeconds, 'cluster config.nodeMonitorGracePeriodSeconds', { min: 0 });
-  num(o.statusRefreshSeconds, 'cluster config.statusRefreshSeconds', { min: 1 });
-  return o as unknown as ClusterConfigPayload;
+  return o;
 }
 
 const API_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -387,26 +168,23 @@ const API_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
  * id, when it is readable at all, is returned with it so the sender still gets a 400.
  */
 export function parseApiRequest(buf: Buffer): ApiRequest {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS['api-request']), 'request');
-  const id = str(o.id, 'request.id', { nonEmpty: true });
-  if (id.length > 128 || !isTopicLevel(id)) throw new PayloadError('request.id: must be 1-128 characters without /, + or #');
-  const verb = oneOf(o.verb, 'request.verb', API_VERBS);
-  for (const f of ['group', 'version', 'resource', 'namespace', 'name', 'subresource', 'labelSelector', 'fieldSelector', 'fieldManager'] as const) {
-    opt(o[f], (x) => str(x, `request.${f}`));
-  }
+  const o = parsePayload('api-request', buf);
+  if (o.id.length > 128 || !isTopicLevel(o.id)) throw new PayloadError('request.id: must be 1-128 characters without /, + or #');
+  const verb = o.verb;
   if (verb !== 'cancel') {
-    str(o.version, 'request.version', { nonEmpty: true });
-    str(o.resource, 'request.resource', { nonEmpty: true });
+    for (const f of ['version', 'resource'] as const) {
+      if (o[f] === undefined) throw new PayloadError(`request.${f}: expected a string, got undefined`);
+      if (o[f] === '') throw new PayloadError(`request.${f}: must not be empty`);
+    }
     for (const f of ['group', 'version', 'resource', 'namespace', 'name', 'subresource'] as const) {
-      const v = o[f] as string | undefined;
+      const v = o[f];
       if (v && (v.length > 253 || !API_NAME.test(v))) throw new PayloadError(`request.${f}: ${JSON.stringify(v.slice(0, 64))} is not a valid name`);
     }
   }
   const needsName = verb === 'get' || verb === 'update' || verb === 'patch' || verb === 'delete' || verb === 'scale';
   if (needsName && !o.name) throw new PayloadError(`request.name: required for ${verb}`);
   if ((verb === 'create' || verb === 'update' || verb === 'patch' || verb === 'scale') && o.body === undefined) throw new PayloadError(`request.body: required for ${verb}`);
-  if (verb === 'patch') opt(o.patchType, (x) => oneOf(x, 'request.patchType', API_PATCH_TYPES));
-  return o as unknown as ApiRequest;
+  return o;
 }
 
 /** The request id of a payload that failed parseApiRequest, if one can be read, to answer 400 to. */
@@ -419,29 +197,13 @@ export function apiRequestIdOf(buf: Buffer): string | undefined {
   }
 }
 
-export function parseApiResponse(buf: Buffer): ApiResponse {
-  const o = obj(parseJson(buf, PAYLOAD_LIMITS['api-response']), 'response');
-  str(o.id, 'response.id', { nonEmpty: true });
-  num(o.code, 'response.code', { int: true, min: 100 });
-  return o as unknown as ApiResponse;
-}
-
 /** The parser for what arrives on a topic recognised by `Topics.parse`. */
 export function parseForTopic(topic: ParsedTopic, buf: Buffer): unknown {
   switch (topic.kind) {
-    case 'availability': return parseAvailability(buf);
-    case 'status': return parseNodeStatus(buf);
-    case 'heartbeat': return parseHeartbeat(buf);
-    case 'cluster-config': return parseClusterConfig(buf);
-    case 'api-request': return parseApiRequest(buf);
-    case 'api-response': return parseApiResponse(buf);
     case 'pods': return parseDesiredPods(buf);
-    case 'pod-status': return parsePodStatus(buf);
-    case 'events': return parseEvents(buf);
-    case 'services': return parseServiceRouting(buf);
     case 'request': return parseRequest(buf);
-    case 'response': return parseResponseChunk(buf);
-    case 'join-request': return parseJoinRequest(buf);
     case 'join-response': return parseJoinResponse(buf);
+    case 'api-request': return parseApiRequest(buf);
+    default: return parsePayload(topic.kind, buf);
   }
 }

@@ -103,6 +103,9 @@ test('the saved set is written atomically and not rewritten when unchanged', asy
   writeFileSync(join(dir, 'desired-pods.json'), '{"nope":1}');
   await t.throwsAsync(new DesiredStore(dir).load(), { message: /does not hold a desired pod set/ });
   t.false(existsSync(join(dir, 'desired-pods.json')), 'a wrong file is set aside');
+  // checked as the MQTT payload is: the field that is wrong is named
+  writeFileSync(join(dir, 'desired-pods.json'), JSON.stringify({ generation: 3, pods: [{ pod: { metadata: { name: 'x', namespace: 'd' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, configMaps: {}, secrets: {} }] }));
+  await t.throwsAsync(new DesiredStore(dir).load(), { message: /saved pods\.pods\[0\]\.pod\.metadata\.uid: expected a string/ });
 });
 
 test('a saved set with a flipped byte or cut short is set aside, never run', async (t) => {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedRuntime } from '../../agent/runtime/simulated.js';
 import { LABEL } from '../../agent/pods/labels.js';
+import { parseDesiredPods } from '../../protocol/mqtt/validate.js';
 import { harness, pod, desired, set, waitFor, waitStatus, request, output } from './harness.js';
 
 const sleepForever = ['sh', '-c', 'sleep 3600'];
@@ -160,8 +161,8 @@ test('older generations are ignored; the set is saved before it is acted on', as
   t.is((await rt.list({ [LABEL.podUid]: b.metadata.uid! })).length, 0);
   t.is(JSON.parse(readFileSync(join(h.dataDir, 'desired-pods.json'), 'utf8')).generation, 5);
   t.true(savedBeforeRun);
-  // bad input is refused and changes nothing
-  await t.throwsAsync(h.manager.setDesired({ generation: 9, pods: [{ pod: { metadata: { name: 'x' } } }] } as never), { message: /metadata.uid is required/ });
+  // bad input is refused at the protocol boundary, naming the field, and changes nothing
+  t.throws(() => parseDesiredPods(Buffer.from(JSON.stringify({ generation: 9, pods: [{ pod: { metadata: { name: 'x', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, configMaps: {}, secrets: {} }] }))), { message: /pods\.pods\[0\]\.pod\.metadata\.uid/ });
   t.is(h.manager.currentGeneration, 5);
   t.is(JSON.parse(readFileSync(join(h.dataDir, 'desired-pods.json'), 'utf8')).generation, 5);
 });

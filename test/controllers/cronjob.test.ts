@@ -4,6 +4,7 @@ import { CronJobController, type CronJob } from '../../controller/controllers/cr
 import type { Job } from '../../controller/controllers/job-util.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { waitFor } from './util.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const MINUTE = 60_000;
 
@@ -29,7 +30,7 @@ const jobsOf = (client: any, cj: string): Job[] => client.list(R.jobs, { namespa
 
 async function complete(client: any, job: Job) {
   const copy = structuredClone(client.get(R.jobs, 'default', job.metadata.name!) as Job);
-  const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const at = rfc3339Seconds();
   copy.status = { ...(copy.status ?? {}), startTime: at, completionTime: at, succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: at }] };
   await client.update(R.jobs, copy, 'status');
 }

@@ -5,6 +5,7 @@ import type { Job } from '../../controller/controllers/job-util.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { ownedBy, podsOf, waitFor } from './util.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 async function setup() {
   const cluster = await startTestCluster();
@@ -22,7 +23,7 @@ const newJob = (name: string, spec: Partial<Job['spec']> = {}, restartPolicy = '
 /** Plays the kubelet: the pod's containers exit with this phase. */
 async function finish(client: any, pod: Pod, phase: 'Succeeded' | 'Failed', at = new Date()) {
   const fresh = structuredClone(client.get(R.pods, 'default', pod.metadata.name!) as Pod);
-  const finishedAt = at.toISOString().replace(/\.\d+Z$/, 'Z');
+  const finishedAt = rfc3339Seconds(at);
   fresh.status = { ...(fresh.status ?? {}), phase, containerStatuses: [{ name: 'c', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode: phase === 'Succeeded' ? 0 : 3, finishedAt } } }] } as Pod['status'];
   await client.update(R.pods, fresh, 'status');
 }

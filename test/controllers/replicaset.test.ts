@@ -4,6 +4,7 @@ import { ReplicaSetController, type ReplicaSet } from '../../controller/controll
 import type { Pod } from '../../protocol/kube/types.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { markRunningReady, ownedBy, podTemplate, podsOf, waitFor } from './util.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 async function setup() {
   const cluster = await startTestCluster();
@@ -30,7 +31,7 @@ test('creates pods from the template with a controller reference, then scales do
       t.is(p.spec.containers[0]!.image, 'nginx:1.25');
     }
     // Status follows the pods; make two ready.
-    const aMinuteAgo = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const aMinuteAgo = rfc3339Seconds(Date.now() - 60_000);
     await markRunningReady(c.client, pods[0]!, true, aMinuteAgo);
     await markRunningReady(c.client, pods[1]!);
     await waitFor('status', () => {

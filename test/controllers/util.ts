@@ -3,6 +3,7 @@ import { waitFor as waitForValue } from '../helpers/wait.js';
 import type { KubeObject, Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
 import { controllerRefOf } from '../../controller/controllers/controller-ref.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 /** Polls the in-memory store every 20 ms. */
 export const waitFor = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> => waitForValue(what, probe, timeoutMs, 20);
@@ -15,7 +16,7 @@ export function ownedBy(owner: KubeObject): (o: KubeObject) => boolean {
   return (o) => controllerRefOf(o)?.uid === owner.metadata.uid;
 }
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const now = () => rfc3339Seconds();
 
 /** What a kubelet reports for a started pod whose containers pass readiness. */
 export async function markRunningReady(client: ClusterClient, pod: Pod, ready = true, readySince = now()): Promise<Pod> {

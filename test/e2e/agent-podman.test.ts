@@ -10,15 +10,16 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { memoryToBytes } from '../../protocol/kube/quantity.js';
 import type { Node, Pod } from '../../protocol/kube/types.js';
-import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../helpers/podman-image.js';
-import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
+import { BUSYBOX_IMAGE } from '../helpers/podman-image.js';
+import { removeDir, waitFor, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
+import { startPodmanCluster, type PodmanCluster } from './podman-cluster.js';
 import {
-  POD_UID_LABEL, examplePath, getPod, httpStatus, podmanContainerIds, removeNodeContainers, statusColumn, uniqueNodeName,
+  POD_UID_LABEL, examplePath, getPod, httpStatus, podmanContainerIds, statusColumn, uniqueNodeName,
 } from './e2e-helpers.js';
 
 const NODE = uniqueNodeName('e2e-podman');
+let cluster: PodmanCluster | undefined;
 let ctrl: ControllerHandle | undefined;
-let agent: AgentHandle | undefined;
 let k: Kubectl;
 const manifests = mkdtempSync(join(tmpdir(), 'pikube-e2e-manifests-'));
 
@@ -36,24 +37,13 @@ function busyboxPod(name: string, container: Partial<Pod['spec']['containers'][n
 }
 
 test.before(async () => {
-  await ensureBusyboxImage();
-  ctrl = await startController();
-  agent = startAgent(ctrl, { nodeName: NODE, runtime: 'podman' });
-  k = kubectl(ctrl.kubeconfig);
-  await waitFor(`node ${NODE} Ready`, async () => {
-    const r = await k(['get', 'node', NODE, '--no-headers'], { reject: false });
-    return r.exitCode === 0 && r.stdout.split(/\s+/)[1] === 'Ready';
-  }, 60_000, 500);
+  cluster = await startPodmanCluster(NODE);
+  ({ ctrl, k } = cluster);
 });
 
 test.after.always(async () => {
-  await agent?.kill();
-  await ctrl?.kill();
-  await removeNodeContainers(NODE);
-  if (ctrl) removeDir(ctrl.dir);
-  if (agent) removeDir(agent.dir);
+  await cluster?.stop();
   removeDir(manifests);
-  if (k) removeDir(k.home);
 });
 
 test.serial('kubectl get nodes -o wide shows the agent Ready with the real CPU count, memory, OS, kernel and runtime', async (t) => {

@@ -1,13 +1,13 @@
 // Jobs and CronJobs with real parts: the compiled controller, one agent running pods
 // through real podman, stock kubectl (its typed `create job|cronjob` send protobuf).
 import test from 'ava';
-import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../helpers/podman-image.js';
-import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
-import { removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
+import { BUSYBOX_IMAGE } from '../helpers/podman-image.js';
+import { waitFor, type Kubectl } from '../helpers/processes.js';
+import { startPodmanCluster, type PodmanCluster } from './podman-cluster.js';
+import { uniqueNodeName } from './e2e-helpers.js';
 
 const NODE = uniqueNodeName('e2e-batch');
-let ctrl: ControllerHandle | undefined;
-let agent: AgentHandle | undefined;
+let cluster: PodmanCluster | undefined;
 let k: Kubectl;
 
 const job = (name: string, spec: string, command: string) => `apiVersion: batch/v1
@@ -25,23 +25,12 @@ ${spec}
 const jsonpath = async (what: string[], path: string) => (await k(['get', ...what, '-o', `jsonpath=${path}`], { reject: false })).stdout;
 
 test.before(async () => {
-  await ensureBusyboxImage();
-  ctrl = await startController();
-  agent = startAgent(ctrl, { nodeName: NODE, runtime: 'podman' });
-  k = kubectl(ctrl.kubeconfig);
-  await waitFor(`node ${NODE} Ready`, async () => {
-    const r = await k(['get', 'node', NODE, '--no-headers'], { reject: false });
-    return r.exitCode === 0 && r.stdout.split(/\s+/)[1] === 'Ready';
-  }, 60_000, 500);
+  cluster = await startPodmanCluster(NODE);
+  ({ k } = cluster);
 });
 
 test.after.always(async () => {
-  await agent?.kill();
-  await ctrl?.kill();
-  await removeNodeContainers(NODE);
-  if (ctrl) removeDir(ctrl.dir);
-  if (agent) removeDir(agent.dir);
-  if (k) removeDir(k.home);
+  await cluster?.stop();
 });
 
 test.serial('a Job with completions 3 / parallelism 2 finishes with 3 Succeeded pods', async (t) => {

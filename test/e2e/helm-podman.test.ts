@@ -5,36 +5,25 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { helm, type Helm } from '../helpers/helm.js';
-import { ensureBusyboxImage } from '../helpers/podman-image.js';
-import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
-import { removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
+import { removeDir, waitFor, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
+import { startPodmanCluster, type PodmanCluster } from './podman-cluster.js';
+import { uniqueNodeName } from './e2e-helpers.js';
 
 const CHART = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'charts', 'homelab-web');
 const NODE = uniqueNodeName('e2e-helm');
+let cluster: PodmanCluster | undefined;
 let ctrl: ControllerHandle | undefined;
-let agent: AgentHandle | undefined;
 let k: Kubectl;
 let h: Helm;
 
 test.before(async () => {
-  await ensureBusyboxImage();
-  ctrl = await startController();
-  agent = startAgent(ctrl, { nodeName: NODE, runtime: 'podman' });
-  k = kubectl(ctrl.kubeconfig);
+  cluster = await startPodmanCluster(NODE);
+  ({ ctrl, k } = cluster);
   h = await helm(ctrl.kubeconfig);
-  await waitFor(`node ${NODE} Ready`, async () => {
-    const r = await k(['get', 'node', NODE, '--no-headers'], { reject: false });
-    return r.exitCode === 0 && r.stdout.split(/\s+/)[1] === 'Ready';
-  }, 60_000, 500);
 });
 
 test.after.always(async () => {
-  await agent?.kill();
-  await ctrl?.kill();
-  await removeNodeContainers(NODE);
-  if (ctrl) removeDir(ctrl.dir);
-  if (agent) removeDir(agent.dir);
-  if (k) removeDir(k.home);
+  await cluster?.stop();
   if (h) removeDir(h.home);
 });
 

@@ -2,13 +2,13 @@
 // loop in one pod drives `kubectl autoscale`d Deployment up, and it comes back down once
 // the load stops and the (shortened) scale-down stabilisation window has passed.
 import test from 'ava';
-import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../helpers/podman-image.js';
-import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
-import { removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
+import { BUSYBOX_IMAGE } from '../helpers/podman-image.js';
+import { waitFor, type Kubectl } from '../helpers/processes.js';
+import { startPodmanCluster, type PodmanCluster } from './podman-cluster.js';
+import { uniqueNodeName } from './e2e-helpers.js';
 
 const NODE = uniqueNodeName('e2e-hpa');
-let ctrl: ControllerHandle | undefined;
-let agent: AgentHandle | undefined;
+let cluster: PodmanCluster | undefined;
 let k: Kubectl;
 
 const manifest = `apiVersion: apps/v1
@@ -33,23 +33,12 @@ spec:
 const replicas = async () => Number((await k(['get', 'deploy', 'burn', '-o', 'jsonpath={.spec.replicas}'])).stdout);
 
 test.before(async () => {
-  await ensureBusyboxImage();
-  ctrl = await startController();
-  agent = startAgent(ctrl, { nodeName: NODE, runtime: 'podman', args: ['--heartbeat-interval', '2s'] });
-  k = kubectl(ctrl.kubeconfig);
-  await waitFor(`node ${NODE} Ready`, async () => {
-    const r = await k(['get', 'node', NODE, '--no-headers'], { reject: false });
-    return r.exitCode === 0 && r.stdout.split(/\s+/)[1] === 'Ready';
-  }, 60_000, 500);
+  cluster = await startPodmanCluster(NODE, { agentArgs: ['--heartbeat-interval', '2s'] });
+  ({ k } = cluster);
 });
 
 test.after.always(async () => {
-  await agent?.kill();
-  await ctrl?.kill();
-  await removeNodeContainers(NODE);
-  if (ctrl) removeDir(ctrl.dir);
-  if (agent) removeDir(agent.dir);
-  if (k) removeDir(k.home);
+  await cluster?.stop();
 });
 
 test.serial('an HPA scales up under real CPU load and down after the stabilisation window', async (t) => {

@@ -6,12 +6,13 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '../../protocol/kube/types.js';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/podman-image.js';
-import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
-import { getPod, removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
+import { BUSYBOX_IMAGE } from '../helpers/podman-image.js';
+import { removeDir, waitFor, type AgentHandle, type Kubectl } from '../helpers/processes.js';
+import { startPodmanCluster, type PodmanCluster } from './podman-cluster.js';
+import { getPod, uniqueNodeName } from './e2e-helpers.js';
 
 const NODE = uniqueNodeName('e2e-stateful');
-let ctrl: ControllerHandle | undefined;
+let cluster: PodmanCluster | undefined;
 let agent: AgentHandle | undefined;
 let k: Kubectl;
 const hostDir = mkdtempSync(join(tmpdir(), 'pikube-e2e-hostpath-'));
@@ -58,24 +59,13 @@ const running = async () => (await podList('app=app')).find((p) => p.status?.pha
 const podList = async (selector: string): Promise<Pod[]> => (await json(['get', 'pods', '-l', selector])).items;
 
 test.before(async () => {
-  await ensureBusyboxImage();
-  ctrl = await startController();
-  agent = startAgent(ctrl, { nodeName: NODE, runtime: 'podman' });
-  k = kubectl(ctrl.kubeconfig);
-  await waitFor(`node ${NODE} Ready`, async () => {
-    const r = await k(['get', 'node', NODE, '--no-headers'], { reject: false });
-    return r.exitCode === 0 && r.stdout.split(/\s+/)[1] === 'Ready';
-  }, 60_000, 500);
+  cluster = await startPodmanCluster(NODE);
+  ({ agent, k } = cluster);
 });
 
 test.after.always(async () => {
-  await agent?.kill();
-  await ctrl?.kill();
-  await removeNodeContainers(NODE);
-  if (ctrl) removeDir(ctrl.dir);
-  if (agent) removeDir(agent.dir);
+  await cluster?.stop();
   removeDir(hostDir);
-  if (k) removeDir(k.home);
 });
 
 test.serial('the default local-path class is listed as upstream prints it', async (t) => {

@@ -4,7 +4,7 @@ import test from 'ava';
 import { certificatesOf, routeSet } from '../../controller/ingress/ingress-publisher.js';
 import { ingressAddresses, servingNodes } from '../../controller/ingress/ingress-nodes.js';
 import { ourClasses, servesIngress } from '../../controller/ingress/ingress-class.js';
-import { parseIngressPayload } from '../../protocol/mqtt/ingress.js';
+import { parseIngressPayload } from '../../protocol/mqtt/validate.js';
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
 
 const node = (name: string, ip: string, labels: Record<string, string>, ready = true): Node => ({
@@ -61,5 +61,8 @@ test('the agent drops a malformed payload with the field named', (t) => {
   t.deepEqual(parseIngressPayload(Buffer.from(JSON.stringify(good))), good);
   const bad = { generation: 3, ingresses: [{ namespace: 'd', name: 'x', created: 't', sslRedirect: false, tlsHosts: [], rules: [{ paths: [{ path: 'nope', pathType: 'Prefix', backend: {} }] }] }], certificates: [] };
   t.throws(() => parseIngressPayload(Buffer.from(JSON.stringify(bad))), { message: /ingress\.ingresses\[0\]\.rules\[0\]\.paths\[0\]\.path: expected a path starting with \// });
-  t.throws(() => parseIngressPayload(Buffer.from('{"generation":-1}')), { message: /generation/ });
+  t.throws(() => parseIngressPayload(Buffer.from('{"generation":-1,"ingresses":[],"certificates":[]}')), { message: /ingress.generation: must be >= 0/ });
+  const port = structuredClone(bad);
+  port.ingresses[0]!.rules[0]!.paths[0] = { path: '/ok', pathType: 'Prefix', backend: { namespace: 'd', service: 's', port: { number: 70000 } } as never };
+  t.throws(() => parseIngressPayload(Buffer.from(JSON.stringify(port))), { message: /ingress\.ingresses\[0\]\.rules\[0\]\.paths\[0\]\.backend\.port: expected one of \{number\}\|\{name\}/ });
 });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRuntimeEvent } from '../../agent/runtime/cli-events.js';
+import { parseRuntimeEvent } from '../../agent/runtime/container-cli-events.js';
 import { cgroupFilesOf, readCgroup } from '../../agent/runtime/cgroup-usage.js';
 import { followEvents } from '../../agent/runtime/event-follower.js';
 import { watchLines } from '../../agent/runtime/child-process.js';

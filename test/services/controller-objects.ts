@@ -3,11 +3,12 @@
 import type { ContainerPort, Node, Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
 import type { Service } from '../../controller/controllers/endpoints.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 // Polling a synchronous probe is the controllers' tests' helper; these tests call it waitUntil.
 export { waitFor as waitUntil } from '../controllers/util.js';
 
-const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const stamp = () => rfc3339Seconds();
 
 /** A pod bound to a node, optionally with named container ports. */
 export async function addPod(client: ClusterClient, name: string, opts: { labels?: Record<string, string>; node?: string; ports?: ContainerPort[]; namespace?: string } = {}): Promise<Pod> {

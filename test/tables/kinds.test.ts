@@ -1,9 +1,10 @@
 import test from 'ava';
 import { toTable } from '../../controller/apiserver/tables/index.js';
 import type { KubeObject } from '../../protocol/kube/types.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
-const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const ago = (seconds: number) => rfc3339Seconds(NOW.getTime() - seconds * 1000);
 
 interface Table { kind: string; apiVersion: string; metadata: Record<string, unknown>; columnDefinitions: { name: string; priority: number; type: string; format: string }[]; rows: { cells: unknown[]; object?: any }[] }
 

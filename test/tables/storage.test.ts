@@ -1,9 +1,10 @@
 import test from 'ava';
 import { toTable } from '../../controller/apiserver/tables/index.js';
 import type { KubeObject } from '../../protocol/kube/types.js';
+import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
-const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const ago = (seconds: number) => rfc3339Seconds(NOW.getTime() - seconds * 1000);
 
 interface Table { columnDefinitions: { name: string; priority: number }[]; rows: { cells: unknown[] }[] }
 const table = (group: string, resource: string, objects: KubeObject[]) => toTable(group, resource, objects, { resourceVersion: '1', includeObject: 'None', now: NOW }) as Table;

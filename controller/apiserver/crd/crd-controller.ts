@@ -8,6 +8,7 @@ import { ApiError } from '../errors.js';
 import { findResource, servedResources } from '../resources.js';
 import { CLEANUP_FINALIZER } from './definition-rules.js';
 import { acceptedCrds, CRD_GR } from './registry.js';
+import { rfc3339Seconds } from '../../../protocol/kube/time.js';
 
 interface Log { warn: (o: object, m: string) => void; info: (o: object, m: string) => void }
 interface Condition { type: string; status: string; reason: string; message: string; lastTransitionTime?: string }
@@ -80,7 +81,7 @@ export class CrdController {
   }
 
   private async writeStatus(crd: KubeObject, accepted: boolean, terminating = false): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = rfc3339Seconds();
     const old: Condition[] = crd.status?.conditions ?? [];
     const want: Condition[] = accepted
       ? [

@@ -2,12 +2,13 @@
 
 import { column, NAME_COLUMN, type TablePrinter } from './columns.js';
 import { isRecord } from './format.js';
+import { rfc3339Seconds } from '../../../protocol/kube/time.js';
 
 /** RFC 3339 in UTC with whole seconds, as Go formats a metav1.Time. */
 function rfc3339(ts: unknown): string {
   const at = typeof ts === 'string' ? Date.parse(ts) : NaN;
   if (Number.isNaN(at)) return '0001-01-01T00:00:00Z';
-  return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return rfc3339Seconds(at);
 }
 
 export const defaultPrinter: TablePrinter = {

@@ -1,7 +1,7 @@
 // Reads one line of `events` output from nerdctl, podman or docker (shapes in the
 // runtime reference: containerd topics, podman's flat records, docker's Actor records)
 // and keeps only what makes the agent relist: exits, OOM kills and removals.
-import { isRecord, rec, str } from './cli-parse.js';
+import { isRecord, rec, str } from './container-cli-output.js';
 import type { RuntimeEvent } from './types.js';
 
 const PODMAN_ACTIONS: Record<string, 'exited' | 'oom' | 'removed'> = { died: 'exited', oom: 'oom', remove: 'removed' };

@@ -3,17 +3,17 @@
 // per-CLI modules override only where their output or behaviour differs.
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { CliExec, type CliResult } from './cli-exec.js';
-import { runtimeError } from './cli-errors.js';
+import { CliExec, type CliResult } from './container-cli-exec.js';
+import { runtimeError } from './container-cli-errors.js';
 import { CgroupUsage } from './cgroup-usage.js';
-import { parseRuntimeEvent } from './cli-events.js';
+import { parseRuntimeEvent } from './container-cli-events.js';
 import { followEvents } from './event-follower.js';
 import {
   hasLabels, isRecord, labelFilterArgs, labelsOf, num, parseJsonRecords, parsePercent, parseUsage, rec, str,
   timeOrUndefined,
-} from './cli-parse.js';
+} from './container-cli-output.js';
 import type { RegistrySettings } from '../images/registries-config.js';
-import { PULL_TIMEOUT_MS, inspectImages, listImages, pullError, removeImage, withAuthDir, type AuthDir } from './cli-images.js';
+import { PULL_TIMEOUT_MS, inspectImages, listImages, pullError, removeImage, withAuthDir, type AuthDir } from './container-cli-images.js';
 import {
   RuntimeError,
   type PullOptions, type RuntimeImage,

@@ -1,9 +1,9 @@
 import test from 'ava';
-import { classifyMessage, errorMessage } from '../../agent/runtime/cli-errors.js';
-import { parseJsonRecords, parseSize, timeOrUndefined } from '../../agent/runtime/cli-parse.js';
+import { classifyMessage, errorMessage } from '../../agent/runtime/container-cli-errors.js';
+import { parseJsonRecords, parseSize, timeOrUndefined } from '../../agent/runtime/container-cli-output.js';
 import { parseLimits } from '../../agent/runtime/host-limits.js';
 import { ulimitsFor } from '../../agent/runtime/podman.js';
-import { stateOf } from '../../agent/runtime/cli-runtime.js';
+import { stateOf } from '../../agent/runtime/container-cli-runtime.js';
 
 test('errorMessage unescapes logrus fatal lines, after info lines', (t) => {
   const stderr = 'time="t" level=info msg="pulling"\ntime="t" level=fatal msg="name-store error\\nname \\"web\\" is already used by ID \\"abc\\""\n';

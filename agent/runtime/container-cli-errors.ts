@@ -2,7 +2,7 @@
 // through logrus (`time="…" level=fatal msg="…"`, escaped), podman prints `Error: …`,
 // docker `Error response from daemon: …`; the texts below come from each CLI's source.
 import { RuntimeError, type RuntimeErrorKind } from './types.js';
-import type { CliResult } from './cli-exec.js';
+import type { CliResult } from './container-cli-exec.js';
 
 const LOGRUS_LINE = /level=(fatal|error|panic)\s+msg="((?:[^"\\]|\\.)*)"/;
 

@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerConfigJson } from '../../protocol/images/docker-config.js';
-import type { CliExec, CliResult } from './cli-exec.js';
-import { runtimeError } from './cli-errors.js';
-import { num, parseJsonRecords, str } from './cli-parse.js';
+import type { CliExec, CliResult } from './container-cli-exec.js';
+import { runtimeError } from './container-cli-errors.js';
+import { num, parseJsonRecords, str } from './container-cli-output.js';
 import { RuntimeError, type PullCredential, type RuntimeImage } from './types.js';
 
 /** Pulls of big images over Wi-Fi take long; a stuck one must still end. */
