@@ -11,7 +11,7 @@ import { ApiCore } from '../controller/apiserver/api-core.js';
 import { bootstrapCluster } from '../controller/apiserver/bootstrap.js';
 import { R } from '../controller/apiserver/client.js';
 import { LocalClient } from '../controller/apiserver/local-client.js';
-import { NodeTelemetry } from '../controller/bridge/node-telemetry.js';
+import { NodeTelemetry } from '../controller/client/node-telemetry.js';
 import { Scheduler } from '../controller/scheduler/scheduler.js';
 import { LocalStore } from '../controller/store/local-store.js';
 

@@ -4,7 +4,7 @@
 import type { UserInfo } from './apiserver/http/server.js';
 import type { TokenIssuer } from './apiserver/http/resource-routes.js';
 import type { ClusterClient } from './apiserver/client.js';
-import type { TokenSigner } from './controllers/index.js';
+import type { TokenSigner } from './controller-manager/index.js';
 import { rfc3339Seconds } from '../protocol/kube/time.js';
 
 /** Longest lifetime `kubectl create token --duration` may ask for, unless the flag says otherwise. */

@@ -1,6 +1,6 @@
 // `pikube controller`: the control plane as one process.
 import { parseArgs } from 'node:util';
-import { Controller, type ControllerOptions } from '../../controller/controller.js';
+import { Controller, type ControllerOptions } from '../../controller/control-plane.js';
 import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
 import { BEATS_PER_GRACE_PERIOD, MIN_GRACE_PERIOD_SECONDS } from '../../protocol/mqtt/heartbeat-policy.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ensurePki, hostAddresses } from '../../controller/apiserver/certs.js';
 import { BrokerCredentials, JOIN_TOKEN_FILE, isWellFormedJoinToken, writePrivateFile } from '../../controller/broker/credentials.js';
-import { TokenSigner } from '../../controller/controllers/index.js';
+import { TokenSigner } from '../../controller/controller-manager/index.js';
 import { ensureMemberPki } from '../../controller/cluster/etcd-pki.js';
 import { ManagedEtcd } from '../../controller/cluster/managed-etcd.js';
 import { requestJoin } from '../../controller/cluster/join-route.js';

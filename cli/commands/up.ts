@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller } from '../../controller/controller.js';
+import { Controller } from '../../controller/control-plane.js';
 import { Agent, defaultNodeName } from '../../agent/agent.js';
 import { detectRuntime, type RuntimeName } from '../../agent/runtime/index.js';
 import { createLogger } from '../logger.js';

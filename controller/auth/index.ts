@@ -3,7 +3,7 @@
 // client-certificate users and the optional audit log.
 import type { ApiCore } from '../apiserver/api-core.js';
 import type { ExtraRoute } from '../apiserver/http/server.js';
-import type { ControlLoop } from '../controllers/framework/controller.js';
+import type { ControlLoop } from '../client/control-loop.js';
 import { accessReviewRoutes } from './access-reviews.js';
 import { ClusterRoleAggregator } from './aggregation.js';
 import { AuditLog } from './audit-log.js';

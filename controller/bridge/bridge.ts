@@ -13,7 +13,7 @@ import type { ClusterClient } from '../apiserver/client.js';
 import { DesiredStatePublisher } from './desired-state-publisher.js';
 import { NodeEvents } from './node-events.js';
 import { NodeStatusSync } from './node-status-sync.js';
-import type { NodeTelemetry } from './node-telemetry.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
 import { PodStatusSync } from './pod-status-sync.js';
 import { PodStreamRelay } from './pod-streams.js';
 import { ServiceRoutingPublisher } from './service-routing-publisher.js';

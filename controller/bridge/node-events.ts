@@ -1,7 +1,7 @@
 // Events agents report (Pulling, Started, BackOff, ...) → core/v1 Events.
 import type { NodeEvent } from '../../protocol/mqtt/payloads.js';
 import type { ClusterClient } from '../apiserver/client.js';
-import { EventRecorder } from '../controllers/framework/event-recorder.js';
+import { EventRecorder } from '../client/event-recorder.js';
 
 export class NodeEvents {
   private readonly recorders = new Map<string, EventRecorder>();

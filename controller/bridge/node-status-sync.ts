@@ -7,7 +7,7 @@ import type { Node, NodeCondition } from '../../protocol/kube/types.js';
 import type { NodeStatusPayload } from '../../protocol/mqtt/payloads.js';
 import { formatCpu } from '../../protocol/kube/quantity.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
-import type { NodeTelemetry } from './node-telemetry.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const KUBELET_VERSION = 'v1.32.0-pikube';

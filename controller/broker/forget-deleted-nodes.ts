@@ -3,7 +3,7 @@
 // node-password secrets).
 import type { ClusterClient } from '../apiserver/client.js';
 import { R } from '../apiserver/client.js';
-import type { ControlLoop } from '../controllers/framework/controller.js';
+import type { ControlLoop } from '../client/control-loop.js';
 import { deriveNodePassword, loadClusterSecret } from './credentials.js';
 import { NodePasswords } from './node-passwords.js';
 

@@ -8,7 +8,7 @@
 import type { ClusterClient } from '../apiserver/client.js';
 import { R } from '../apiserver/client.js';
 import { ApiError } from '../apiserver/errors.js';
-import type { ControlLoop } from '../controllers/framework/controller.js';
+import type { ControlLoop } from '../client/control-loop.js';
 import type { KubeObject } from '../../protocol/kube/types.js';
 import { NodePasswords, type NodePasswordEntry } from '../broker/node-passwords.js';
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { EtcdStore } from '../store/etcd/etcd-store.js';
 import { ensurePki } from '../apiserver/certs.js';
 import { BrokerCredentials, JOIN_TOKEN_FILE, isWellFormedJoinToken, writePrivateFile } from '../broker/credentials.js';
-import { TokenSigner } from '../controllers/index.js';
+import { TokenSigner } from '../controller-manager/index.js';
 
 /** Data-dir files every controller of a cluster must share. */
 export const SHARED_FILES = ['pki/ca.crt', 'pki/ca.key', 'admin-token', 'mqtt-secret', 'mqtt-controller-password', JOIN_TOKEN_FILE, 'pki/service-account.key'] as const;

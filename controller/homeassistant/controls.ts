@@ -11,8 +11,8 @@ import type { MqttLink } from '../../protocol/mqtt/link.js';
 import type { Topics } from '../../protocol/mqtt/topics.js';
 import { R } from '../apiserver/client.js';
 import { findResource } from '../apiserver/resources.js';
-import type { ControlLoop } from '../controllers/framework/controller.js';
-import type { SharedInformers } from '../controllers/shared-informers.js';
+import type { ControlLoop } from '../client/control-loop.js';
+import type { SharedInformers } from '../client/shared-informers.js';
 import { nodeCordonControl, workloadControls, workloadControlTopics } from './control-discovery.js';
 import {
   commandFilters, CONTROLLED_KINDS, CONTROLS_ANNOTATION, cordonStateTopic, MAX_REPLICAS_ANNOTATION, parseCommandTopic, workloadStateTopic,

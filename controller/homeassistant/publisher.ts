@@ -9,10 +9,10 @@ import type { Node, Pod } from '../../protocol/kube/types.js';
 import type { MqttLink } from '../../protocol/mqtt/link.js';
 import type { Topics } from '../../protocol/mqtt/topics.js';
 import { R } from '../apiserver/client.js';
-import type { NodeTelemetry } from '../bridge/node-telemetry.js';
-import type { ControlLoop } from '../controllers/framework/controller.js';
-import { objectKey, type Informer } from '../controllers/framework/informer.js';
-import type { SharedInformers } from '../controllers/shared-informers.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
+import type { ControlLoop } from '../client/control-loop.js';
+import { objectKey, type Informer } from '../client/informer.js';
+import type { SharedInformers } from '../client/shared-informers.js';
 import { discoveryMessages, discoveryTopicsOf, type NodeDevice } from './discovery.js';
 import { BIRTH_TOPIC, stateTopic } from './topics.js';
 

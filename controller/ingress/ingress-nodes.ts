@@ -7,7 +7,7 @@
 // nodes from setting on themselves, so a board cannot grant itself the keys.
 import type { Node } from '../../protocol/kube/types.js';
 import { INGRESS_PROXY_LABEL as PROXY_LABEL } from '../../protocol/mqtt/ingress.js';
-import { internalIPs, isNodeReady } from '../controllers/load-balancer.js';
+import { internalIPs, isNodeReady } from '../controller-manager/load-balancer.js';
 /** Set by an administrator: only nodes labelled `true` serve ingress (once any is). */
 export const SERVE_LABEL = 'node-restriction.kubernetes.io/ingress';
 

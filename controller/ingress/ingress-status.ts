@@ -3,9 +3,9 @@
 // ingress in status.loadBalancer.ingress (an Ingress of another class is left alone).
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
-import { ignoreNotFound } from '../controllers/api-errors.js';
-import { objectKey } from '../controllers/framework/informer.js';
-import { QueueController, type ControllerDeps } from '../controllers/queue-controller.js';
+import { ignoreNotFound } from '../client/api-errors.js';
+import { objectKey } from '../client/informer.js';
+import { QueueController, type ControllerDeps } from '../controller-manager/queue-controller.js';
 import { ourClasses, servesIngress } from './ingress-class.js';
 import { ingressAddresses, nodeSignature } from './ingress-nodes.js';
 

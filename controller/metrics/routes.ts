@@ -8,7 +8,7 @@ import { registerVirtualGroup } from '../apiserver/http/discovery.js';
 import { sendJson } from '../apiserver/http/respond.js';
 import { notFound } from '../apiserver/errors.js';
 import { findResource } from '../apiserver/resources.js';
-import type { NodeTelemetry } from '../bridge/node-telemetry.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
 import type { StoreBackend } from '../store/backend.js';
 import type { MqttLink } from '../../protocol/mqtt/link.js';
 import type { ControllerMetrics } from './controller-metrics.js';

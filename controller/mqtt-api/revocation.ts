@@ -1,7 +1,7 @@
 // `pikube user revoke` (or a user's expiry) ends its MQTT access at once, not at its next
 // login: the embedded broker drops its live connections and the gateway ends its watches,
 // which would otherwise stream on. (On mosquitto, the reload after the user sync drops them.)
-import type { ControlLoop } from '../controllers/framework/controller.js';
+import type { ControlLoop } from '../client/control-loop.js';
 
 export interface RevocationSweepOptions {
   /** Whether the name is still an MQTT API user. */

@@ -5,12 +5,12 @@
 import { pino, type Logger } from 'pino';
 import type { Node, Pod, PodCondition } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
-import type { NodeTelemetry } from '../bridge/node-telemetry.js';
-import { isConflict, isNotFound } from '../controllers/api-errors.js';
-import type { ControlLoop } from '../controllers/framework/controller.js';
-import { EventRecorder } from '../controllers/framework/event-recorder.js';
-import { objectKey, type Informer } from '../controllers/framework/informer.js';
-import { SharedInformers } from '../controllers/shared-informers.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
+import { isConflict, isNotFound } from '../client/api-errors.js';
+import type { ControlLoop } from '../client/control-loop.js';
+import { EventRecorder } from '../client/event-recorder.js';
+import { objectKey, type Informer } from '../client/informer.js';
+import { SharedInformers } from '../client/shared-informers.js';
 import { filterNode, type FilterFailure } from './filters.js';
 import type { ImagePlatforms } from '../images/image-platforms.js';
 import { fitErrorMessage } from './fit-error.js';

@@ -1,7 +1,7 @@
 // How much a feasible node is preferred, as a weighted sum of 0..100 scores. Most mirror
 // upstream's default plugins; "realUsage" is pikube's own: Pis often run things outside
 // the cluster, so what the agent measures matters as much as what pods requested.
-import type { NodeTelemetry } from '../bridge/node-telemetry.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodProfile } from './pod-profile.js';
 import type { SchedulerCache } from './scheduler-cache.js';

@@ -4,8 +4,8 @@
 // Messages are upstream's.
 import type { Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
-import type { Informer } from '../controllers/framework/informer.js';
-import type { SharedInformers } from '../controllers/shared-informers.js';
+import type { Informer } from '../client/informer.js';
+import type { SharedInformers } from '../client/shared-informers.js';
 import { ANN_SELECTED_NODE, classOfClaim, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../storage/types.js';
 import { findMatchingVolume, podClaimNames, volumeFitsNode } from '../storage/volume-matching.js';
 

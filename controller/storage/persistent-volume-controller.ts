@@ -3,9 +3,9 @@
 // a node, keeps both phases true, and reclaims volumes whose claim is gone.
 import type { Node } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
-import { ignoreNotFound, isAlreadyExists, isNotFound } from '../controllers/api-errors.js';
-import { objectKey } from '../controllers/framework/informer.js';
-import { QueueController, type ControllerDeps } from '../controllers/queue-controller.js';
+import { ignoreNotFound, isAlreadyExists, isNotFound } from '../client/api-errors.js';
+import { objectKey } from '../client/informer.js';
+import { QueueController, type ControllerDeps } from '../controller-manager/queue-controller.js';
 import { LOCAL_PATH_PROVISIONER } from './local-path-class.js';
 import { isLocalPathVolume, localPathVolume, ProvisioningError, volumeNode, type VolumeHost } from './local-path-provisioner.js';
 import {

@@ -3,9 +3,9 @@
 // mounts it, a volume while it is bound. The admission side adds the finalizers.
 import type { Pod } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
-import { ignoreNotFound } from '../controllers/api-errors.js';
-import { objectKey } from '../controllers/framework/informer.js';
-import { QueueController, type ControllerDeps } from '../controllers/queue-controller.js';
+import { ignoreNotFound } from '../client/api-errors.js';
+import { objectKey } from '../client/informer.js';
+import { QueueController, type ControllerDeps } from '../controller-manager/queue-controller.js';
 import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, type PersistentVolume, type PersistentVolumeClaim } from './types.js';
 import { podClaimNames } from './volume-matching.js';
 

@@ -2,7 +2,7 @@
 // definition this build serves (k3s keeps its own definitions current the same way).
 import type { KubeObject } from '../../protocol/kube/types.js';
 import type { ClusterClient } from '../apiserver/client.js';
-import { isAlreadyExists } from '../controllers/api-errors.js';
+import { isAlreadyExists } from '../client/api-errors.js';
 import { TOPIC_BINDING_CRD } from './crd.js';
 
 const CRDS = { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' } as const;

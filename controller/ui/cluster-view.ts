@@ -8,9 +8,9 @@ import { cpuToMillis, memoryToBytes } from '../../protocol/kube/quantity.js';
 import { R } from '../apiserver/client.js';
 import { printPod } from '../apiserver/tables/pods.js';
 import { nodeRoles } from '../apiserver/tables/nodes.js';
-import type { NodeTelemetry } from '../bridge/node-telemetry.js';
-import type { Informer } from '../controllers/framework/informer.js';
-import type { SharedInformers } from '../controllers/shared-informers.js';
+import type { NodeTelemetry } from '../client/node-telemetry.js';
+import type { Informer } from '../client/informer.js';
+import type { SharedInformers } from '../client/shared-informers.js';
 
 export interface NodeView {
   name: string;

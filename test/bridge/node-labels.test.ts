@@ -5,7 +5,7 @@ import type { Node } from '../../protocol/kube/types.js';
 import type { NodeStatusPayload } from '../../protocol/mqtt/payloads.js';
 import { R } from '../../controller/apiserver/client.js';
 import { NodeStatusSync } from '../../controller/bridge/node-status-sync.js';
-import { NodeTelemetry } from '../../controller/bridge/node-telemetry.js';
+import { NodeTelemetry } from '../../controller/client/node-telemetry.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/processes.js';
 

@@ -8,7 +8,7 @@ import { ApiCore } from '../../controller/apiserver/api-core.js';
 import { Admission } from '../../controller/apiserver/admission/admission.js';
 import { LocalClient } from '../../controller/apiserver/local-client.js';
 import { bootstrapCluster } from '../../controller/apiserver/bootstrap.js';
-import { NodeTelemetry } from '../../controller/bridge/node-telemetry.js';
+import { NodeTelemetry } from '../../controller/client/node-telemetry.js';
 import type { ClusterClient } from '../../controller/apiserver/client.js';
 
 export interface TestCluster {

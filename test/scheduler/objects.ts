@@ -4,7 +4,7 @@
 import { waitFor as waitForValue } from '../helpers/wait.js';
 import type { Container, Node, Pod, Taint, Toleration } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
-import type { NodeTelemetry } from '../../controller/bridge/node-telemetry.js';
+import type { NodeTelemetry } from '../../controller/client/node-telemetry.js';
 
 export interface NodeSpec {
   cpu?: string;

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { EndpointsController, type Endpoints } from '../../controller/controllers/endpoints.js';
-import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, type EndpointSlice } from '../../controller/controllers/endpointslices.js';
-import { SharedInformers } from '../../controller/controllers/shared-informers.js';
+import { EndpointsController, type Endpoints } from '../../controller/controller-manager/endpoints.js';
+import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, type EndpointSlice } from '../../controller/controller-manager/endpointslices.js';
+import { SharedInformers } from '../../controller/client/shared-informers.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { addPod, addService, setPodStatus, waitUntil } from './controller-objects.js';
 

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { EndpointsController, type Service } from '../../controller/controllers/endpoints.js';
-import { EXCLUDE_FROM_LB_LABEL, LoadBalancerController } from '../../controller/controllers/load-balancer.js';
-import { SharedInformers } from '../../controller/controllers/shared-informers.js';
+import { EndpointsController, type Service } from '../../controller/controller-manager/endpoints.js';
+import { EXCLUDE_FROM_LB_LABEL, LoadBalancerController } from '../../controller/controller-manager/load-balancer.js';
+import { SharedInformers } from '../../controller/client/shared-informers.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { addNode, addPod, addService, setNodeStatus, setPodStatus, waitUntil } from './controller-objects.js';
 

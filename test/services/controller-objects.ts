@@ -2,11 +2,11 @@
 // readiness), Ready nodes with addresses, and Services.
 import type { ContainerPort, Node, Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
-import type { Service } from '../../controller/controllers/endpoints.js';
+import type { Service } from '../../controller/controller-manager/endpoints.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 // Polling a synchronous probe is the controllers' tests' helper; these tests call it waitUntil.
-export { waitFor as waitUntil } from '../controllers/util.js';
+export { waitFor as waitUntil } from '../controller-manager/util.js';
 
 const stamp = () => rfc3339Seconds();
 

@@ -13,7 +13,7 @@ import { writeMosquittoConfig, HOMEASSISTANT_PASSWORD_FILE } from '../../control
 import { discoveryMessages } from '../../controller/homeassistant/discovery.js';
 import { HOMEASSISTANT_USERNAME, haNodeId } from '../../controller/homeassistant/topics.js';
 import { HomeAssistantPublisher } from '../../controller/homeassistant/publisher.js';
-import { SharedInformers } from '../../controller/controllers/shared-informers.js';
+import { SharedInformers } from '../../controller/client/shared-informers.js';
 import { R } from '../../controller/apiserver/client.js';
 import { pino } from 'pino';
 import { startTestCluster } from '../helpers/cluster.js';
