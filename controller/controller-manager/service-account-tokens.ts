@@ -11,6 +11,8 @@ export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.lo
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Clock difference tolerated between the signer and the checker. */
 const LEEWAY_SECONDS = 60;
+/** Tokens whose signature check is remembered; the set starts afresh when full. */
+const VERIFIED_SIGNATURES_MAX = 10_000;
 
 export interface TokenSubject {
   namespace: string;
@@ -68,6 +70,7 @@ export class TokenSigner {
   private publicKey?: KeyObject;
   private keyId?: string;
   private lookup?: ServiceAccountLookup;
+  private readonly verifiedSignatures = new Map<string, Claims>();
   readonly issuer: string;
   private readonly audiences: string[];
   private readonly now: () => number;
@@ -117,22 +120,8 @@ export class TokenSigner {
 
   /** The user a token stands for, or undefined if it is not one of ours or no longer valid. */
   verify(token: string, lookup: ServiceAccountLookup | undefined = this.lookup): ServiceAccountUser | undefined {
-    const parts = typeof token === 'string' ? token.split('.') : [];
-    if (parts.length !== 3) return undefined;
-    const [h, p, s] = parts as [string, string, string];
-    let header: { alg?: string; kid?: string };
-    let claims: Claims;
-    try {
-      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-    } catch {
-      return undefined;
-    }
-    if (header?.alg !== 'ES256' || !claims || typeof claims !== 'object') return undefined;
-    this.loadKey();
-    if (header.kid !== undefined && header.kid !== this.keyId) return undefined;
-    const ok = verifyData('sha256', Buffer.from(`${h}.${p}`), { key: this.publicKey!, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
-    if (!ok) return undefined;
+    const claims = this.signedClaims(token);
+    if (!claims) return undefined;
     if (claims.iss !== this.issuer) return undefined;
     const nowS = Math.floor(this.now() / 1000);
     if (typeof claims.exp !== 'number' || claims.exp + LEEWAY_SECONDS <= nowS) return undefined;
@@ -156,6 +145,37 @@ export class TokenSigner {
       ...(k8s.pod?.name && k8s.pod.uid ? { pod: { name: k8s.pod.name, uid: k8s.pod.uid } } : {}),
       ...(k8s.node?.name ? { node: k8s.node } : {}),
     };
+  }
+
+  /**
+   * The claims of a token whose signature is ours. The signature check (an ECDSA verify,
+   * the costliest step of a request by a service account) is remembered per token, as
+   * upstream's cached token authenticator does; everything that can change (expiry, the
+   * account and the pod still existing) is checked on every request by verify().
+   */
+  private signedClaims(token: string): Claims | undefined {
+    if (typeof token !== 'string') return undefined;
+    const known = this.verifiedSignatures.get(token);
+    if (known) return known;
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    const [h, p, s] = parts as [string, string, string];
+    let header: { alg?: string; kid?: string };
+    let claims: Claims;
+    try {
+      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (header?.alg !== 'ES256' || !claims || typeof claims !== 'object') return undefined;
+    this.loadKey();
+    if (header.kid !== undefined && header.kid !== this.keyId) return undefined;
+    const ok = verifyData('sha256', Buffer.from(`${h}.${p}`), { key: this.publicKey!, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+    if (!ok) return undefined;
+    if (this.verifiedSignatures.size >= VERIFIED_SIGNATURES_MAX) this.verifiedSignatures.clear();
+    this.verifiedSignatures.set(token, claims);
+    return claims;
   }
 
   /** The public key as a JWK (for an OIDC discovery document). */
