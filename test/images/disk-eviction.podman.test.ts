@@ -7,13 +7,11 @@
 // a new pod sent straight to the node is refused, as the kubelet's admission refuses it.
 import test from 'ava';
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Node, Pod } from '../../protocol/kube/types.js';
 import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 import { busyboxRootfs, REGISTRY_PASSWORD, REGISTRY_USER, startTestRegistry, type TestRegistry } from '../helpers/test-registry.js';
 import { uniqueNodeName } from '../e2e/e2e-helpers.js';
+import { TmpfsPodmanStore } from '../helpers/tmpfs-podman-store.js';
 
 const NODE = uniqueNodeName('evict');
 let reg: TestRegistry;
@@ -21,9 +19,9 @@ let ctrl: ControllerHandle | undefined;
 let agent: AgentHandle | undefined;
 let k: Kubectl;
 let image = '';
-const mnt = mkdtempSync(join(tmpdir(), 'pikube-evictfs-'));
-let mounted = false;
-const podman = (args: string[]) => execa('podman', ['--root', join(mnt, 'storage'), '--runroot', join(mnt, 'run'), '--tmpdir', join(mnt, 'tmp'), ...args], { reject: false });
+const store = new TmpfsPodmanStore('pikube-evictfs-');
+const mnt = store.dir;
+const podman = (args: string[]) => store.podman(args);
 
 function pod(name: string, script: string, extra: Partial<Pod['spec']> = {}): Pod {
   return {
@@ -43,19 +41,14 @@ async function diskPressure(): Promise<string | undefined> {
 }
 
 test.before(async () => {
-  await execa('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
-  mounted = true;
+  await store.mount();
   reg = await startTestRegistry();
 });
 
 test.after.always(async () => {
   await agent?.kill();
   await ctrl?.kill();
-  await podman(['pod', 'rm', '-af', '-t', '0']);
-  await podman(['rm', '-af', '-t', '0']);
-  await podman(['system', 'reset', '-f']);
-  if (mounted) await execa('umount', ['-l', mnt], { reject: false });
-  rmSync(mnt, { recursive: true, force: true });
+  await store.remove();
   await reg?.stop();
   if (ctrl) removeDir(ctrl.dir);
   if (agent) removeDir(agent.dir);

@@ -4,23 +4,23 @@
 // images of running pods never; DiskPressure and its taint come and go with the space.
 import test from 'ava';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, Pod } from '../../protocol/kube/types.js';
 import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 import { busyboxRootfs, REGISTRY_PASSWORD, REGISTRY_USER, startTestRegistry, type TestRegistry } from '../helpers/test-registry.js';
 import { uniqueNodeName } from '../e2e/e2e-helpers.js';
+import { TmpfsPodmanStore } from '../helpers/tmpfs-podman-store.js';
 
 const NODE = uniqueNodeName('img-gc');
 let reg: TestRegistry;
 let ctrl: ControllerHandle | undefined;
 let agent: AgentHandle | undefined;
 let k: Kubectl;
-const mnt = mkdtempSync(join(tmpdir(), 'pikube-imagefs-'));
-let mounted = false;
+const store = new TmpfsPodmanStore('pikube-imagefs-');
+const mnt = store.dir;
 const refs: string[] = [];
-const podman = (args: string[]) => execa('podman', ['--root', join(mnt, 'storage'), '--runroot', join(mnt, 'run'), '--tmpdir', join(mnt, 'tmp'), ...args], { reject: false });
+const podman = (args: string[]) => store.podman(args);
 
 function pod(name: string, image: string): Pod {
   return {
@@ -52,8 +52,7 @@ async function nodeState(): Promise<{ pressure?: string; taint: boolean }> {
 }
 
 test.before(async () => {
-  await execa('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
-  mounted = true;
+  await store.mount();
   reg = await startTestRegistry();
 });
 
@@ -88,11 +87,7 @@ test.serial('an agent with its podman store on the 64 MiB tmpfs joins', async (t
 test.after.always(async () => {
   await agent?.kill();
   await ctrl?.kill();
-  await podman(['pod', 'rm', '-af', '-t', '0']);
-  await podman(['rm', '-af', '-t', '0']);
-  await podman(['system', 'reset', '-f']);
-  if (mounted) await execa('umount', ['-l', mnt], { reject: false });
-  rmSync(mnt, { recursive: true, force: true });
+  await store.remove();
   await reg?.stop();
   if (ctrl) removeDir(ctrl.dir);
   if (agent) removeDir(agent.dir);
