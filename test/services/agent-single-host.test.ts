@@ -69,7 +69,7 @@ test('NodePort and LoadBalancer on 127.0.0.1, the Service by name from a pod', a
   t.regex(resolv, new RegExp(`nameserver 10\\.${a}\\.0\\.1`), 'the nameserver is the pod network gateway');
   t.regex(resolv, /options ndots:5/);
   const body = await waitFor('the client reaches hello by name', async () => {
-    const r = await k(['exec', 'client', '--', 'wget', '-qO-', `http://hello.default.svc.cluster.local:${lbPort}/`], { reject: false });
+    const r = await k(['exec', 'client', '--', 'busybox', 'timeout', '2', 'wget', '-qO-', `http://hello.default.svc.cluster.local:${lbPort}/`], { reject: false });
     return r.exitCode === 0 ? r.stdout.trim() : false;
   }, 30_000, 1000);
   t.regex(body, /^hello-/);

@@ -156,7 +156,9 @@ test.serial('pods reach each other across hosts by pod IP', async (t) => {
   const cidrs = JSON.parse((await k(['get', 'nodes', '-o', 'json'])).stdout).items.map((n: { spec: { podCIDR: string } }) => n.spec.podCIDR);
   t.true(cidrs.every((c: string) => c.startsWith(clusterCIDR.split('.').slice(0, 2).join('.'))), 'nodes have ranges of the cluster CIDR');
   t.not(webIP.split('.').slice(0, 3).join('.'), clientIP.split('.').slice(0, 3).join('.'), 'the two pods live in different node ranges');
-  const body = await waitFor('client on host 1 reaches web on host 2 by pod IP', () => execIn(`client-${suffix}`, ['wget', '-qO-', `http://${webIP}:8080/`]).catch(() => undefined), 30_000, 1000);
+  // timeout 2: an attempt made before the route is in place must not hang for TCP's connect
+  // timeout and use up the whole wait; a failed attempt's error is what a timeout reports.
+  const body = await waitFor('client on host 1 reaches web on host 2 by pod IP', () => execIn(`client-${suffix}`, ['busybox', 'timeout', '2', 'wget', '-qO-', `http://${webIP}:8080/`]), 30_000, 1000);
   t.is(body.trim(), `web-${suffix}`);
 });
 
@@ -184,9 +186,9 @@ test.serial('a Deployment\'s Service: ClusterIP and name from another host, Node
     return ep.subsets?.[0]?.addresses?.length === 1;
   }, 90_000, 500);
   const client = `client-${suffix}`;
-  const byIP = await waitFor('ClusterIP from a pod on host 1', () => execIn(client, ['wget', '-qO-', `http://${clusterIP}/`]).catch(() => undefined), 30_000, 1000);
+  const byIP = await waitFor('ClusterIP from a pod on host 1', () => execIn(client, ['busybox', 'timeout', '2', 'wget', '-qO-', `http://${clusterIP}/`]), 30_000, 1000);
   t.regex(byIP, /^hello-/);
-  const byName = await waitFor('the Service by name from a pod on host 1', () => execIn(client, ['wget', '-qO-', 'http://hello.default.svc.cluster.local']).catch(() => undefined), 30_000, 1000);
+  const byName = await waitFor('the Service by name from a pod on host 1', () => execIn(client, ['busybox', 'timeout', '2', 'wget', '-qO-', 'http://hello.default.svc.cluster.local']), 30_000, 1000);
   t.regex(byName, /^hello-/);
   const short = await execIn(client, ['wget', '-qO-', 'http://hello']);
   t.regex(short, /^hello-/, 'the short name through the search path');

@@ -2,7 +2,7 @@
 // watch ordering and resumption, 410 Gone, restart recovery, concurrent writers), so the
 // embedded store and etcd cannot drift apart. A backend provides a harness; see
 // local-store.test.ts and etcd-store.test.ts.
-import type { TestFn, ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import type { KubeObject } from '../../protocol/kube/types.js';
 import { StoreError, type StoreBackend, type StoreEvent } from '../../controller/store/backend.js';
 
@@ -37,7 +37,10 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-export function storeConformance(test: TestFn, name: string, harness: () => StoreHarness): void {
+/** Registers one test; `test` or `test.serial` from ava. */
+type Register = (title: string, impl: (t: ExecutionContext) => Promise<void>) => void;
+
+export function storeConformance(test: Register, name: string, harness: () => StoreHarness): void {
   const run = (title: string, body: (s: StoreBackend, h: StoreHarness, t: ExecutionContext) => Promise<StoreBackend | void>) =>
     test(`${name}: ${title}`, async (t) => {
       const h = harness();
