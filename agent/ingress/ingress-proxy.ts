@@ -19,7 +19,7 @@ import { errorPage, rawErrorResponse } from './error-pages.js';
 import { normalizeHost, RouteTable, type RouteMatch } from './route-table.js';
 import { TlsContexts } from './tls-contexts.js';
 import { defaultCertificate } from './default-certificate.js';
-import { HOP_BY_HOP, UpstreamPools } from './upstream.js';
+import { HOP_BY_HOP, loadUpstreamClient, UpstreamPools } from './upstream.js';
 
 const acceptsHtml = (req: IncomingMessage) => (req.headers.accept ?? '').includes('text/html');
 
@@ -139,6 +139,7 @@ export class IngressProxy {
     const bad = this.tls.set(payload?.certificates ?? []);
     for (const b of bad) this.opts.log.warn({ secret: b.secret, err: b.error }, 'TLS certificate not usable');
     this.table = new RouteTable(payload);
+    if (this.table.size > 0) void loadUpstreamClient().catch((err: Error) => this.opts.log.warn({ err: err.message }, 'cannot load the upstream HTTP client'));
     this.opts.log.debug?.({ generation: this.generation, ingresses: this.table.size, certificates: this.tls.size }, 'ingress routes updated');
   }
 

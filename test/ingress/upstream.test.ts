@@ -5,6 +5,7 @@ import test from 'ava';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { HOP_BY_HOP, UpstreamPools } from '../../agent/ingress/upstream.js';
+import { execa } from 'execa';
 import { freePort } from '../helpers/processes.js';
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: http.Server; port: number }> {
@@ -125,4 +126,20 @@ test('a refused connection is reported, not retried forever; pools of endpoints 
     proxy.server.close();
     await pools.close();
   }
+});
+
+test('the HTTP client is loaded only once the proxy has a route', async (t) => {
+  // A fresh process: this file's own imports already loaded it here.
+  const script = `
+    import { createRequire } from 'node:module';
+    import { IngressProxy } from ${JSON.stringify(new URL('../../agent/ingress/ingress-proxy.js', import.meta.url).href)};
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/undici/'));
+    const log = { info() {}, warn() {}, debug() {}, error() {} };
+    const proxy = new IngressProxy({ nodeName: 'n', certDir: '/nonexistent', address: '127.0.0.1', httpPort: 0, httpsPort: 0, log });
+    const before = loaded();
+    proxy.setRoutes({ generation: 1, ingresses: [{ namespace: 'default', name: 'a', rules: [{ host: 'a.example', paths: [{ path: '/', pathType: 'Prefix', backend: { namespace: 'default', service: 's', port: { number: 80 } } }] }], tls: [] }], certificates: [] });
+    await new Promise((r) => setTimeout(r, 500));
+    console.log(JSON.stringify({ before, after: loaded() }));`;
+  const r = await execa(process.execPath, ['--input-type=module', '-e', script]);
+  t.deepEqual(JSON.parse(r.stdout), { before: false, after: true });
 });
