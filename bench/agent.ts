@@ -22,9 +22,9 @@ import type { Metric } from './metric.js';
 const CLK_TCK = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface WatchedPod { object: { metadata: { name: string }; status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } } }
+export interface WatchedPod { object: { metadata: { name: string }; status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } } }
 
-function isRunning(p: WatchedPod['object']): boolean {
+export function isRunning(p: WatchedPod['object']): boolean {
   const cs = p.status?.containerStatuses ?? [];
   return p.status?.phase === 'Running' && cs.length > 0 && cs.every((c) => c.state?.running);
 }
@@ -67,7 +67,7 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function sleeperPod(name: string, node: string): object {
+export function sleeperPod(name: string, node: string): object {
   return {
     apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'agent' } },
     spec: {
@@ -78,12 +78,13 @@ function sleeperPod(name: string, node: string): object {
   };
 }
 
-interface Cluster { ctrl: ControllerHandle; agent: AgentHandle; api: ApiClient; node: string; probe: MqttLink; topics: Topics }
+export interface Cluster { ctrl: ControllerHandle; agent: AgentHandle; api: ApiClient; node: string; probe: MqttLink; topics: Topics }
 
-async function withCluster<T>(runtime: string, fn: (c: Cluster) => Promise<T>): Promise<T> {
-  const ctrl = await startController();
+/** A controller and one agent of `runtime`; `env` for both processes (e.g. a log level). */
+export async function withCluster<T>(runtime: string, fn: (c: Cluster) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
+  const ctrl = await startController({ env });
   const node = `bench-${runtime}-${randomBytes(3).toString('hex')}`;
-  const agent = startAgent(ctrl, { nodeName: node, runtime });
+  const agent = startAgent(ctrl, { nodeName: node, runtime, env });
   const api = new ApiClient(ctrl.kubeconfig, { maxSockets: 4 });
   const topics = new Topics();
   const probe = new MqttLink({ url: ctrl.mqttUrl, clientId: `bench-probe-${node}`, username: 'pikube-controller', password: readFileSync(join(ctrl.dir, 'mqtt-controller-password'), 'utf8').trim() });

@@ -23,6 +23,7 @@ import { benchMqttApi } from './mqtt-api.js';
 import { benchMqttParse } from './mqtt-parse.js';
 import { failover, latency, rest, throughput } from './scheduling.js';
 import { benchStatefulSet } from './statefulset.js';
+import { benchPodStartBreakdown } from './pod-start-breakdown.js';
 import type { Metric } from './metric.js';
 import { benchEtcdApi, benchEtcdFailover, benchEtcdStoreCreates } from './ha-etcd.js';
 
@@ -38,6 +39,7 @@ export const BENCHMARKS: Benchmark[] = [
   { name: 'status-bytes', run: () => benchStatusUpdateBytes({ pods: 1000, updates: 2000 }) },
   { name: 'rss', run: () => benchControllerRss({ objects: 10_000 }) },
   { name: 'agent-pod-start', run: () => benchPodStart({ pods: 10, deliveries: 100 }) },
+  { name: 'pod-start-breakdown', run: () => benchPodStartBreakdown({ pods: 10 }) },
   { name: 'agent-idle', run: () => benchAgentIdle({ pods: 10, idleSeconds: 60 }) },
   { name: 'scheduler', run: async () => [{ metric: 'scheduler_pods_per_second', value: await benchScheduler(100, 2000), unit: 'pods/s', note: '2,000 pods on 100 simulated nodes' }] },
   { name: 'agent-join', run: () => benchJoin({ agents: 5 }) },

@@ -135,6 +135,7 @@ export class PodManager {
    * (parseDesiredPods): persisted before it is acted on; older generations are ignored.
    */
   setDesired(p: DesiredPodsPayload): Promise<void> {
+    this.opts.log.debug({ generation: p.generation, pods: p.pods.map((d) => d.pod.metadata.name) }, 'desired pod set received');
     const run = this.applying.then(async () => {
       if (this.stopped) return;
       if (p.generation < this.generation) {
@@ -142,6 +143,7 @@ export class PodManager {
         return;
       }
       await this.store.save(p);
+      this.opts.log.debug({ generation: p.generation }, 'desired pod set saved');
       this.desired = p;
       this.generation = p.generation;
       this.live = true;
@@ -350,6 +352,7 @@ export class PodManager {
     if (this.pendingStatus.size === 0) return;
     const updates = [...this.pendingStatus.values()];
     this.pendingStatus = new Map();
+    this.opts.log.debug({ pods: updates.map((u) => ({ uid: u.uid, phase: u.status?.phase })) }, 'pod statuses sent');
     try {
       this.opts.onStatus(updates);
     } catch (err) {

@@ -28,7 +28,10 @@ export class CliExec {
   async run(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
     const argv = this.argv(args);
     this.log?.debug({ cmd: this.binary, argv }, 'runtime command');
+    const started = this.log?.isLevelEnabled('debug') ? performance.now() : 0;
     const r = await runProcess(this.binary, argv, opts);
+    // With its start line above, this times every CLI call (the pod-start breakdown reads both).
+    if (started) this.log!.debug({ cmd: this.binary, argv, exitCode: r.exitCode, ms: Math.round(performance.now() - started) }, 'runtime command done');
     // The binary could not be started at all (ENOENT, EACCES, timeout): exit code 127.
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
   }

@@ -294,9 +294,11 @@ export class Scheduler implements ControlLoop {
     const name = pod.metadata.name!;
     const nodeName = node.name;
     this.stats.bindsInFlight++;
+    this.log.debug({ pod: key, node: nodeName }, 'binding');
     try {
       if (volumes) await this.volumeBinding!.bindFor(volumes, node, ns);
       await this.client.bind(ns, name, nodeName);
+      this.log.debug({ pod: key, node: nodeName }, 'bound');
       this.stats.scheduled++;
       this.onAttempt?.('scheduled', (performance.now() - startedAt) / 1000);
       this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${nodeName}`);

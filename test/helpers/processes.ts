@@ -85,7 +85,7 @@ export interface ControllerHandle extends ProcessHandle {
   restart(): Promise<ControllerHandle>;
 }
 
-export async function startController(opts: { dir?: string; args?: string[]; apiPort?: number; mqttPort?: number; mqttTlsPort?: number; host?: string; netns?: string; readyTimeoutMs?: number } = {}): Promise<ControllerHandle> {
+export async function startController(opts: { dir?: string; args?: string[]; apiPort?: number; mqttPort?: number; mqttTlsPort?: number; host?: string; netns?: string; readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ControllerHandle> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pikube-ctrl-'));
   const host = opts.host ?? '127.0.0.1';
   const apiPort = opts.apiPort ?? (await freePort());
@@ -94,7 +94,7 @@ export async function startController(opts: { dir?: string; args?: string[]; api
   // Plaintext MQTT stays on loopback, as the controller insists; other hosts get TLS.
   const loopback = host.startsWith('127.');
   const args = ['controller', '--data-dir', dir, '--api-listen', `${host}:${apiPort}`, '--mqtt-listen', `${loopback ? host : '127.0.0.1'}:${mqttPort}`, '--mqtt-tls-listen', `${host}:${mqttTlsPort}`, ...(opts.args ?? [])];
-  const proc = launch(args, join(dir, 'controller.log'), {}, opts.netns);
+  const proc = launch(args, join(dir, 'controller.log'), opts.env ?? {}, opts.netns);
   const apiUrl = `https://${host}:${apiPort}`;
   await waitFor(`controller at ${apiUrl}`, async () => {
     if (proc.child.exitCode !== null) throw new Error(`controller exited: ${proc.log().slice(-2000)}`);
