@@ -21,6 +21,8 @@ export const DEFAULT_IMAGE_GC: ImageGcOptions = { highThresholdPercent: 85, lowT
 /** kubelet's nodeStatusMaxImages: the Node lists the 50 biggest. */
 export const NODE_STATUS_MAX_IMAGES = 50;
 const IMAGE_LIST_REFRESH_MS = 30_000;
+/** Quiet time after an image was used before the list (for the Node's status) is read again. */
+const USED_REFRESH_DELAY_MS = 3000;
 
 interface Record_ { firstDetected: number; lastUsed: number; size: number }
 
@@ -81,8 +83,10 @@ export class ImageGc {
   /** An image reference was pulled or a container started from it. */
   used(ref: string): void {
     this.usedRefs.set(ref, this.now());
-    if (this.timer === undefined || this.refreshSoon) return;
-    this.refreshSoon = setTimeout(() => { this.refreshSoon = undefined; void this.refreshList(); }, 1000).unref();
+    if (this.timer === undefined) return;
+    // Trailing: the listing takes podman's lock, so it waits until a burst of pod starts is over.
+    if (this.refreshSoon) clearTimeout(this.refreshSoon);
+    this.refreshSoon = setTimeout(() => { this.refreshSoon = undefined; void this.refreshList(); }, USED_REFRESH_DELAY_MS).unref();
   }
 
   private async refreshList(): Promise<void> {

@@ -18,6 +18,9 @@ import { removeLocalVolume } from './claim-volumes.js';
 
 export type { PodUsage };
 
+/** Quiet time after the last desired set before orphan sandboxes are looked for. */
+const ORPHAN_SWEEP_DELAY_MS = 3000;
+
 export interface PodManagerOptions {
   nodeName: string;
   dataDir: string;
@@ -83,6 +86,7 @@ export class PodManager {
   private statusTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   private relistTimer?: NodeJS.Timeout;
+  private orphanTimer?: NodeJS.Timeout;
   private relisting?: Promise<void>;
   private fingerprints = new Map<string, string>();
   /** The last relist, by pod uid, and when it was taken (kept current by the workers' own lists). */
@@ -148,7 +152,7 @@ export class PodManager {
       this.generation = p.generation;
       this.live = true;
       this.apply(p);
-      void this.collectOrphanSandboxes();
+      this.scheduleOrphanSweep();
     });
     this.applying = run.catch(() => undefined);
     return run;
@@ -159,6 +163,7 @@ export class PodManager {
     this.stopped = true;
     clearInterval(this.resyncTimer);
     clearTimeout(this.relistTimer);
+    clearTimeout(this.orphanTimer);
     this.events?.stop();
     this.relay.cancelAll();
     await this.applying;
@@ -466,6 +471,16 @@ export class PodManager {
   }
 
   /** Sandboxes left without a desired pod (containers are handled by relist). */
+  /**
+   * Orphan sandboxes are looked for once desired sets stop coming for a moment: the
+   * listing takes the runtime's lock (podman's) and would slow the pod starts a new set asks for.
+   */
+  private scheduleOrphanSweep(): void {
+    clearTimeout(this.orphanTimer);
+    this.orphanTimer = setTimeout(() => { this.orphanTimer = undefined; void this.collectOrphanSandboxes(); }, ORPHAN_SWEEP_DELAY_MS);
+    this.orphanTimer.unref();
+  }
+
   private async collectOrphanSandboxes(): Promise<void> {
     try {
       const boxes = await this.opts.runtime.listSandboxes({ [LABEL.node]: this.opts.nodeName });
