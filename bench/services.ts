@@ -20,7 +20,6 @@
 //
 // Roles run as child processes inside the namespaces: `node dist/bench/services.js
 // serve|client|proxy|probe '<json>'`.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -37,75 +36,13 @@ import type { ServiceRoute, ServiceRoutingPayload } from '../protocol/mqtt/paylo
 import { removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../test/helpers/processes.js';
 import { ApiClient, percentile } from '../test/helpers/api-client.js';
 import type { Metric } from './metric.js';
+import { NetnsWorker, inNs, sh } from './netns-worker.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
 const wallNow = () => performance.timeOrigin + performance.now();
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
-
-// ---------------------------------------------------------------------------------------
-// Namespaces and child processes
-
-async function sh(cmd: string, args: string[]): Promise<void> {
-  const r = await execa(cmd, args, { reject: false });
-  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
-}
-const inNs = (ns: string, cmd: string, args: string[]) => sh('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args]);
-
-/** A role of this file in a child process, inside a namespace; JSON lines both ways. */
-class Worker {
-  readonly child: ChildProcess;
-  private readonly messages: any[] = [];
-  private readonly waiters: { match: (m: any) => boolean; resolve: (m: any) => void; reject: (e: Error) => void }[] = [];
-  private stderr = '';
-  private readonly exited: Promise<unknown>;
-
-  constructor(ns: string, role: string, args: object) {
-    this.child = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, SELF, role, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    // 'close', not 'exit': the last stdout lines may still be on their way at exit
-    this.exited = new Promise((r) => this.child.once('close', r));
-    this.child.once('close', () => {
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`worker ${role} exited; stderr: ${this.stderr}`));
-    });
-    this.child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let m: any;
-      try { m = JSON.parse(line); } catch { return; }
-      const i = this.waiters.findIndex((w) => w.match(m));
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
-      else this.messages.push(m);
-    });
-  }
-
-  send(m: object): void {
-    this.child.stdin!.write(JSON.stringify(m) + '\n');
-  }
-
-  /** The next message that matches, within `timeoutMs`. */
-  next(match: (m: any) => boolean, timeoutMs = 60_000, what = 'a reply'): Promise<any> {
-    const i = this.messages.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.messages.splice(i, 1)[0]);
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.reject(new Error(`worker exited before ${what}; stderr: ${this.stderr}`));
-    return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (m: any) => { clearTimeout(timer); resolve(m); }, reject: (e: Error) => { clearTimeout(timer); reject(e); } };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`${what} did not come within ${timeoutMs} ms; stderr: ${this.stderr}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Closes stdin (the worker cleans up and exits), then kills it if it lingers. */
-  async end(graceMs = 10_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.stdin!.end();
-    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(t);
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Data path
@@ -134,7 +71,7 @@ export async function benchServiceDataPath(o: { rounds: number; pings: number; b
   const x = randomInt(1, 250);
   const ns = { node: `pkbn-${sfx}`, server: `pkbs-${sfx}`, client: `pkbc-${sfx}` };
   const net = { podCIDR: `10.250.${x}.0/24`, gateway: `10.250.${x}.1`, server: `10.250.${x}.2`, client: `10.250.${x}.3`, iptablesIP: `10.251.${x}.10`, userspaceIP: `10.251.${x}.11` };
-  const workers: Worker[] = [];
+  const workers: NetnsWorker[] = [];
   try {
     for (const n of Object.values(ns)) await sh('ip', ['netns', 'add', n]);
     await inNs(ns.node, 'ip', ['link', 'set', 'lo', 'up']);
@@ -152,13 +89,13 @@ export async function benchServiceDataPath(o: { rounds: number; pings: number; b
       await inNs(pod, 'ip', ['route', 'add', 'default', 'via', net.gateway]);
     }
 
-    const server = new Worker(ns.server, 'serve', { host: net.server, echoPort: ECHO_PORT, bulkPort: BULK_PORT });
+    const server = new NetnsWorker(SELF, ns.server, 'serve', { host: net.server, echoPort: ECHO_PORT, bulkPort: BULK_PORT });
     workers.push(server);
     await server.next((m) => m.ready, 20_000, 'the servers');
 
-    const proxies: Record<'iptables' | 'userspace', Worker> = {
-      iptables: new Worker(ns.node, 'proxy', { mode: 'iptables', node: 'bench-node', interfaceName: 'pkb-ipt', podCIDR: net.podCIDR }),
-      userspace: new Worker(ns.node, 'proxy', { mode: 'userspace', node: 'bench-node', interfaceName: 'pkb-usr', podCIDR: net.podCIDR }),
+    const proxies: Record<'iptables' | 'userspace', NetnsWorker> = {
+      iptables: new NetnsWorker(SELF, ns.node, 'proxy', { mode: 'iptables', node: 'bench-node', interfaceName: 'pkb-ipt', podCIDR: net.podCIDR }),
+      userspace: new NetnsWorker(SELF, ns.node, 'proxy', { mode: 'userspace', node: 'bench-node', interfaceName: 'pkb-usr', podCIDR: net.podCIDR }),
     };
     workers.push(...Object.values(proxies));
     for (const [mode, w] of Object.entries(proxies)) {
@@ -174,7 +111,7 @@ export async function benchServiceDataPath(o: { rounds: number; pings: number; b
       iptables: { host: net.iptablesIP, echoPort: 80, bulkPort: 81 },
       userspace: { host: net.userspaceIP, echoPort: 80, bulkPort: 81 },
     };
-    const client = new Worker(ns.client, 'client', { targets, rounds: o.rounds, pings: o.pings, bulkBytes: o.bulkMB * 1e6 });
+    const client = new NetnsWorker(SELF, ns.client, 'client', { targets, rounds: o.rounds, pings: o.pings, bulkBytes: o.bulkMB * 1e6 });
     workers.push(client);
     const result = (await client.next((m) => m.result, 600_000, 'the client\'s measurements')).result as ClientResult;
 
@@ -353,7 +290,7 @@ async function probeRole(a: { everyMs: number }): Promise<void> {
   process.stdin.on('end', () => process.exit(0));
 }
 
-interface Host { mode: 'iptables' | 'userspace'; ns: string; veth: string; address: string; node: string; agent?: AgentHandle; probe?: Worker }
+interface Host { mode: 'iptables' | 'userspace'; ns: string; veth: string; address: string; node: string; agent?: AgentHandle; probe?: NetnsWorker }
 
 export async function benchEndpointChange(o: { services: number; changes: number }): Promise<Metric[]> {
   const sfx = randomBytes(3).toString('hex');
@@ -392,7 +329,7 @@ export async function benchEndpointChange(o: { services: number; changes: number
     api = new ApiClient(ctrl.kubeconfig, { maxSockets: 8 });
     for (const h of hosts) {
       h.agent = startAgent(ctrl, { nodeName: h.node, runtime: 'simulated', netns: h.ns, args: ['--proxy-mode', h.mode] });
-      h.probe = new Worker(h.ns, 'probe', { everyMs: 3 });
+      h.probe = new NetnsWorker(SELF, h.ns, 'probe', { everyMs: 3 });
     }
     const client = api;
     await waitFor('both bench nodes Ready', async () => {
