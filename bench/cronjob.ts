@@ -10,7 +10,7 @@ import { ApiCore } from '../controller/apiserver/api-core.js';
 import { bootstrapCluster } from '../controller/apiserver/bootstrap.js';
 import { R } from '../controller/apiserver/client.js';
 import { LocalClient } from '../controller/apiserver/local-client.js';
-import { CronJobController, type CronJob } from '../controller/controller-manager/cronjob.js';
+import { CronJobController, type CronJob } from '../controller/controller-manager/cronjob-controller.js';
 import { LocalStore } from '../controller/store/local-store.js';
 import type { Metric } from './metric.js';
 

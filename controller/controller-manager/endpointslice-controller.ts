@@ -6,7 +6,7 @@ import type { KubeObject, Pod } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { newControllerRef } from './controller-ref.js';
-import { hasSelector, selectsPod, serviceBackends, type EndpointPort, type Service } from './endpoints.js';
+import { hasSelector, selectsPod, serviceBackends, type EndpointPort, type Service } from './endpoints-controller.js';
 import { objectKey } from '../client/informer.js';
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import type { DaemonSet } from '../../controller/controller-manager/daemonset.js';
+import type { DaemonSet } from '../../controller/controller-manager/daemonset-controller.js';
 import { isPodAvailable } from '../../controller/controller-manager/pod-state.js';
 import type { Node, Pod } from '../../protocol/kube/types.js';
 import { finishTerminating, ownedBy, podTemplate, podsOf, readyAll, startClusterWithControllers, waitFor } from './util.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { JobController } from '../../controller/controller-manager/job.js';
+import { JobController } from '../../controller/controller-manager/job-controller.js';
 import type { Job } from '../../controller/controller-manager/job-util.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import { startTestCluster } from '../helpers/cluster.js';

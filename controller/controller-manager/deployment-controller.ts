@@ -14,7 +14,7 @@ import {
 } from './deployment-util.js';
 import { isEmptySelector, selectorMatches } from '../../protocol/kube/labels.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
-import type { ReplicaSet } from './replicaset.js';
+import type { ReplicaSet } from './replicaset-controller.js';
 import { canonicalJson, computeTemplateHash, templatesEqualIgnoringLabel } from './template-hash.js';
 
 export type { Deployment } from './deployment-util.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { ReplicaSetController, type ReplicaSet } from '../../controller/controller-manager/replicaset.js';
+import { ReplicaSetController, type ReplicaSet } from '../../controller/controller-manager/replicaset-controller.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { markRunningReady, ownedBy, podTemplate, podsOf, waitFor } from './util.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { CronJobController, type CronJob } from '../../controller/controller-manager/cronjob.js';
+import { CronJobController, type CronJob } from '../../controller/controller-manager/cronjob-controller.js';
 import type { Job } from '../../controller/controller-manager/job-util.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { waitFor } from './util.js';

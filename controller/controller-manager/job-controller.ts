@@ -15,7 +15,7 @@ import {
 } from './job-util.js';
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
-import { deletionOrder } from './replicaset.js';
+import { deletionOrder } from './replicaset-controller.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export interface JobControllerDeps extends ControllerDeps {
