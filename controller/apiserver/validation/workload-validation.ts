@@ -2,7 +2,7 @@
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldCause } from './field-cause.js';
 import { isEmptySelector, selectorMatches, validateLabelSelector } from './label-selector.js';
 import { validateLabels } from './object-meta.js';
-import { validatePodSpec } from './pod.js';
+import { validatePodSpec } from './pod-validation.js';
 import { asObj, canonical, isSet } from './shape.js';
 
 const DEPLOYMENT_STRATEGIES = ['Recreate', 'RollingUpdate'];

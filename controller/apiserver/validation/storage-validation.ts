@@ -1,7 +1,7 @@
 /** StatefulSet, PersistentVolumeClaim and PersistentVolume rules (upstream's apps and core validation). */
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldCause } from './field-cause.js';
 import { asArray, asObj, canonical, type Obj } from './shape.js';
-import { validateReplicaSetSpec, validateSelectorUpdate } from './workloads.js';
+import { validateReplicaSetSpec, validateSelectorUpdate } from './workload-validation.js';
 
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];

@@ -2,7 +2,7 @@
 import { parseSchedule } from '../../../protocol/kube/cron-schedule.js';
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldCause } from './field-cause.js';
 import { validateLabelSelector } from './label-selector.js';
-import { validatePodSpec } from './pod.js';
+import { validatePodSpec } from './pod-validation.js';
 import { asObj, canonical, isSet } from './shape.js';
 
 const nonNegative = (spec: Record<string, unknown>, fields: string[], path: FieldPath): FieldCause[] =>
