@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import type pino from 'pino';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, PodUsage, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime.js';
 import { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { DesiredStore } from './desired-store.js';
 import { ImagePuller, type ImagePullerOptions } from './image-puller.js';
-import { LABEL, podIdentity } from './labels.js';
+import { LABEL, podIdentity } from './container-labels.js';
 import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
 import { RequestRelay } from './logs-exec-relay.js';
-import { removeLocalVolume } from './claim-volumes.js';
+import { removeLocalVolume } from './claim-mounts.js';
 import { PodRelister } from './pod-relister.js';
 import { PodStatusBatcher } from './pod-status-batcher.js';
 

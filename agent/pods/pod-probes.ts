@@ -3,10 +3,10 @@
 // the kubelet's prober manager adds and removes probe workers per container.
 import type { Container } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime.js';
 import type { Clock } from './clock.js';
 import type { EventFn } from './image-puller.js';
-import { LABEL } from './labels.js';
+import { LABEL } from './container-labels.js';
 import { ContainerProbes } from './probes.js';
 
 export interface PodProbesDeps {

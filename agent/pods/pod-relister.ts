@@ -5,9 +5,9 @@
 // last relist passes again with the fresh list. Containers of pods without a worker are
 // handed back as orphans.
 import type pino from 'pino';
-import type { ContainerRuntime, EventWatch, RuntimeContainer, RuntimeEvent, SandboxInfo } from '../runtime/types.js';
+import type { ContainerRuntime, EventWatch, RuntimeContainer, RuntimeEvent, SandboxInfo } from '../runtime/container-runtime.js';
 import type { Clock } from './clock.js';
-import { LABEL } from './labels.js';
+import { LABEL } from './container-labels.js';
 import type { PodWorker, Snapshot } from './pod-worker.js';
 
 /** One relist of the node: containers by pod uid and, from the last full relist, every sandbox. */

@@ -5,10 +5,10 @@
 import type { Container, PodStatus } from '../../protocol/kube/types.js';
 import type { DesiredPod, PodStatusUpdate } from '../../protocol/mqtt/payloads.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
-import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime.js';
 import { goDuration, type Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
-import { LABEL, podDescription, type PodIdentity } from './labels.js';
+import { LABEL, podDescription, type PodIdentity } from './container-labels.js';
 import { instancesOf, isDead, isLive, willRestart } from './pod-actions.js';
 import { buildPodStatus, type ContainerView, type Waiting } from './pod-status.js';
 import type { ContainerProbes } from './probes.js';

@@ -6,11 +6,11 @@
 import type pino from 'pino';
 import type { Container, Pod, PodStatus } from '../../protocol/kube/types.js';
 import type { DesiredPod, NodeEvent, PodStatusUpdate } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, RuntimeContainer, SandboxInfo } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeContainer, SandboxInfo } from '../runtime/container-runtime.js';
 import type { Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
 import type { EventFn, ImagePuller } from './image-puller.js';
-import { LABEL, podIdentity, type PodIdentity } from './labels.js';
+import { LABEL, podIdentity, type PodIdentity } from './container-labels.js';
 import {
   DEFAULT_GRACE_SECONDS, computePodActions, computeTerminationActions, gracePeriodOf, instancesOf, isDead, isLive, shouldRestart, splitInstances, willRestart,
   type Instances, type PodPlan,

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import type { StatefulSet } from '../../controller/controller-manager/statefulset/types.js';
-import type { PersistentVolumeClaim } from '../../controller/storage/types.js';
+import type { StatefulSet } from '../../controller/controller-manager/statefulset/statefulset-types.js';
+import type { PersistentVolumeClaim } from '../../controller/storage/storage-types.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import { finishTerminating, markRunningReady, ownedBy, podTemplate, podsOf, startClusterWithControllers, waitFor } from './util.js';
 

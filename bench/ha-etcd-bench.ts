@@ -9,7 +9,7 @@ import { startEtcdCluster, type EtcdCluster } from '../test/helpers/etcd.js';
 import { ApiClient, percentile, runConcurrently } from '../test/helpers/api-client.js';
 import { EtcdStore } from '../controller/store/etcd/etcd-store.js';
 import type { KubeObject } from '../protocol/kube/types.js';
-import { benchConfigMap, createMany, openWatch } from './api.js';
+import { benchConfigMap, createMany, openWatch } from './api-bench.js';
 import type { Metric } from './metric.js';
 
 const rssMb = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;

@@ -16,7 +16,7 @@ import { Topics } from '../protocol/mqtt/topics.js';
 import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../test/helpers/podman-image.js';
 import { removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../test/helpers/processes.js';
 import { ApiClient, percentile } from '../test/helpers/api-client.js';
-import { openWatch } from './api.js';
+import { openWatch } from './api-bench.js';
 import type { Metric } from './metric.js';
 
 const CLK_TCK = 100;

@@ -24,7 +24,7 @@ import {
   joinSecurityProblem,
   parseHostPort,
   parsePort,
-} from '../flash/validate.js';
+} from '../flash/value-checks.js';
 
 export const DEFAULT_NERDCTL_VERSION = '2.2.0';
 export const DEFAULT_NODE_MAJOR = 22;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI, freePort, removeDir, startController, waitFor } from '../test/helpers/processes.js';
 import { ApiClient, percentile } from '../test/helpers/api-client.js';
-import { openWatch } from './api.js';
+import { openWatch } from './api-bench.js';
 import type { Metric } from './metric.js';
 
 interface Started { child: ChildProcess; exited: Promise<unknown>; logPath: string }

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { HOMEASSISTANT_PASSWORD_FILE, writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
-import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/topics.js';
+import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/homeassistant-topics.js';
 import { defaultDataDir } from '../args.js';
 import { assertMosquittoPlainListen } from '../../controller/broker/mosquitto-tls.js';
 

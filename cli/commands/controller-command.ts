@@ -10,7 +10,7 @@ import { parseEndpoints } from '../../controller/store/etcd/connect.js';
 import { joinRoute } from '../../controller/cluster/join-route.js';
 import { isLoopbackHost } from '../../controller/broker/listeners.js';
 import { SECURE_TOKEN_PREFIX } from '../../protocol/join-token.js';
-import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd.js';
+import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd-command.js';
 
 export const CONTROLLER_FLAGS = {
   'data-dir': { type: 'string' },

@@ -66,7 +66,7 @@ export async function benchCronJobTick(cronJobs: number, rounds = 5): Promise<Me
   }
 }
 
-// `node dist/bench/cronjob.js [cronJobs]` runs it alone.
+// `node dist/bench/cronjob-bench.js [cronJobs]` runs it alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n = 100] = process.argv.slice(2).map(Number);
   for (const m of await benchCronJobTick(n)) console.log(`${m.metric}: ${m.value.toFixed(2)} ${m.unit} (${m.note})`);

@@ -26,7 +26,7 @@ import {
   joinSecurityProblem,
   assertListenAddress,
   assertMqttUrl,
-} from '../flash/validate.js';
+} from '../flash/value-checks.js';
 
 const run_ = promisify(execFile);
 

@@ -4,7 +4,7 @@
 // state on MQTT, the agent "starts" it and reports Running, the bridge writes the status,
 // and a watch sees it. Goals (issue 4): ≥ 1,000 pods/s; p99 create → Running ≤ 1 s at
 // 500 pods/s; controller at rest with 100 nodes and 1,000 pods ≤ 150 MB and ≤ 2 % of a core.
-// `node dist/bench/scheduling.js` runs it alone.
+// `node dist/bench/scheduling-bench.js` runs it alone.
 import { join } from 'node:path';
 import { percentile, runConcurrently } from '../test/helpers/api-client.js';
 import {
@@ -180,7 +180,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scenarios: Record<string, () => Promise<Metric[]>> = { throughput: () => throughput(n), latency: () => latency(n), rest: () => rest(n), failover: () => failover(), all: run };
   const fn = scenarios[which];
   if (!fn) {
-    console.error(`usage: node dist/bench/scheduling.js [${Object.keys(scenarios).join('|')}]`);
+    console.error(`usage: node dist/bench/scheduling-bench.js [${Object.keys(scenarios).join('|')}]`);
     process.exit(2);
   }
   for (const m of await fn()) console.log(`${m.metric}: ${m.value} ${m.unit}`);

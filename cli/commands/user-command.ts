@@ -9,7 +9,7 @@ import { defaultDataDir, parseDuration, UsageError } from '../args.js';
 import { issueMqttPassword } from '../../controller/auth/mqtt-users.js';
 import { NodePasswords } from '../../controller/broker/node-passwords.js';
 import { isReservedUsername } from '../../controller/broker/credentials.js';
-import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/topics.js';
+import { HOMEASSISTANT_USERNAME } from '../../controller/homeassistant/homeassistant-topics.js';
 
 /** The broker's own usernames are taken, and mosquitto's password file cannot hold a `:`. */
 function checkMqttUserName(name: string): void {

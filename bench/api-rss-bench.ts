@@ -1,7 +1,7 @@
 // Memory of a real controller process holding many objects: VmRSS from /proc once the
 // objects are created and the process has settled.
 import { readFileSync } from 'node:fs';
-import { benchConfigMap, benchPod, createMany, withController } from './api.js';
+import { benchConfigMap, benchPod, createMany, withController } from './api-bench.js';
 import type { Metric } from './metric.js';
 
 function procStatusKb(pid: number, field: string): number {

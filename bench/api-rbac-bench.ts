@@ -3,7 +3,7 @@
 // than the admin, so every request walks the role bindings.
 import { performance } from 'node:perf_hooks';
 import { percentile, runConcurrently } from '../test/helpers/api-client.js';
-import { benchConfigMap, withController } from './api.js';
+import { benchConfigMap, withController } from './api-bench.js';
 import type { Metric } from './metric.js';
 
 export async function benchApiCreatesEditor(o: { total: number; concurrency: number }): Promise<Metric[]> {

@@ -2,7 +2,7 @@
 // %, SoC temperature (only on boards that report one) and running pods are sensors, and
 // the agent's availability topic is an `online` connectivity binary sensor.
 import type { Topics } from '../../protocol/mqtt/topics.js';
-import { discoveryTopic, haNodeId, stateTopic, type Component } from './topics.js';
+import { discoveryTopic, haNodeId, stateTopic, type Component } from './homeassistant-topics.js';
 
 export interface NodeDevice {
   name: string;

@@ -76,7 +76,7 @@ export async function benchSchedulerDetailed(nodes: number, pods: number): Promi
   }
 }
 
-// `node dist/bench/scheduler.js [nodes] [pods]` runs it alone.
+// `node dist/bench/scheduler-bench.js [nodes] [pods]` runs it alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [nodes = 100, pods = 5000] = process.argv.slice(2).map(Number);
   const r = await benchSchedulerDetailed(nodes, pods);

@@ -5,10 +5,10 @@ import { UsageError } from '../args.js';
 type Sub = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
 
 const SUBCOMMANDS: Record<string, Sub> = {
-  check: { summary: 'verify the store files, change nothing (exit 1 when damaged)', load: () => import('./store/check.js') },
-  repair: { summary: 'keep a copy of damaged files, keep every record that verifies', load: () => import('./store/repair.js') },
-  'snapshot save': { summary: 'FILE: a consistent copy from the running controller', load: () => import('./store/snapshot-save.js') },
-  'snapshot restore': { summary: 'FILE --data-dir DIR: a snapshot becomes the store of a new data dir', load: () => import('./store/snapshot-restore.js') },
+  check: { summary: 'verify the store files, change nothing (exit 1 when damaged)', load: () => import('./store/check-command.js') },
+  repair: { summary: 'keep a copy of damaged files, keep every record that verifies', load: () => import('./store/repair-command.js') },
+  'snapshot save': { summary: 'FILE: a consistent copy from the running controller', load: () => import('./store/snapshot-save-command.js') },
+  'snapshot restore': { summary: 'FILE --data-dir DIR: a snapshot becomes the store of a new data dir', load: () => import('./store/snapshot-restore-command.js') },
 };
 
 function usage(): string {

@@ -8,7 +8,7 @@ import { Agent, defaultNodeName } from '../../agent/agent.js';
 import { detectRuntime, type RuntimeName } from '../../agent/runtime/index.js';
 import { createLogger } from '../logger.js';
 import { UsageError } from '../args.js';
-import { CONTROLLER_FLAGS, controllerOptions, runUntilSignal } from './controller.js';
+import { CONTROLLER_FLAGS, controllerOptions, runUntilSignal } from './controller-command.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
 // apps/v1 StatefulSet as the controller reads it.
 import type { KubeObject, LabelSelector, Pod } from '../../../protocol/kube/types.js';
-import type { PersistentVolumeClaim } from '../../storage/types.js';
+import type { PersistentVolumeClaim } from '../../storage/storage-types.js';
 
 export interface PodTemplate { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] }
 

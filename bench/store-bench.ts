@@ -12,7 +12,7 @@ import { R } from '../controller/apiserver/client.js';
 import { LocalClient } from '../controller/apiserver/local-client.js';
 import { LocalStore } from '../controller/store/local-store.js';
 import { runConcurrently } from '../test/helpers/api-client.js';
-import { benchPod } from './api.js';
+import { benchPod } from './api-bench.js';
 import type { Metric } from './metric.js';
 
 function processWriteBytes(): number {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/processes.js';
-import { load, merge, type Round, type Target } from './ingress.js';
+import { load, merge, type Round, type Target } from './ingress-bench.js';
 import type { Metric } from './metric.js';
 
 const CHILD = fileURLToPath(new URL('./ingress-proxy-child.js', import.meta.url));

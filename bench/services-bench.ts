@@ -18,7 +18,7 @@
 // → routing payload on MQTT, seen by a subscriber with the controller's credentials) is
 // reported beside the total.
 //
-// Roles run as child processes inside the namespaces: `node dist/bench/services.js
+// Roles run as child processes inside the namespaces: `node dist/bench/services-bench.js
 // serve|client|proxy|probe '<json>'`.
 import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
@@ -438,7 +438,7 @@ const ROLES: Record<string, (a: any) => Promise<void>> = { serve: serveRole, cli
 if (process.argv[1] === SELF) {
   const role = ROLES[process.argv[2] ?? ''];
   if (!role) {
-    console.error(`usage: services.js ${Object.keys(ROLES).join('|')} '<json>'`);
+    console.error(`usage: services-bench.js ${Object.keys(ROLES).join('|')} '<json>'`);
     process.exit(2);
   }
   role(JSON.parse(process.argv[3] ?? '{}')).catch((err) => { console.error(String((err as Error)?.stack ?? err)); process.exit(1); });
