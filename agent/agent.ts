@@ -20,7 +20,7 @@ import { DesiredStore } from './pods/desired-store.js';
 import { statusChangeReason } from './status-change.js';
 import { refusalFor } from './pods/request-refusal.js';
 import { IngressProxy } from './ingress/ingress-proxy.js';
-import { INGRESS_PROXY_LABEL } from '../protocol/mqtt/ingress.js';
+import { INGRESS_PROXY_LABEL } from '../protocol/mqtt/ingress-payload.js';
 import type { RegistrySettings } from './images/registries-config.js';
 import { DEFAULT_IMAGE_GC, ImageGc, type ImageGcOptions } from './images/image-gc.js';
 import { DEFAULT_DISK_EVICTION, DiskPressure, type DiskEvictionOptions } from './images/disk-pressure.js';

@@ -1,10 +1,10 @@
-// One process of the ingress proxy comparison (bench/ingress-proxies.ts):
+// One process of the ingress proxy comparison (bench/ingress-proxies-bench.ts):
 //   node ingress-proxy-child.js backend PORT
 //   node ingress-proxy-child.js pikube|http-proxy-3 PORT BACKEND_PORT
 // Both proxies route with the node's own route table and Service resolution, so only the
 // way a request is relayed to the backend differs. Prints "ready" once listening.
 import http from 'node:http';
-import type { IngressPayload } from '../protocol/mqtt/ingress.js';
+import type { IngressPayload } from '../protocol/mqtt/ingress-payload.js';
 import type { ServiceRoutingPayload } from '../protocol/mqtt/payloads.js';
 import { IngressProxy } from '../agent/ingress/ingress-proxy.js';
 import { RouteTable } from '../agent/ingress/route-table.js';

@@ -6,26 +6,26 @@
 //
 // Adding a benchmark: one line in BENCHMARKS below, pointing at a function that returns
 // its metrics.
-import { benchScheduler } from './scheduler.js';
-import { benchApiCreates, benchTableList, benchWatchLatency } from './api.js';
-import { benchControllerRss } from './api-rss.js';
-import { benchApiCreatesEditor } from './api-rbac.js';
-import { benchJoin } from './join.js';
-import { benchStatusUpdateBytes } from './store.js';
-import { benchAgentIdle, benchPodStart } from './agent.js';
-import { benchStartup } from './startup.js';
-import { benchServices } from './services.js';
-import { benchIngress } from './ingress.js';
-import { benchIngressProxies } from './ingress-proxies.js';
-import { benchCronJobTick } from './cronjob.js';
-import { benchImagePull } from './image-pull.js';
-import { benchMqttApi } from './mqtt-api.js';
-import { benchMqttParse } from './mqtt-parse.js';
-import { failover, latency, rest, throughput } from './scheduling.js';
-import { benchStatefulSet } from './statefulset.js';
-import { benchPodStartBreakdown } from './pod-start-breakdown.js';
+import { benchScheduler } from './scheduler-bench.js';
+import { benchApiCreates, benchTableList, benchWatchLatency } from './api-bench.js';
+import { benchControllerRss } from './api-rss-bench.js';
+import { benchApiCreatesEditor } from './api-rbac-bench.js';
+import { benchJoin } from './join-bench.js';
+import { benchStatusUpdateBytes } from './store-bench.js';
+import { benchAgentIdle, benchPodStart } from './agent-bench.js';
+import { benchStartup } from './startup-bench.js';
+import { benchServices } from './services-bench.js';
+import { benchIngress } from './ingress-bench.js';
+import { benchIngressProxies } from './ingress-proxies-bench.js';
+import { benchCronJobTick } from './cronjob-bench.js';
+import { benchImagePull } from './image-pull-bench.js';
+import { benchMqttApi } from './mqtt-api-bench.js';
+import { benchMqttParse } from './mqtt-parse-bench.js';
+import { failover, latency, rest, throughput } from './scheduling-bench.js';
+import { benchStatefulSet } from './statefulset-bench.js';
+import { benchPodStartBreakdown } from './pod-start-breakdown-bench.js';
 import type { Metric } from './metric.js';
-import { benchEtcdApi, benchEtcdFailover, benchEtcdStoreCreates } from './ha-etcd.js';
+import { benchEtcdApi, benchEtcdFailover, benchEtcdStoreCreates } from './ha-etcd-bench.js';
 
 export type { Metric } from './metric.js';
 

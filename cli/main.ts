@@ -3,22 +3,22 @@
 import { UsageError } from './args.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> = {
-  up: { summary: 'controller, embedded broker and a local agent in one process (try it out)', load: () => import('./commands/up.js') },
-  controller: { summary: 'run the control plane', load: () => import('./commands/controller.js') },
-  agent: { summary: 'run a node agent', load: () => import('./commands/agent.js') },
-  kubeconfig: { summary: 'print the admin kubeconfig', load: () => import('./commands/kubeconfig.js') },
-  user: { summary: 'API users with client certificates: pikube user add NAME [--group G] | revoke NAME', load: () => import('./commands/user.js') },
-  node: { summary: 'pikube node reset NAME: let a node name join again', load: () => import('./commands/node.js') },
-  token: { summary: 'join tokens: pikube token create [--ttl 24h]', load: () => import('./commands/token.js') },
-  'mosquitto-config': { summary: 'write mosquitto.conf, passwords and ACL for an external broker', load: () => import('./commands/mosquitto-config.js') },
-  install: { summary: 'install systemd units: pikube install controller|agent', load: () => import('./commands/install.js') },
-  store: { summary: 'store check, repair, snapshot save|restore', load: () => import('./commands/store.js') },
-  'flash-config': { summary: 'write boot-partition files that join a fresh Pi', load: () => import('./commands/flash-config.js') },
+  up: { summary: 'controller, embedded broker and a local agent in one process (try it out)', load: () => import('./commands/up-command.js') },
+  controller: { summary: 'run the control plane', load: () => import('./commands/controller-command.js') },
+  agent: { summary: 'run a node agent', load: () => import('./commands/agent-command.js') },
+  kubeconfig: { summary: 'print the admin kubeconfig', load: () => import('./commands/kubeconfig-command.js') },
+  user: { summary: 'API users with client certificates: pikube user add NAME [--group G] | revoke NAME', load: () => import('./commands/user-command.js') },
+  node: { summary: 'pikube node reset NAME: let a node name join again', load: () => import('./commands/node-command.js') },
+  token: { summary: 'join tokens: pikube token create [--ttl 24h]', load: () => import('./commands/token-command.js') },
+  'mosquitto-config': { summary: 'write mosquitto.conf, passwords and ACL for an external broker', load: () => import('./commands/mosquitto-config-command.js') },
+  install: { summary: 'install systemd units: pikube install controller|agent', load: () => import('./commands/install-command.js') },
+  store: { summary: 'store check, repair, snapshot save|restore', load: () => import('./commands/store-command.js') },
+  'flash-config': { summary: 'write boot-partition files that join a fresh Pi', load: () => import('./commands/flash-config-command.js') },
 };
 
 /** Subcommands kept in files of their own, found before the command table. */
 const SUBCOMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
-  'store migrate': () => import('./commands/store-migrate.js'),
+  'store migrate': () => import('./commands/store-migrate-command.js'),
 };
 
 function usage(): string {

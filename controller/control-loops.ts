@@ -18,10 +18,10 @@ import { startControllerManager, TokenSigner } from './controller-manager/index.
 import { SharedInformers } from './client/shared-informers.js';
 import { NodeLifecycleController } from './controller-manager/node-lifecycle.js';
 import type { PodCidrAllocator } from './controller-manager/pod-cidr.js';
-import { EndpointsController } from './controller-manager/endpoints.js';
-import { EndpointSliceController } from './controller-manager/endpointslices.js';
+import { EndpointsController } from './controller-manager/endpoints-controller.js';
+import { EndpointSliceController } from './controller-manager/endpointslice-controller.js';
 import { LoadBalancerController } from './controller-manager/load-balancer.js';
-import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controller-manager/hpa.js';
+import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controller-manager/hpa-controller.js';
 import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { AuthorizedClient, CONTROLLER_MANAGER_USER, SCHEDULER_USER } from './auth/component-identities.js';

@@ -4,7 +4,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ClusterRecords } from './cluster-records.js';
-import { aRecord, CLASS_IN, decodeMessage, DnsFormatError, encodeMessage, RCODE, TYPE, type Message } from './wire.js';
+import { aRecord, CLASS_IN, decodeMessage, DnsFormatError, encodeMessage, RCODE, TYPE, type Message } from './dns-wire.js';
 
 export interface Upstream { host: string; port: number }
 

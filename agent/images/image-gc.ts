@@ -5,7 +5,7 @@
 // made from it; sandbox images are pinned; images younger than the minimum age stay.
 import { stat, statfs } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { ContainerRuntime, RuntimeImage } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeImage } from '../runtime/container-runtime.js';
 
 export interface ImageGcOptions {
   highThresholdPercent: number;

@@ -1,6 +1,6 @@
 // Images the garbage collector never removes: the sandbox ("pause") images every pod
 // needs, like the kubelet pins the CRI's sandbox image.
-import type { RuntimeImage } from '../runtime/types.js';
+import type { RuntimeImage } from '../runtime/container-runtime.js';
 
 const SANDBOX_IMAGES = [/(^|\/)podman-pause:/, /^registry\.k8s\.io\/pause:/, /^k8s\.gcr\.io\/pause:/];
 

@@ -4,7 +4,7 @@
 import { credentialsFor, credentialsOfSecret, type RegistryCredential } from '../../protocol/images/docker-config.js';
 import { parseImageRef } from '../../protocol/images/image-ref.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
-import type { PullCredential } from '../runtime/types.js';
+import type { PullCredential } from '../runtime/container-runtime.js';
 
 export function podPullCredentials(dp: DesiredPod): RegistryCredential[] {
   const out: RegistryCredential[] = [];

@@ -2,7 +2,7 @@
 // Service routing the node already follows for its Service proxy. Endpoints are taken
 // in turn (round robin) per Service port; a backend that cannot be served says why.
 // The ready endpoints of each port are listed once per routing update, not per request.
-import type { IngressBackendRef } from '../../protocol/mqtt/ingress.js';
+import type { IngressBackendRef } from '../../protocol/mqtt/ingress-payload.js';
 import type { ServiceRoute, ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
 
 export type Resolved = { ok: true; ip: string; port: number } | { ok: false; reason: string };

@@ -12,7 +12,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { IngressPayload } from '../../protocol/mqtt/ingress.js';
+import type { IngressPayload } from '../../protocol/mqtt/ingress-payload.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
 import { BackendResolver } from './backends.js';
 import { errorPage, rawErrorResponse } from './error-pages.js';

@@ -4,7 +4,7 @@
 // length; between equal rules of different Ingresses the oldest Ingress wins (as
 // ingress-nginx does). ImplementationSpecific is matched as Prefix. Requests no rule
 // takes go to the oldest Ingress's defaultBackend, if any. A miss says what it missed.
-import type { IngressBackendRef, IngressPayload, IngressRouteSet } from '../../protocol/mqtt/ingress.js';
+import type { IngressBackendRef, IngressPayload, IngressRouteSet } from '../../protocol/mqtt/ingress-payload.js';
 
 export interface RouteEntry {
   ingress: IngressRouteSet;

@@ -1,7 +1,7 @@
 // Certificates by SNI name: an exact host first, then a `*.` wildcard of one label.
 // Each Secret's PEM becomes one SecureContext, built once per publication.
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { IngressCertificate } from '../../protocol/mqtt/ingress.js';
+import type { IngressCertificate } from '../../protocol/mqtt/ingress-payload.js';
 
 export class TlsContexts {
   private exact = new Map<string, SecureContext>();

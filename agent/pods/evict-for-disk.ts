@@ -5,7 +5,7 @@
 // pod its own grace period.
 import type { Logger } from 'pino';
 import type { Starvation } from '../images/disk-pressure.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { diskEvictionMessage, isCriticalPod, measureFor, rankForDiskEviction } from './disk-eviction.js';
 import { measurePodDisk } from './pod-disk-usage.js';
 import type { PodManager } from './pod-manager.js';

@@ -6,7 +6,7 @@
 import type { Container } from '../../protocol/kube/types.js';
 import type { RegistryCredential } from '../../protocol/images/docker-config.js';
 import { pullCredentialsFor } from '../images/pull-credentials.js';
-import { RuntimeError, type ContainerRuntime, type PullCredential, type PullPolicy } from '../runtime/types.js';
+import { RuntimeError, type ContainerRuntime, type PullCredential, type PullPolicy } from '../runtime/container-runtime.js';
 import { goDuration, type Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
 

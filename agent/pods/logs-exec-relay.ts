@@ -4,7 +4,7 @@
 import { PassThrough } from 'node:stream';
 import type pino from 'pino';
 import type { ExecInput, ExecRequest, LogsRequest, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime.js';
 import type { PodWorker } from './pod-worker.js';
 
 export type Reply = (chunk: ResponseChunk) => void;

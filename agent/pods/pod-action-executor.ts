@@ -4,11 +4,11 @@
 import type { Container } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
 import { podPullCredentials } from '../images/pull-credentials.js';
-import { RuntimeError, type ContainerRuntime, type SandboxInfo } from '../runtime/types.js';
+import { RuntimeError, type ContainerRuntime, type SandboxInfo } from '../runtime/container-runtime.js';
 import { goDuration, type Backoff } from './backoff.js';
 import { ConfigError } from './env.js';
 import type { EventFn, ImagePuller } from './image-puller.js';
-import { podDescription, type PodIdentity } from './labels.js';
+import { podDescription, type PodIdentity } from './container-labels.js';
 import type { ContainerAction, PodPlan } from './pod-actions.js';
 import type { Waiting } from './pod-status.js';
 import { containerSpecFor, sandboxSpecFor, type ContainerStart, type NodeSpecContext, type StartContext } from './runtime-specs.js';

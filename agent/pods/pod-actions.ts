@@ -3,8 +3,8 @@
 // what the runtime shows of it and the time, it returns the sandbox step and the container
 // actions; pod-action-executor.ts carries them out. Nothing here touches the runtime or a timer.
 import type { Container, Pod } from '../../protocol/kube/types.js';
-import type { RuntimeContainer, SandboxInfo } from '../runtime/types.js';
-import { LABEL } from './labels.js';
+import type { RuntimeContainer, SandboxInfo } from '../runtime/container-runtime.js';
+import { LABEL } from './container-labels.js';
 import { containerSpecHash } from './spec-hash.js';
 
 export const DEFAULT_GRACE_SECONDS = 30;

@@ -3,7 +3,7 @@
 // runtime call, and the pod's local volumes under the agent's data dir.
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { EvictionCandidate } from './pod-manager.js';
 import type { PodDiskUsage } from './disk-eviction.js';
 import { podDir } from './volumes.js';

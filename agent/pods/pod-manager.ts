@@ -1,20 +1,21 @@
 // The kubelet core: holds the node's desired pod set (saved on disk for autonomy), runs
-// one PodWorker per pod, follows the runtime's events to notice container exits (and
-// relists it then, plus slowly for safety), batches status updates, and relays logs/exec
-// requests.
+// one PodWorker per pod, has the relister (pod-relister.ts) notice container exits and
+// orphans, batches status updates (pod-status-batcher.ts), and relays logs/exec requests.
 import { join } from 'node:path';
 import type pino from 'pino';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, PodUsage, RequestPayload, ResponseChunk } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, EventWatch, RuntimeContainer, RuntimeEvent, SandboxInfo } from '../runtime/types.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/container-runtime.js';
 import { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { DesiredStore } from './desired-store.js';
 import { ImagePuller, type ImagePullerOptions } from './image-puller.js';
-import { LABEL, podIdentity } from './labels.js';
+import { LABEL, podIdentity } from './container-labels.js';
 import { DEFAULT_GRACE_SECONDS, PodWorker, gracePeriodOf } from './pod-worker.js';
 import { RequestRelay } from './logs-exec-relay.js';
-import { removeLocalVolume } from './claim-volumes.js';
+import { removeLocalVolume } from './claim-mounts.js';
+import { PodRelister } from './pod-relister.js';
+import { PodStatusBatcher } from './pod-status-batcher.js';
 
 export type { PodUsage };
 
@@ -82,25 +83,10 @@ export class PodManager {
   private started = false;
   private stopped = false;
   private applying: Promise<void> = Promise.resolve();
-  private pendingStatus = new Map<string, PodStatusUpdate>();
-  private statusTimer?: NodeJS.Timeout;
+  private readonly statuses: PodStatusBatcher;
   private resyncTimer?: NodeJS.Timeout;
-  private relistTimer?: NodeJS.Timeout;
+  private readonly relister: PodRelister;
   private orphanTimer?: NodeJS.Timeout;
-  private relisting?: Promise<void>;
-  private fingerprints = new Map<string, string>();
-  /** The last relist, by pod uid, and when it was taken (kept current by the workers' own lists). */
-  private lastRelist?: { takenAt: number; byPod: Map<string, RuntimeContainer[]>; sandboxes?: SandboxInfo[] };
-  /** When a worker's own list replaced its pod's part of the last relist. */
-  private readonly listedAt = new Map<string, number>();
-  private events?: EventWatch;
-  /** A relist asked for while one runs; `full` also re-reads sandboxes. */
-  private relistWanted?: { full: boolean };
-  private lastFullRelistAt = 0;
-  /** Pods whose status went out at least once: later updates are batched. */
-  private readonly reported = new Set<string>();
-  /** Phase and readiness last sent at once, per pod. */
-  private readonly lastPhase = new Map<string, string>();
 
   constructor(private readonly opts: PodManagerOptions) {
     this.store = new DesiredStore(opts.dataDir);
@@ -108,6 +94,18 @@ export class PodManager {
     const backoff = { baseMs: opts.backoffBaseMs ?? 10_000, maxMs: opts.backoffMaxMs ?? 300_000 };
     this.crashBackoff = new Backoff(backoff, this.clock);
     this.puller = new ImagePuller(opts.runtime, new Backoff(backoff, this.clock), this.clock, opts.pulls);
+    this.statuses = new PodStatusBatcher({ batchMs: opts.statusBatchMs ?? 100, send: (u) => opts.onStatus(u), log: opts.log, stopped: () => this.stopped });
+    this.relister = new PodRelister({
+      nodeName: opts.nodeName,
+      runtime: opts.runtime,
+      clock: this.clock,
+      log: opts.log,
+      ...(opts.relistMs !== undefined ? { relistMs: opts.relistMs } : {}),
+      ...(opts.safetyRelistMs !== undefined ? { safetyRelistMs: opts.safetyRelistMs } : {}),
+      workers: this.workers,
+      onOrphan: (uid, list) => this.collectOrphan(uid, list),
+      stopped: () => this.stopped,
+    });
     this.relay = new RequestRelay(opts.runtime, { find: (uid, ns, name) => this.findWorker(uid, ns, name) }, opts.log);
   }
 
@@ -126,12 +124,11 @@ export class PodManager {
       this.generation = saved.generation;
       this.apply(saved);
     }
-    this.events = this.opts.runtime.watchEvents?.((e) => this.onRuntimeEvent(e));
+    this.relister.start();
     // with an event stream nothing changes unseen: the safety passes can be rarer
-    const resyncMs = this.opts.resyncMs ?? (this.events ? 30_000 : 10_000);
+    const resyncMs = this.opts.resyncMs ?? (this.relister.hasEventStream ? 30_000 : 10_000);
     this.resyncTimer = setInterval(() => this.resync(), resyncMs);
     this.resyncTimer.unref();
-    this.scheduleRelist(0);
   }
 
   /**
@@ -162,15 +159,13 @@ export class PodManager {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
-    clearTimeout(this.relistTimer);
+    this.relister.stop();
     clearTimeout(this.orphanTimer);
-    this.events?.stop();
     this.relay.cancelAll();
     await this.applying;
-    await this.relisting;
+    await this.relister.settled;
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
-    this.flushStatus();
-    clearTimeout(this.statusTimer);
+    this.statuses.stop();
   }
 
   handleRequest(req: RequestPayload, reply: (chunk: ResponseChunk) => void): void {
@@ -190,8 +185,8 @@ export class PodManager {
   async usage(): Promise<PodUsage[]> {
     // the last relist (kept current by events and the workers' own lists) knows what runs:
     // no second `ps` + `inspect` per heartbeat
-    const r = this.lastRelist;
-    const recent = r && this.clock.now() - r.takenAt <= 2 * this.relistPeriod() + 1000;
+    const r = this.relister.last;
+    const recent = r && this.clock.now() - r.takenAt <= 2 * this.relister.period() + 1000;
     const listed = recent ? [...r.byPod.values()].flat() : await this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName });
     const running = listed.filter((c) => c.state === 'running');
     const stats = await this.opts.runtime.stats(running.map((c) => c.id));
@@ -215,7 +210,7 @@ export class PodManager {
     for (const w of this.workers.values()) w.resendStatus();
     for (const uid of this.gone) {
       const dp = this.desired?.pods.find((p) => p.pod.metadata.uid === uid);
-      if (dp) this.queueStatus({ ...podIdentity(dp.pod), gone: true });
+      if (dp) this.statuses.queue({ ...podIdentity(dp.pod), gone: true });
     }
   }
 
@@ -244,7 +239,7 @@ export class PodManager {
         }
         // A pod new to this process has nothing the last full relist did not show (only its
         // worker creates things for it): start from that instead of asking the runtime again.
-        const r = this.lastRelist;
+        const r = this.relister.last;
         w.trigger(r?.sandboxes
           ? { snapshot: { takenAt: r.takenAt, list: r.byPod.get(uid) ?? [], sandboxes: r.sandboxes.filter((b) => b.labels[LABEL.podUid] === uid) }, full: true }
           : undefined);
@@ -260,7 +255,7 @@ export class PodManager {
 
   /** Only a pod that never started here is refused: nothing of it runs, and it has no status yet. */
   private admission(dp: DesiredPod): string | undefined {
-    const r = this.lastRelist;
+    const r = this.relister.last;
     if (!this.opts.admit || !r?.sandboxes || dp.pod.metadata.deletionTimestamp) return undefined;
     const uid = dp.pod.metadata.uid!;
     const phase = dp.pod.status?.phase;
@@ -271,7 +266,7 @@ export class PodManager {
   /** The pods the eviction manager may choose from, with the ids of their running containers. */
   evictionCandidates(): EvictionCandidate[] {
     const out: EvictionCandidate[] = [];
-    const r = this.lastRelist;
+    const r = this.relister.last;
     for (const [uid, w] of this.workers) {
       const pod = w.desired?.pod;
       if (!pod || w.isTerminating || w.hasEnded || pod.metadata.deletionTimestamp) continue;
@@ -312,16 +307,13 @@ export class PodManager {
       generation: () => this.generation,
       dns: () => o.dns?.() ?? this.desired?.dns,
       ...(o.kubernetesService ? { kubernetesService: o.kubernetesService } : {}),
-      emitStatus: (u) => this.queueStatus(u),
-      onListed: (uid, list, takenAt) => this.noteListed(uid, list, takenAt),
+      emitStatus: (u) => this.statuses.queue(u),
+      onListed: (uid, list, takenAt) => this.relister.noteListed(uid, list, takenAt),
       emitEvent: (e) => { try { o.onEvent(e); } catch (err) { o.log.error({ err }, 'onEvent failed'); } },
       onGone: (w) => {
         if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
-        this.fingerprints.delete(w.uid);
-        this.lastRelist?.byPod.delete(w.uid);
-        this.listedAt.delete(w.uid);
-        this.reported.delete(w.uid);
-        this.lastPhase.delete(w.uid);
+        this.relister.forget(w.uid);
+        this.statuses.forget(w.uid);
         if (this.desired?.pods.some((p) => p.pod.metadata.uid === w.uid)) this.gone.add(w.uid);
       },
     }, dp, orphan);
@@ -333,141 +325,15 @@ export class PodManager {
     return undefined;
   }
 
-  // ---- status batching ----------------------------------------------------------
-
-  private queueStatus(u: PodStatusUpdate): void {
-    this.pendingStatus.set(u.uid, u);
-    // A pod's first status, a new phase and a readiness change are what users and controllers
-    // wait for (rollouts, endpoints, ordered StatefulSets): no batching delay, as upstream's
-    // status manager sends them at once.
-    const phase = `${u.status?.phase ?? ''}/${readyOf(u)}`;
-    if (!this.reported.has(u.uid) || phase !== this.lastPhase.get(u.uid)) {
-      this.reported.add(u.uid);
-      this.lastPhase.set(u.uid, phase);
-      clearTimeout(this.statusTimer);
-      this.statusTimer = undefined;
-      this.flushStatus();
-      return;
-    }
-    if (this.statusTimer || this.stopped) return;
-    this.statusTimer = setTimeout(() => { this.statusTimer = undefined; this.flushStatus(); }, this.opts.statusBatchMs ?? 100);
-  }
-
-  private flushStatus(): void {
-    if (this.pendingStatus.size === 0) return;
-    const updates = [...this.pendingStatus.values()];
-    this.pendingStatus = new Map();
-    this.opts.log.debug({ pods: updates.map((u) => ({ uid: u.uid, phase: u.status?.phase })) }, 'pod statuses sent');
-    try {
-      this.opts.onStatus(updates);
-    } catch (err) {
-      this.opts.log.error({ err }, 'onStatus failed');
-    }
-  }
-
-  // ---- relist: notice exits, adopt and collect orphans ------------------------
+  // ---- resync, and orphans the relist found --------------------------------------
 
   /** Every pod passes again from the last relist: no runtime calls unless something is due. */
   private resync(): void {
     if (this.stopped) return;
-    const r = this.lastRelist;
     for (const [uid, w] of this.workers) {
-      w.trigger(r ? { snapshot: { takenAt: Math.max(r.takenAt, this.listedAt.get(uid) ?? 0), list: r.byPod.get(uid) ?? [] } } : undefined);
+      const snapshot = this.relister.snapshotOf(uid);
+      w.trigger(snapshot ? { snapshot } : undefined);
     }
-  }
-
-  private relistPeriod(): number {
-    return this.events ? (this.opts.safetyRelistMs ?? 120_000) : (this.opts.relistMs ?? 2000);
-  }
-
-  /** Exits, OOM kills and removals of this node's containers make the manager look again. */
-  private onRuntimeEvent(e: RuntimeEvent): void {
-    if (this.stopped) return;
-    if (e.type === 'restarted') { this.requestRelist(true); return; }
-    const node = e.labels?.[LABEL.node];
-    if (node !== undefined && node !== this.opts.nodeName) return;
-    if (e.labels && node === undefined) return; // labelled, but not by us
-    const known = this.lastRelist && [...this.lastRelist.byPod.values()].some((l) => l.some((c) => c.id === e.id));
-    // a sandbox (or a container the manager never saw, e.g. from an unlabelled stream) means a full look
-    this.requestRelist(e.labels?.[LABEL.kind] === 'sandbox' || (!e.labels && !known));
-  }
-
-  /** A relist as soon as possible; requests during one are merged into the next. */
-  private requestRelist(full: boolean): void {
-    if (this.relisting) {
-      this.relistWanted = { full: full || (this.relistWanted?.full ?? false) };
-      return;
-    }
-    this.relistWanted = { full: full || (this.relistWanted?.full ?? false) };
-    this.scheduleRelist(10); // a burst of events (a pod's containers exiting together) is one relist
-  }
-
-  private scheduleRelist(ms: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.relistTimer);
-    this.relistTimer = setTimeout(() => {
-      const wanted = this.relistWanted;
-      this.relistWanted = undefined;
-      const full = (wanted?.full ?? false) || this.clock.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
-      this.relisting = this.relist(full)
-        .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
-        .finally(() => {
-          this.relisting = undefined;
-          this.scheduleRelist(this.relistWanted ? 10 : this.relistPeriod());
-        });
-    }, ms);
-    this.relistTimer.unref();
-  }
-
-  /** A worker listed its own pod: the manager's view takes it, so no relist is needed for it. */
-  private noteListed(uid: string, list: RuntimeContainer[], takenAt: number): void {
-    const r = this.lastRelist;
-    if (!r || Math.max(r.takenAt, this.listedAt.get(uid) ?? 0) > takenAt || !this.workers.has(uid)) return;
-    r.byPod.set(uid, list);
-    this.listedAt.set(uid, takenAt);
-    this.fingerprints.set(uid, fingerprint(list));
-  }
-
-  private async relist(full: boolean): Promise<void> {
-    const takenAt = this.clock.now();
-    const [all, boxes] = await Promise.all([
-      this.opts.runtime.list({ [LABEL.node]: this.opts.nodeName }),
-      full ? this.opts.runtime.listSandboxes({ [LABEL.node]: this.opts.nodeName }) : Promise.resolve(undefined),
-    ]);
-    if (this.stopped) return;
-    if (full) this.lastFullRelistAt = takenAt;
-    const byPod = new Map<string, RuntimeContainer[]>();
-    for (const c of all) {
-      const uid = c.labels[LABEL.podUid];
-      if (!uid) continue;
-      let list = byPod.get(uid);
-      if (!list) byPod.set(uid, (list = []));
-      list.push(c);
-    }
-    const sandboxesOf = (uid: string): SandboxInfo[] | undefined => boxes?.filter((b) => b.labels[LABEL.podUid] === uid);
-    const next = new Map<string, string>();
-    for (const [uid, list] of byPod) {
-      const fp = fingerprint(list);
-      next.set(uid, fp);
-      const w = this.workers.get(uid);
-      if (w) {
-        const sandboxes = sandboxesOf(uid);
-        if (sandboxes) w.trigger({ snapshot: { takenAt, list, sandboxes }, full: true });
-        else if (this.fingerprints.get(uid) !== fp) w.trigger({ snapshot: { takenAt, list } });
-      } else {
-        this.collectOrphan(uid, list);
-      }
-    }
-    for (const [uid, w] of this.workers) {
-      if (next.has(uid)) continue;
-      const sandboxes = sandboxesOf(uid);
-      if (sandboxes) w.trigger({ snapshot: { takenAt, list: [], sandboxes }, full: true });
-      else if (this.fingerprints.has(uid)) w.trigger({ snapshot: { takenAt, list: [] } });
-    }
-    this.fingerprints = next;
-    this.listedAt.clear();
-    const sandboxes = boxes ?? this.lastRelist?.sandboxes;
-    this.lastRelist = sandboxes ? { takenAt, byPod, sandboxes } : { takenAt, byPod };
   }
 
   /** Sandboxes left without a desired pod (containers are handled by relist). */
@@ -515,12 +381,4 @@ export class PodManager {
     const grace = Number(first.labels[LABEL.terminationGrace] ?? DEFAULT_GRACE_SECONDS);
     w.terminate(Number.isFinite(grace) ? grace : DEFAULT_GRACE_SECONDS);
   }
-}
-
-function fingerprint(list: RuntimeContainer[]): string {
-  return list.map((c) => `${c.id}:${c.state}:${c.exitCode ?? ''}`).sort().join(',');
-}
-
-function readyOf(u: PodStatusUpdate): string {
-  return u.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
 }

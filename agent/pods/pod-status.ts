@@ -1,7 +1,7 @@
 // Builds a pod's status from what the runtime shows and what the worker knows (waiting
 // reasons, probe results), following the kubelet's rules for phase and conditions.
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../../protocol/kube/types.js';
-import type { RuntimeContainer } from '../runtime/types.js';
+import type { RuntimeContainer } from '../runtime/container-runtime.js';
 import { parseQuantity } from '../../protocol/kube/quantity.js';
 
 export interface Waiting { reason: string; message?: string }

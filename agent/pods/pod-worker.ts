@@ -6,18 +6,18 @@
 import type pino from 'pino';
 import type { Container, Pod, PodStatus } from '../../protocol/kube/types.js';
 import type { DesiredPod, NodeEvent, PodStatusUpdate } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime, RuntimeContainer, SandboxInfo } from '../runtime/types.js';
-import { goDuration, type Backoff } from './backoff.js';
+import type { ContainerRuntime, RuntimeContainer, SandboxInfo } from '../runtime/container-runtime.js';
+import type { Backoff } from './backoff.js';
 import type { Clock } from './clock.js';
 import type { EventFn, ImagePuller } from './image-puller.js';
-import { LABEL, podDescription, podIdentity, type PodIdentity } from './labels.js';
+import { LABEL, podIdentity, type PodIdentity } from './container-labels.js';
 import {
   DEFAULT_GRACE_SECONDS, computePodActions, computeTerminationActions, gracePeriodOf, instancesOf, isDead, isLive, shouldRestart, splitInstances, willRestart,
   type Instances, type PodPlan,
 } from './pod-actions.js';
 import { PodActionExecutor } from './pod-action-executor.js';
-import { ContainerProbes } from './probes.js';
-import { buildPodStatus, type ContainerView, type Waiting } from './pod-status.js';
+import { PodProbes } from './pod-probes.js';
+import { PodStatusReporter } from './pod-status-reporter.js';
 import type { NodeSpecContext, StartContext } from './runtime-specs.js';
 import { VolumeError, prepareVolumes, removePodDir, type PreparedVolumes } from './volumes.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
@@ -85,25 +85,29 @@ export class PodWorker {
   private wakeAt = Infinity;
 
   private readonly exec: PodActionExecutor;
-  private readonly probes = new Map<string, ContainerProbes>();
+  private readonly probes: PodProbes;
   /** Container ids to kill on the next pass, with the Killing message. */
   private readonly killRequests = new Map<string, string>();
   /** Containers being stopped for termination, to shorten their grace if asked. */
   private readonly stopping = new Set<string>();
-  private lastStatus?: PodStatus;
-  private lastStatusJSON = '';
+  private readonly status: PodStatusReporter;
   private snapshot?: Snapshot;
   private fullPending = true;
   /** Clock time at the end of the last pass that changed the runtime: older snapshots are stale. */
   private lastActionAt = 0;
-  private startTime?: string;
   private ending?: Ending;
 
   constructor(private readonly deps: PodWorkerDeps, desired: DesiredPod | undefined, orphan?: PodIdentity) {
     this.desired = desired;
     this.id = desired ? podIdentity(desired.pod) : orphan!;
     this.uid = this.id.uid;
-    this.startTime = desired?.pod.status?.startTime;
+    this.probes = new PodProbes({
+      runtime: deps.runtime,
+      clock: deps.clock,
+      onChange: () => this.trigger(),
+      onKill: (id, message) => { this.killRequests.set(id, message); this.trigger(); },
+      eventFn: (c) => this.eventFn(c, false),
+    });
     this.exec = new PodActionExecutor({
       id: this.id,
       runtime: deps.runtime,
@@ -114,8 +118,18 @@ export class PodWorker {
       event: (type, reason, message) => this.event(type, reason, message),
       eventFn: (c, init) => this.eventFn(c, init),
       wakeIn: (ms) => this.wakeIn(ms),
-      dropProbes: (id) => this.dropProbes(id),
+      dropProbes: (id) => this.probes.drop(id),
     });
+    this.status = new PodStatusReporter({
+      id: this.id,
+      runtime: deps.runtime,
+      clock: deps.clock,
+      crashBackoff: deps.crashBackoff,
+      probes: this.probes,
+      waits: this.exec.waits,
+      generation: () => this.desired?.pod.metadata.generation,
+      emitStatus: (u) => deps.emitStatus(u),
+    }, desired?.pod.status?.startTime);
   }
 
   private nodeContext(): NodeSpecContext {
@@ -191,13 +205,12 @@ export class PodWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    for (const p of this.probes.values()) p.stop();
-    this.probes.clear();
+    this.probes.stopAll();
     await this.loopDone;
   }
 
   resendStatus(): void {
-    if (this.lastStatus && !this.gone) this.deps.emitStatus(this.statusUpdate(this.lastStatus));
+    if (!this.gone) this.status.resend();
   }
 
   /** Newest instance of a container and the one before, for logs and exec. */
@@ -251,19 +264,12 @@ export class PodWorker {
     this.deps.emitEvent({ involvedObject, type, reason, message, time: new Date(at ?? this.deps.clock.now()).toISOString() });
   }
 
-  private statusUpdate(status: PodStatus): PodStatusUpdate {
-    const u: PodStatusUpdate = { uid: this.uid, namespace: this.id.namespace, name: this.id.name, status };
-    const gen = this.desired?.pod.metadata.generation;
-    if (gen !== undefined) u.observedGeneration = gen;
-    return u;
-  }
-
   // ---- running pod -------------------------------------------------------------
 
   /** One pass for a pod that should run: observe, plan, act. `known` is a fresh relist of its containers, if any. */
   private async syncRunning(dp: DesiredPod, full: boolean, known: Snapshot | undefined): Promise<void> {
     const spec = dp.pod.spec;
-    this.startTime ??= rfc3339Seconds(this.deps.clock.now());
+    this.status.startTime ??= rfc3339Seconds(this.deps.clock.now());
     let all = known?.list ?? await this.listOwn();
     const hostIP = this.deps.hostIP();
     const sandboxes = spec.hostNetwork ? [] : await this.observeSandboxes(full, known?.sandboxes);
@@ -284,7 +290,7 @@ export class PodWorker {
       // the pod has a new sandbox: plan its containers against it and what is left of them
       if (plan.sandbox.kind === 'create' && sandbox) plan = this.plan(dp, all, [sandbox]);
       podIP = sandbox?.ip;
-      if (!sandbox && !plan.finished) { this.publish(dp, all, { sandboxReady: false, podIP, hostIP }); return; }
+      if (!sandbox && !plan.finished) { this.status.publish(dp, all, { sandboxReady: false, podIP, hostIP }); return; }
     }
 
     let volumes: PreparedVolumes | undefined;
@@ -294,7 +300,7 @@ export class PodWorker {
       } catch (err) {
         if (!(err instanceof VolumeError)) throw err;
         this.event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
-        this.publish(dp, all, { sandboxReady: true, podIP, hostIP });
+        this.status.publish(dp, all, { sandboxReady: true, podIP, hostIP });
         this.wakeIn(10_000);
         return;
       }
@@ -327,8 +333,8 @@ export class PodWorker {
         return cur !== undefined && isDead(cur) && !this.exec.waits.has(c.name) && shouldRestart(policy, cur);
       })) this.dirty = true;
     }
-    this.syncProbes(dp, all, podIP);
-    this.publish(dp, all, { sandboxReady: !!sandbox || !!spec.hostNetwork, podIP, hostIP, initDone: plan.initDone, initFailed: plan.initFailed });
+    this.probes.sync(dp, all, podIP);
+    this.status.publish(dp, all, { sandboxReady: !!sandbox || !!spec.hostNetwork, podIP, hostIP, initDone: plan.initDone, initFailed: plan.initFailed });
   }
 
   private plan(dp: DesiredPod, containers: RuntimeContainer[], sandboxes: SandboxInfo[]): PodPlan {
@@ -362,83 +368,11 @@ export class PodWorker {
       .map((b) => (b.ip === undefined && b.id === this.exec.cachedSandbox?.id && this.exec.cachedSandbox.ip ? { ...b, ip: this.exec.cachedSandbox.ip } : b));
   }
 
-  /** The CrashLoopBackOff reason for a dead instance while back-off delays its restart. */
-  private crashLoopWaiting(name: string, cur: RuntimeContainer): Waiting | undefined {
-    const key = `${this.uid}/${name}`;
-    const finishedAt = Date.parse(cur.finishedAt ?? '') || this.deps.clock.now();
-    if (!this.deps.crashBackoff.inBackoff(key, finishedAt)) return undefined;
-    return { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(this.deps.crashBackoff.delay(key))} restarting failed container=${name} pod=${podDescription(this.id)}` };
-  }
-
-  // ---- probes ------------------------------------------------------------------
-
-  private syncProbes(dp: DesiredPod, all: RuntimeContainer[], podIP: string | undefined): void {
-    const running = new Map<string, RuntimeContainer>();
-    for (const rc of all) if (rc.state === 'running' && rc.labels[LABEL.kind] !== 'init') running.set(rc.id, rc);
-    for (const id of [...this.probes.keys()]) if (!running.has(id)) this.dropProbes(id);
-    for (const [id, rc] of running) {
-      if (this.probes.has(id)) continue;
-      const c = dp.pod.spec.containers.find((x) => x.name === rc.labels[LABEL.container]);
-      if (!c || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
-      const target = { containerId: id, container: c, startedAt: Date.parse(rc.startedAt ?? '') || this.deps.clock.now(), podIP, hostNetwork: !!dp.pod.spec.hostNetwork };
-      this.probes.set(id, new ContainerProbes(this.deps.runtime, target, {
-        onChange: () => this.trigger(),
-        onKill: (_kind, message) => { this.killRequests.set(id, message); this.trigger(); },
-        event: this.eventFn(c, false),
-      }, () => this.deps.clock.now()));
-    }
-  }
-
-  private dropProbes(id: string): void {
-    this.probes.get(id)?.stop();
-    this.probes.delete(id);
-  }
-
   // ---- status ------------------------------------------------------------------
 
-  private publish(dp: DesiredPod, all: RuntimeContainer[], opts: PublishOptions): void {
-    const view = (c: Container): ContainerView => {
-      const g = instancesOf(all, c.name);
-      const probes = g.current ? this.probes.get(g.current.id) : undefined;
-      const v: ContainerView = {
-        spec: c,
-        restartCount: Number(g.current?.labels[LABEL.restartCount] ?? 0),
-        ready: probes ? probes.ready : true,
-        started: probes ? probes.started : true,
-      };
-      if (g.current) v.current = g.current;
-      if (g.previous) v.previous = g.previous;
-      const w = this.exec.waits.get(c.name);
-      // a waiting reason outlives the container only while it is not running again
-      if (w && !(g.current && isLive(g.current))) v.waiting = w;
-      // dead and due for a restart: while back-off holds it, say so (the kubelet's CrashLoopBackOff);
-      // otherwise the restart is imminent and the terminated state stands until it happens
-      if (g.current && isDead(g.current) && !w && willRestart(dp.pod, c, g.current)) {
-        const crash = this.crashLoopWaiting(c.name, g.current);
-        if (crash) v.waiting = crash;
-      }
-      return v;
-    };
-    const status = buildPodStatus({
-      pod: dp.pod,
-      runtimeName: this.deps.runtime.name,
-      podIP: opts.podIP,
-      hostIP: opts.hostIP,
-      startTime: this.startTime!,
-      sandboxReady: opts.sandboxReady,
-      init: (dp.pod.spec.initContainers ?? []).map(view),
-      app: dp.pod.spec.containers.map(view),
-      initDone: opts.initDone ?? false,
-      initFailed: opts.initFailed ?? false,
-      previous: this.lastStatus ?? dp.pod.status, // keeps transition times across agent restarts
-      now: rfc3339Seconds(this.deps.clock.now()),
-    });
-    const final = opts.finalise ? opts.finalise(status) : status;
-    const json = JSON.stringify(final);
-    if (json === this.lastStatusJSON) return;
-    this.lastStatus = final;
-    this.lastStatusJSON = json;
-    this.deps.emitStatus(this.statusUpdate(final));
+  /** The waiting reason last reported for a container, if any. */
+  waitingReason(name: string): string | undefined {
+    return this.status.waitingReason(name);
   }
 
   /** True when this dead instance will be followed by a new one (logs --previous picks it then). */
@@ -446,12 +380,6 @@ export class PodWorker {
     const dp = this.desired;
     const c = dp && [...(dp.pod.spec.initContainers ?? []), ...dp.pod.spec.containers].find((x) => x.name === name);
     return !!c && willRestart(dp!.pod, c, cur);
-  }
-
-  /** The waiting reason last reported for a container, if any. */
-  waitingReason(name: string): string | undefined {
-    const all = [...(this.lastStatus?.initContainerStatuses ?? []), ...(this.lastStatus?.containerStatuses ?? [])];
-    return all.find((s) => s.name === name)?.state.waiting?.reason ?? this.exec.waits.get(name)?.reason;
   }
 
   // ---- eviction ---------------------------------------------------------------
@@ -465,8 +393,7 @@ export class PodWorker {
     const e = this.ending ??= { kind: 'recovered', message: dp.pod.status?.message ?? '', graceSeconds: 0, done: false, waiters: [] };
     if (e.done) return;
     const { runtime } = this.deps;
-    for (const p of this.probes.values()) p.stop();
-    this.probes.clear();
+    this.probes.stopAll();
     let all = await runtime.list({ [LABEL.podUid]: this.uid });
     const live = all.filter(isLive);
     if (live.length) {
@@ -479,16 +406,14 @@ export class PodWorker {
       all = await runtime.list({ [LABEL.podUid]: this.uid });
     }
     if (e.kind === 'evict') {
-      this.publish(dp, all, { sandboxReady: false, podIP: undefined, hostIP: this.deps.hostIP(), initDone: true, finalise: (s) => {
+      this.status.publish(dp, all, { sandboxReady: false, podIP: undefined, hostIP: this.deps.hostIP(), initDone: true, finalise: (s) => {
         const now = rfc3339Seconds(this.deps.clock.now());
         return { ...s, phase: 'Failed', reason: EVICTED_REASON, message: e.message, conditions: [...(s.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), disruptionCondition(e.message, now)] };
       } });
     } else if (e.kind === 'reject') {
       const status: PodStatus = { phase: 'Failed', reason: EVICTED_REASON, message: e.message };
       if (dp.pod.status?.qosClass) status.qosClass = dp.pod.status.qosClass;
-      this.lastStatus = status;
-      this.lastStatusJSON = JSON.stringify(status);
-      this.deps.emitStatus(this.statusUpdate(status));
+      this.status.publishFixed(status);
     }
     for (const c of all) await runtime.remove(c.id);
     for (const b of await runtime.listSandboxes({ [LABEL.podUid]: this.uid })) await runtime.removeSandbox(b.id);
@@ -505,8 +430,7 @@ export class PodWorker {
 
   private async syncTerminating(): Promise<void> {
     const { runtime } = this.deps;
-    for (const p of this.probes.values()) p.stop();
-    this.probes.clear();
+    this.probes.stopAll();
     this.exec.cachedSandbox = undefined;
     const plan = computeTerminationActions(await runtime.list({ [LABEL.podUid]: this.uid }), this.terminateGrace ?? DEFAULT_GRACE_SECONDS);
     for (const c of plan.stop) {
@@ -529,15 +453,4 @@ export class PodWorker {
     this.deps.emitStatus({ uid: this.uid, namespace: this.id.namespace, name: this.id.name, gone: true });
     this.deps.onGone(this);
   }
-}
-
-/** What a status built in this pass can say beyond the containers: sandbox, addresses, init progress. */
-interface PublishOptions {
-  sandboxReady: boolean;
-  podIP: string | undefined;
-  hostIP: string | undefined;
-  initDone?: boolean;
-  initFailed?: boolean;
-  /** A last say over the status built (an evicted pod's terminal phase and reason). */
-  finalise?: (s: PodStatus) => PodStatus;
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Container, Probe } from '../../protocol/kube/types.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { EventFn } from './image-puller.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';

@@ -4,9 +4,9 @@
 import type { Container } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
 import { parseQuantity } from '../../protocol/kube/quantity.js';
-import type { ContainerSpec, SandboxInfo, SandboxSpec } from '../runtime/types.js';
+import type { ContainerSpec, SandboxInfo, SandboxSpec } from '../runtime/container-runtime.js';
 import { ConfigError, expandList, resolveEnv } from './env.js';
-import { LABEL, containerName, podLabels, sandboxName, type PodIdentity } from './labels.js';
+import { LABEL, containerName, podLabels, sandboxName, type PodIdentity } from './container-labels.js';
 import { gracePeriodOf } from './pod-actions.js';
 import { containerSpecHash } from './spec-hash.js';
 import { containerMounts, type PreparedVolumes } from './volumes.js';

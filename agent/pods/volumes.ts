@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Container, Pod, Volume } from '../../protocol/kube/types.js';
 import type { DesiredPod } from '../../protocol/mqtt/payloads.js';
-import type { Mount } from '../runtime/types.js';
+import type { Mount } from '../runtime/container-runtime.js';
 import { fieldRefValue, resourceFieldValue } from './env.js';
-import { ClaimMountError, mountClaim, unmountUnder } from './claim-volumes.js';
+import { ClaimMountError, mountClaim, unmountUnder } from './claim-mounts.js';
 
 /** A volume cannot be set up (missing ConfigMap, bad hostPath): event FailedMount, pod stays ContainerCreating. */
 export class VolumeError extends Error {}

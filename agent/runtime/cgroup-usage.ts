@@ -5,7 +5,7 @@
 // (usage minus inactive file cache), as the kubelet reports it; CPU is the rate of
 // cpu time between two readings (the first reading averages since the container started).
 import { readFile } from 'node:fs/promises';
-import type { ContainerStats } from './types.js';
+import type { ContainerStats } from './container-runtime.js';
 
 export interface CgroupFiles {
   /** Cumulative CPU time: v1 cpuacct.usage (ns) or v2 cpu.stat (usage_usec). */

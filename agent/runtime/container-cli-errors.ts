@@ -1,7 +1,7 @@
 // Turns what a container CLI printed on stderr into a RuntimeError kind. nerdctl logs
 // through logrus (`time="…" level=fatal msg="…"`, escaped), podman prints `Error: …`,
 // docker `Error response from daemon: …`; the texts below come from each CLI's source.
-import { RuntimeError, type RuntimeErrorKind } from './types.js';
+import { RuntimeError, type RuntimeErrorKind } from './container-runtime.js';
 import type { CliResult } from './container-cli-exec.js';
 
 const LOGRUS_LINE = /level=(fatal|error|panic)\s+msg="((?:[^"\\]|\\.)*)"/;

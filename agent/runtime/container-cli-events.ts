@@ -2,7 +2,7 @@
 // runtime reference: containerd topics, podman's flat records, docker's Actor records)
 // and keeps only what makes the agent relist: exits, OOM kills and removals.
 import { isRecord, rec, str } from './container-cli-output.js';
-import type { RuntimeEvent } from './types.js';
+import type { RuntimeEvent } from './container-runtime.js';
 
 const PODMAN_ACTIONS: Record<string, 'exited' | 'oom' | 'removed'> = { died: 'exited', oom: 'oom', remove: 'removed' };
 const DOCKER_ACTIONS: Record<string, 'exited' | 'oom' | 'removed'> = { die: 'exited', oom: 'oom', destroy: 'removed' };

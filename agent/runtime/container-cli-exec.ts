@@ -2,7 +2,7 @@
 // processes themselves: they ask a CliExec so that tests can point it at a recorded fake.
 import { runProcess, streamProcess, watchLines, type LineWatch } from './child-process.js';
 import type { Logger } from 'pino';
-import type { OutputSink } from './types.js';
+import type { OutputSink } from './container-runtime.js';
 
 export interface CliResult { exitCode: number; stdout: string; stderr: string }
 

@@ -9,7 +9,7 @@ import { dockerConfigJson } from '../../protocol/images/docker-config.js';
 import type { CliExec, CliResult } from './container-cli-exec.js';
 import { runtimeError } from './container-cli-errors.js';
 import { num, parseJsonRecords, str } from './container-cli-output.js';
-import { RuntimeError, type PullCredential, type RuntimeImage } from './types.js';
+import { RuntimeError, type PullCredential, type RuntimeImage } from './container-runtime.js';
 
 /** Pulls of big images over Wi-Fi take long; a stuck one must still end. */
 export const PULL_TIMEOUT_MS = 30 * 60_000;

@@ -20,7 +20,7 @@ import {
   type ContainerDisk, type ContainerRuntime, type ContainerSpec, type ContainerState, type ContainerStats, type ExecOptions,
   type EventWatch, type LogOptions, type OutputSink, type PullPolicy, type RuntimeContainer, type RuntimeEvent,
   type SandboxInfo, type SandboxSpec,
-} from './types.js';
+} from './container-runtime.js';
 
 /** Marks the pause containers that hold a pod's network namespace. */
 export const SANDBOX_LABEL = 'pikube.io/sandbox';

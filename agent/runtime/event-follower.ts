@@ -4,7 +4,7 @@
 // missed while it was down.
 import type { Logger } from 'pino';
 import type { LineWatch } from './child-process.js';
-import type { EventWatch, RuntimeEvent } from './types.js';
+import type { EventWatch, RuntimeEvent } from './container-runtime.js';
 
 export interface FollowOptions {
   start(onLine: (line: string) => void): LineWatch;

@@ -5,7 +5,7 @@ import { DockerRuntime } from './docker.js';
 import { NerdctlRuntime } from './nerdctl.js';
 import { PodmanRuntime } from './podman.js';
 import { SimulatedRuntime } from './simulated.js';
-import type { ContainerRuntime } from './types.js';
+import type { ContainerRuntime } from './container-runtime.js';
 import type { RegistrySettings } from '../images/registries-config.js';
 
 export type RuntimeName = 'nerdctl' | 'podman' | 'docker' | 'simulated';
@@ -55,4 +55,4 @@ export async function detectRuntime(
 }
 
 export { NerdctlRuntime, PodmanRuntime, DockerRuntime, SimulatedRuntime };
-export * from './types.js';
+export * from './container-runtime.js';

@@ -14,7 +14,7 @@ import { hasLabels, labelFilterArgs, labelsOf, parseJsonRecords, rec, str } from
 import { readHostLimits, type HostLimits } from './host-limits.js';
 import type { AuthDir } from './container-cli-images.js';
 import { parseImageRef } from '../../protocol/images/image-ref.js';
-import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './types.js';
+import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './container-runtime.js';
 
 export interface PodmanOptions extends CliRuntimeOptions {
   /** OCI runtime for `--runtime` (crun, runc); undefined = podman's configured default. */

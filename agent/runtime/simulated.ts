@@ -9,7 +9,7 @@ import {
   RuntimeError,
   type ContainerRuntime, type ContainerSpec, type ContainerStats, type EventWatch, type ExecOptions, type LogOptions,
   type OutputSink, type RuntimeContainer, type RuntimeEvent, type RuntimeImage, type SandboxInfo, type SandboxSpec,
-} from './types.js';
+} from './container-runtime.js';
 
 export interface SimulatedOptions {
   /** Sandbox IPs come from here; default 10.244.0.0/24. */

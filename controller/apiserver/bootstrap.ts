@@ -4,7 +4,7 @@ import type { KubeObject } from '../../protocol/kube/types.js';
 import type { ApiCore } from './api-core.js';
 import { KINDS } from './kinds/index.js';
 import { findResource, resourceInfoOf } from './resources.js';
-import { defaultIngressClassObject, INGRESS_CLASS_NAME } from '../ingress/ingress-class.js';
+import { defaultIngressClassObject, INGRESS_CLASS_NAME } from '../ingress/pikube-ingress-class.js';
 import { LOCAL_PATH_CLASS, localPathStorageClass } from '../storage/local-path-class.js';
 
 const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

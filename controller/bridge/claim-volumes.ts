@@ -4,7 +4,7 @@ import type { Pod } from '../../protocol/kube/types.js';
 import type { ClaimVolume } from '../../protocol/mqtt/payloads.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
 import { isLocalPathVolume } from '../storage/local-path-provisioner.js';
-import type { PersistentVolume, PersistentVolumeClaim } from '../storage/types.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../storage/storage-types.js';
 import { podClaimNames } from '../storage/volume-matching.js';
 
 function boundVolume(client: ClusterClient, namespace: string | undefined, claimName: string): PersistentVolume | undefined {

@@ -2,7 +2,7 @@
 // store is written only when something a user would see changes, so heartbeats cost no
 // disk writes.
 import { allowedNodeLabels, type NodeDenial } from './node-restriction.js';
-import { ANN_STORAGE_DIR as STORAGE_DIR_ANNOTATION } from '../storage/types.js';
+import { ANN_STORAGE_DIR as STORAGE_DIR_ANNOTATION } from '../storage/storage-types.js';
 import type { Node, NodeCondition } from '../../protocol/kube/types.js';
 import type { NodeStatusPayload } from '../../protocol/mqtt/payloads.js';
 import { formatCpu } from '../../protocol/kube/quantity.js';

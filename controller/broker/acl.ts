@@ -4,7 +4,7 @@
 // own node name.
 import { Topics, filterCovers, topicMatches } from '../../protocol/mqtt/topics.js';
 import { CONTROLLER_USERNAME, JOIN_USERNAME, type BrokerIdentity } from './credentials.js';
-import { DISCOVERY_PREFIX, HOMEASSISTANT_USERNAME, stateFilter } from '../homeassistant/topics.js';
+import { DISCOVERY_PREFIX, HOMEASSISTANT_USERNAME, stateFilter } from '../homeassistant/homeassistant-topics.js';
 import { commandFilters } from '../homeassistant/control-topics.js';
 
 export type Access = 'read' | 'write';

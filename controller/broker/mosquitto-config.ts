@@ -12,7 +12,7 @@ import {
   CONTROLLER_USERNAME, JOIN_USERNAME, deriveNodePassword, ensureJoinToken, isJoinableNodeName,
   loadClusterSecret, loadControllerPassword, writePrivateFile,
 } from './credentials.js';
-import { HOMEASSISTANT_USERNAME } from '../homeassistant/topics.js';
+import { HOMEASSISTANT_USERNAME } from '../homeassistant/homeassistant-topics.js';
 import { parseHostPort } from './embedded-broker.js';
 import { previousApiUsers, syncMosquittoApiUsers } from './mosquitto-users.js';
 import { mosquittoTlsListener } from './mosquitto-tls.js';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Topics } from '../../protocol/mqtt/topics.js';
 import { readUsers } from '../auth/user-certificates.js';
 import type { ControlLoop } from '../client/control-loop.js';
-import { HOMEASSISTANT_USERNAME } from '../homeassistant/topics.js';
+import { HOMEASSISTANT_USERNAME } from '../homeassistant/homeassistant-topics.js';
 import { renderMosquittoAcl } from './acl.js';
 import { isReservedUsername, writePrivateFile } from './credentials.js';
 import {

@@ -2,7 +2,7 @@
 // revisions, conditions, and the status computed from the ReplicaSets.
 import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
 import { scaledValue } from './int-or-percent.js';
-import type { ReplicaSet } from './replicaset.js';
+import type { ReplicaSet } from './replicaset-controller.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';

@@ -5,7 +5,7 @@
 import type { Node } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
-import { compareIp, type Endpoints, type Service } from './endpoints.js';
+import { compareIp, type Endpoints, type Service } from './endpoints-controller.js';
 import { objectKey } from '../client/informer.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 

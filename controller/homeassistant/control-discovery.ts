@@ -6,8 +6,8 @@ import {
   controlDiscoveryTopic, cordonCommandTopic, cordonStateTopic, haWorkloadId, workloadCommandTopic, workloadStateTopic,
   type ControlledKind,
 } from './control-topics.js';
-import type { DiscoveryMessage } from './discovery.js';
-import { haNodeId } from './topics.js';
+import type { DiscoveryMessage } from './node-discovery.js';
+import { haNodeId } from './homeassistant-topics.js';
 
 export interface WorkloadDevice { kind: ControlledKind; namespace: string; name: string; maxReplicas: number }
 

@@ -7,7 +7,7 @@
 //   <base>/v1/homeassistant/<node>/cordon/state                           retained ON|OFF
 //   <base>/v1/homeassistant/<node>/cordon/set                             from Home Assistant
 import type { Topics } from '../../protocol/mqtt/topics.js';
-import { DISCOVERY_PREFIX } from './topics.js';
+import { DISCOVERY_PREFIX } from './homeassistant-topics.js';
 
 /** Workload kinds that get controls, by the word used in topics. */
 export const CONTROLLED_KINDS = {

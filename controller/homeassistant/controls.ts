@@ -18,7 +18,7 @@ import {
   commandFilters, CONTROLLED_KINDS, CONTROLS_ANNOTATION, cordonStateTopic, MAX_REPLICAS_ANNOTATION, parseCommandTopic, workloadStateTopic,
   type ControlledKind, type ParsedCommand,
 } from './control-topics.js';
-import { BIRTH_TOPIC } from './topics.js';
+import { BIRTH_TOPIC } from './homeassistant-topics.js';
 
 interface Workload extends KubeObject {
   spec?: { replicas?: number; suspend?: boolean; jobTemplate?: { metadata?: KubeObject['metadata']; spec?: unknown } };

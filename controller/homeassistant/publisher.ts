@@ -13,8 +13,8 @@ import type { NodeTelemetry } from '../client/node-telemetry.js';
 import type { ControlLoop } from '../client/control-loop.js';
 import { objectKey, type Informer } from '../client/informer.js';
 import type { SharedInformers } from '../client/shared-informers.js';
-import { discoveryMessages, discoveryTopicsOf, type NodeDevice } from './discovery.js';
-import { BIRTH_TOPIC, stateTopic } from './topics.js';
+import { discoveryMessages, discoveryTopicsOf, type NodeDevice } from './node-discovery.js';
+import { BIRTH_TOPIC, stateTopic } from './homeassistant-topics.js';
 
 export interface HomeAssistantOptions {
   link: MqttLink;

@@ -6,7 +6,7 @@
 // under `node-restriction.kubernetes.io/`, the prefix upstream's NodeRestriction keeps
 // nodes from setting on themselves, so a board cannot grant itself the keys.
 import type { Node } from '../../protocol/kube/types.js';
-import { INGRESS_PROXY_LABEL as PROXY_LABEL } from '../../protocol/mqtt/ingress.js';
+import { INGRESS_PROXY_LABEL as PROXY_LABEL } from '../../protocol/mqtt/ingress-payload.js';
 import { internalIPs, isNodeReady } from '../controller-manager/load-balancer.js';
 /** Set by an administrator: only nodes labelled `true` serve ingress (once any is). */
 export const SERVE_LABEL = 'node-restriction.kubernetes.io/ingress';

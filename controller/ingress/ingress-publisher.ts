@@ -10,9 +10,9 @@
 // administrator lets serve ingress (see ingress-nodes.ts).
 import { createHash } from 'node:crypto';
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
-import type { IngressBackendRef, IngressCertificate, IngressPayload, IngressRouteSet } from '../../protocol/mqtt/ingress.js';
+import type { IngressBackendRef, IngressCertificate, IngressPayload, IngressRouteSet } from '../../protocol/mqtt/ingress-payload.js';
 import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
-import { ourClasses, servesIngress } from './ingress-class.js';
+import { ourClasses, servesIngress } from './pikube-ingress-class.js';
 import { servingNodes } from './ingress-nodes.js';
 
 export interface IngressPublisherOptions {

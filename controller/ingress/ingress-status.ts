@@ -6,7 +6,7 @@ import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { objectKey } from '../client/informer.js';
 import { QueueController, type ControllerDeps } from '../controller-manager/queue-controller.js';
-import { ourClasses, servesIngress } from './ingress-class.js';
+import { ourClasses, servesIngress } from './pikube-ingress-class.js';
 import { ingressAddresses, nodeSignature } from './ingress-nodes.js';
 
 export class IngressStatusController extends QueueController {

@@ -6,7 +6,7 @@ import type { Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../apiserver/client.js';
 import type { Informer } from '../client/informer.js';
 import type { SharedInformers } from '../client/shared-informers.js';
-import { ANN_SELECTED_NODE, classOfClaim, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../storage/types.js';
+import { ANN_SELECTED_NODE, classOfClaim, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../storage/storage-types.js';
 import { findMatchingVolume, podClaimNames, volumeFitsNode } from '../storage/volume-matching.js';
 
 export const REASON_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";

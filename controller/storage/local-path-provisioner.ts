@@ -3,7 +3,7 @@
 // provisioner). The agent makes the directory when a pod first mounts it and removes it
 // when the controller reclaims the volume.
 import type { Node } from '../../protocol/kube/types.js';
-import { ANN_PROVISIONED_BY, ANN_STORAGE_DIR, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from './types.js';
+import { ANN_PROVISIONED_BY, ANN_STORAGE_DIR, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from './storage-types.js';
 import { LOCAL_PATH_PROVISIONER } from './local-path-class.js';
 
 /** Removes a directory on a node (through its agent); rejects when the node cannot be reached. */

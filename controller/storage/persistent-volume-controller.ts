@@ -11,7 +11,7 @@ import { isLocalPathVolume, localPathVolume, ProvisioningError, volumeNode, type
 import {
   ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, classOfClaim,
   type PersistentVolume, type PersistentVolumeClaim, type StorageClass,
-} from './types.js';
+} from './storage-types.js';
 import { findMatchingVolume } from './volume-matching.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 

@@ -6,7 +6,7 @@ import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { objectKey } from '../client/informer.js';
 import { QueueController, type ControllerDeps } from '../controller-manager/queue-controller.js';
-import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, type PersistentVolume, type PersistentVolumeClaim } from './types.js';
+import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, type PersistentVolume, type PersistentVolumeClaim } from './storage-types.js';
 import { podClaimNames } from './volume-matching.js';
 
 const CLAIM = 'claim:';

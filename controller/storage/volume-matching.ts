@@ -4,7 +4,7 @@
 import { parseQuantity } from '../../protocol/kube/quantity.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import { termMatcher } from '../scheduler/node-affinity.js';
-import { classOfClaim, classOfVolume, type PersistentVolume, type PersistentVolumeClaim } from './types.js';
+import { classOfClaim, classOfVolume, type PersistentVolume, type PersistentVolumeClaim } from './storage-types.js';
 
 export function storageBytes(q: string | undefined): number {
   if (!q) return 0;

@@ -1,7 +1,7 @@
 // TopicBinding is served through the cluster's own CustomResourceDefinition, installed at
 // start like k3s installs its HelmChart definitions: discovery, OpenAPI, validation,
 // defaults and Table columns then come from the one mechanism every custom kind uses.
-import { TOPIC_BINDING_GROUP } from './types.js';
+import { TOPIC_BINDING_GROUP } from './topic-binding-types.js';
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 

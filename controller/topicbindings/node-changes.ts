@@ -2,7 +2,7 @@
 // while the condition holds, off every node otherwise (and off nodes that no longer match
 // the selector). Pure: reconcile computes the plan, then writes only the nodes it names.
 import type { Node, Taint } from '../../protocol/kube/types.js';
-import type { TopicBindingSpec } from './types.js';
+import type { TopicBindingSpec } from './topic-binding-types.js';
 
 export interface NodeChange {
   node: string;

@@ -1,7 +1,7 @@
 // From an MQTT payload to "does the binding's condition hold": pick the value (the whole
 // payload, or a path into its JSON), then compare it as text or as a number. Pure, so the
 // rules are tested without a broker.
-import type { TopicCondition } from './types.js';
+import type { TopicCondition } from './topic-binding-types.js';
 
 export class SignalError extends Error {
   override readonly name = 'SignalError';

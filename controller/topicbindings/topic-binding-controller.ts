@@ -11,7 +11,7 @@ import { QueueController, type ControllerDeps } from '../controller-manager/queu
 import { nodesCarrying, planNodeChanges } from './node-changes.js';
 import { conditionHolds, extractValue, SignalError } from './signal.js';
 import { TopicWatcher, type TopicMessage } from './topic-watcher.js';
-import { TOPIC_BINDING_FINALIZER, TOPIC_BINDING_REF, type TopicBinding, type TopicBindingStatus } from './types.js';
+import { TOPIC_BINDING_FINALIZER, TOPIC_BINDING_REF, type TopicBinding, type TopicBindingStatus } from './topic-binding-types.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const DEFAULT_SILENT_AFTER_SECONDS = 600;

@@ -7,7 +7,7 @@ import {
   ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse,
   NodeStatusPayload, PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
-import { IngressPayload } from './ingress.js';
+import { IngressPayload } from './ingress-payload.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

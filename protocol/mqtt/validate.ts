@@ -10,7 +10,7 @@ import type {
   ApiRequest, ApiResponse, AvailabilityPayload, ClusterConfigPayload, DesiredPodsPayload, EventsPayload, HeartbeatPayload, JoinRequest, JoinResponse,
   NodeStatusPayload, PodStatusPayload, RequestPayload, ResponseChunk, ServiceRoutingPayload,
 } from './payloads.js';
-import type { IngressPayload } from './ingress.js';
+import type { IngressPayload } from './ingress-payload.js';
 import { isTopicLevel, type ParsedTopic } from './topics.js';
 
 export { PAYLOAD_LIMITS, type PayloadKind, type PayloadOf };

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { Pod, PodStatus } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload, NodeEvent, PodStatusUpdate, ResponseChunk, RequestPayload } from '../../protocol/mqtt/payloads.js';
-import type { ContainerRuntime } from '../../agent/runtime/types.js';
+import type { ContainerRuntime } from '../../agent/runtime/container-runtime.js';
 import { PodManager, type PodManagerOptions } from '../../agent/pods/pod-manager.js';
 
 export const silentLog = pino({ level: 'silent' });

@@ -2,8 +2,8 @@
 // sandboxes, probe verdicts, back-off, the time) the plan the worker would carry out.
 import test from 'ava';
 import type { Container, Pod } from '../../protocol/kube/types.js';
-import type { RuntimeContainer, SandboxInfo } from '../../agent/runtime/types.js';
-import { LABEL } from '../../agent/pods/labels.js';
+import type { RuntimeContainer, SandboxInfo } from '../../agent/runtime/container-runtime.js';
+import { LABEL } from '../../agent/pods/container-labels.js';
 import { computePodActions, computeTerminationActions, gracePeriodOf, type ContainerAction, type PlanInput, type PodPlan } from '../../agent/pods/pod-actions.js';
 import { containerSpecHash } from '../../agent/pods/spec-hash.js';
 

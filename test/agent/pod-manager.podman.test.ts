@@ -10,7 +10,7 @@ import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { PodmanRuntime } from '../../agent/runtime/podman.js';
-import { LABEL } from '../../agent/pods/labels.js';
+import { LABEL } from '../../agent/pods/container-labels.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../helpers/podman-image.js';
 import { harness, desired, set, waitFor, waitStatus, request, output, type Harness } from './harness.js';

@@ -4,7 +4,7 @@ import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimulatedRuntime } from '../../agent/runtime/simulated.js';
-import { LABEL } from '../../agent/pods/labels.js';
+import { LABEL } from '../../agent/pods/container-labels.js';
 import { parseDesiredPods } from '../../protocol/mqtt/validate.js';
 import { harness, pod, desired, set, waitFor, waitStatus, request, output } from './harness.js';
 

@@ -12,7 +12,7 @@ import { loadControllerPassword } from '../../controller/broker/credentials.js';
 import { addNodeToMosquitto, verifyMosquittoPassword, writeMosquittoConfig } from '../../controller/broker/mosquitto-config.js';
 import { CLUSTER_LEVELS, renderApiUserAcl, syncMosquittoApiUsers } from '../../controller/broker/mosquitto-users.js';
 import { NodePasswords } from '../../controller/broker/node-passwords.js';
-import { stateTopic } from '../../controller/homeassistant/topics.js';
+import { stateTopic } from '../../controller/homeassistant/homeassistant-topics.js';
 import { cordonCommandTopic, workloadCommandTopic } from '../../controller/homeassistant/control-topics.js';
 import { tempDir } from './helpers.js';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { writeMosquittoConfig, mosquittoPasswordLine, verifyMosquittoPassword, mosquittoPaths } from '../../controller/broker/mosquitto-config.js';
-import { run } from '../../cli/commands/mosquitto-config.js';
+import { run } from '../../cli/commands/mosquitto-config-command.js';
 import { brokerPropertyTests } from './broker-properties.js';
 import { freePort, sleep, tempDir, waitUntil } from './helpers.js';
 import { existsSync } from 'node:fs';

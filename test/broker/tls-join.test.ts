@@ -15,7 +15,7 @@ import { startListeningBroker } from '../../controller/broker/listeners.js';
 import { JoinError, obtainCredentials } from '../../agent/join.js';
 import { CA_FILE, isPlaintextOffHost } from '../../agent/cluster-ca.js';
 import { caCertHash, formatSecureJoinToken, parseJoinToken } from '../../protocol/join-token.js';
-import { controllerOptions } from '../../cli/commands/controller.js';
+import { controllerOptions } from '../../cli/commands/controller-command.js';
 import { connectLink, tempDir } from './helpers.js';
 import { runCommand } from '../ship/run-command.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import type { Deployment } from '../../controller/controller-manager/deployment.js';
-import type { ReplicaSet } from '../../controller/controller-manager/replicaset.js';
+import type { Deployment } from '../../controller/controller-manager/deployment-controller.js';
+import type { ReplicaSet } from '../../controller/controller-manager/replicaset-controller.js';
 import type { KubeObject, Pod } from '../../protocol/kube/types.js';
 import { ownedBy, podTemplate, podsOf, startClusterWithControllers, waitFor } from './util.js';
 

@@ -4,7 +4,7 @@ import test from 'ava';
 import type { Node } from '../../protocol/kube/types.js';
 import { conditionHolds, extractValue, SignalError } from '../../controller/topicbindings/signal.js';
 import { nodesCarrying, planNodeChanges } from '../../controller/topicbindings/node-changes.js';
-import type { TopicBindingSpec } from '../../controller/topicbindings/types.js';
+import type { TopicBindingSpec } from '../../controller/topicbindings/topic-binding-types.js';
 
 test('the value is the trimmed payload, or the JSON value at a dotted path', (t) => {
   t.is(extractValue(Buffer.from(' true\n'), ''), 'true');

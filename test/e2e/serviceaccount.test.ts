@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { LABEL } from '../../agent/pods/labels.js';
+import { LABEL } from '../../agent/pods/container-labels.js';
 import { ensureBusyboxImage } from '../helpers/podman-image.js';
 import { ensureCurlImage, CURL_IMAGE } from '../helpers/curl-image.js';
 import {

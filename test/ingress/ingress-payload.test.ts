@@ -3,7 +3,7 @@
 import test from 'ava';
 import { certificatesOf, routeSet } from '../../controller/ingress/ingress-publisher.js';
 import { ingressAddresses, servingNodes } from '../../controller/ingress/ingress-nodes.js';
-import { ourClasses, servesIngress } from '../../controller/ingress/ingress-class.js';
+import { ourClasses, servesIngress } from '../../controller/ingress/pikube-ingress-class.js';
 import { parseIngressPayload } from '../../protocol/mqtt/validate.js';
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
 

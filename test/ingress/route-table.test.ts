@@ -2,7 +2,7 @@
 import test from 'ava';
 import { prefixMatches, RouteTable, normalizeHost } from '../../agent/ingress/route-table.js';
 import { routeSet } from '../../controller/ingress/ingress-publisher.js';
-import type { IngressPayload } from '../../protocol/mqtt/ingress.js';
+import type { IngressPayload } from '../../protocol/mqtt/ingress-payload.js';
 
 const backend = (service: string, port: number | string = 80) => ({ service: { name: service, port: typeof port === 'number' ? { number: port } : { name: port } } });
 function ingress(name: string, spec: object, created = '2026-01-01T00:00:00Z', annotations: Record<string, string> = {}) {

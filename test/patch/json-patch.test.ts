@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PatchError } from '../../controller/apiserver/patch/errors.js';
+import { PatchError } from '../../controller/apiserver/patch/patch-errors.js';
 import { applyJsonPatch, parsePointer } from '../../controller/apiserver/patch/json-patch.js';
 
 test('pointers decode ~1 and ~0 in that order', (t) => {

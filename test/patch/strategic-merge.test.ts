@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PatchError } from '../../controller/apiserver/patch/errors.js';
+import { PatchError } from '../../controller/apiserver/patch/patch-errors.js';
 import { applyStrategicMergePatch } from '../../controller/apiserver/patch/strategic-merge.js';
 
 /** Every key of a value whose name starts with '$' (directives must never be stored). */

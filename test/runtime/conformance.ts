@@ -1,10 +1,10 @@
 // One suite every ContainerRuntime driver passes (as aedes-persistence's abstract tests
-// are for its backends): the contract in agent/runtime/types.ts, stated once. Drivers
+// are for its backends): the contract in agent/runtime/container-runtime.ts, stated once. Drivers
 // that run real processes (simulated, podman) also pass the process cases; nerdctl and
 // docker run the lifecycle cases against the recorded-output engine (fake-engine.ts).
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { RuntimeError, type ContainerRuntime, type ContainerSpec, type OutputSink, type RuntimeContainer } from '../../agent/runtime/types.js';
+import { RuntimeError, type ContainerRuntime, type ContainerSpec, type OutputSink, type RuntimeContainer } from '../../agent/runtime/container-runtime.js';
 
 export interface ConformanceTarget {
   runtime: ContainerRuntime;

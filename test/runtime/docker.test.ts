@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DockerRuntime } from '../../agent/runtime/docker.js';
-import { RuntimeError } from '../../agent/runtime/types.js';
+import { RuntimeError } from '../../agent/runtime/container-runtime.js';
 import { makeFakeCli, type FakeRule } from './fake-cli.js';
 
 const D1 = '4e1f2a3b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f';

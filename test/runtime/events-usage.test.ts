@@ -12,7 +12,7 @@ import { followEvents } from '../../agent/runtime/event-follower.js';
 import { watchLines } from '../../agent/runtime/child-process.js';
 import { PodmanRuntime } from '../../agent/runtime/podman.js';
 import { SimulatedRuntime } from '../../agent/runtime/simulated.js';
-import type { RuntimeEvent } from '../../agent/runtime/types.js';
+import type { RuntimeEvent } from '../../agent/runtime/container-runtime.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/podman-image.js';
 
 const RUN = randomBytes(4).toString('hex');

@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { NerdctlRuntime } from '../../agent/runtime/nerdctl.js';
 import { DockerRuntime } from '../../agent/runtime/docker.js';
-import { RuntimeError } from '../../agent/runtime/types.js';
+import { RuntimeError } from '../../agent/runtime/container-runtime.js';
 import { RegistrySettings } from '../../agent/images/registries-config.js';
 import { parseRegistriesConfig } from '../../protocol/images/registries-yaml.js';
 import { makeFakeCli } from './fake-cli.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Readable } from 'node:stream';
 import { NerdctlRuntime } from '../../agent/runtime/nerdctl.js';
-import { RuntimeError, type ContainerSpec } from '../../agent/runtime/types.js';
+import { RuntimeError, type ContainerSpec } from '../../agent/runtime/container-runtime.js';
 import { makeFakeCli, type FakeRule } from './fake-cli.js';
 
 const ID1 = '3f2a9c1b7e4d5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { PodmanRuntime, PODMAN_NPROC_CEILING } from '../../agent/runtime/podman.js';
-import { RuntimeError, type ContainerSpec, type RuntimeContainer } from '../../agent/runtime/types.js';
+import { RuntimeError, type ContainerSpec, type RuntimeContainer } from '../../agent/runtime/container-runtime.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/podman-image.js';
 
 const RUN = randomBytes(4).toString('hex');

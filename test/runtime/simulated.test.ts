@@ -1,6 +1,6 @@
 import test from 'ava';
 import { SimulatedRuntime } from '../../agent/runtime/simulated.js';
-import { RuntimeError, type ContainerSpec } from '../../agent/runtime/types.js';
+import { RuntimeError, type ContainerSpec } from '../../agent/runtime/container-runtime.js';
 
 const base = (name: string, extra: Partial<ContainerSpec> = {}): ContainerSpec =>
   ({ name, image: 'busybox:latest', env: {}, labels: { pod: 'p' }, mounts: [], ...extra });

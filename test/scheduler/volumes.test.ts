@@ -8,7 +8,7 @@ import { R } from '../../controller/apiserver/client.js';
 import { Scheduler } from '../../controller/scheduler/scheduler.js';
 import { PersistentVolumeController } from '../../controller/storage/persistent-volume-controller.js';
 import { StorageProtectionController } from '../../controller/storage/protection-controller.js';
-import type { PersistentVolume, PersistentVolumeClaim } from '../../controller/storage/types.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../../controller/storage/storage-types.js';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { addNode, getPod, waitFor } from './objects.js';
 

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { ClusterRecords } from '../../agent/dns/cluster-records.js';
 import { DnsServer } from '../../agent/dns/dns-server.js';
 import { firstNameserver } from '../../agent/dns/resolv-conf.js';
-import { aData, aRecord, decodeMessage, encodeMessage, encodeQuery, RCODE, readName, TYPE, DnsFormatError } from '../../agent/dns/wire.js';
+import { aData, aRecord, decodeMessage, encodeMessage, encodeQuery, RCODE, readName, TYPE, DnsFormatError } from '../../agent/dns/dns-wire.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
 
 const log = pino({ level: 'silent' });

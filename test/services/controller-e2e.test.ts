@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { compareIp } from '../../controller/controller-manager/endpoints.js';
+import { compareIp } from '../../controller/controller-manager/endpoints-controller.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import { parseServiceRouting } from '../../protocol/mqtt/validate.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';

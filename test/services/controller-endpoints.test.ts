@@ -1,7 +1,7 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { EndpointsController, type Endpoints } from '../../controller/controller-manager/endpoints.js';
-import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, type EndpointSlice } from '../../controller/controller-manager/endpointslices.js';
+import { EndpointsController, type Endpoints } from '../../controller/controller-manager/endpoints-controller.js';
+import { EndpointSliceController, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, type EndpointSlice } from '../../controller/controller-manager/endpointslice-controller.js';
 import { SharedInformers } from '../../controller/client/shared-informers.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { addPod, addService, setPodStatus, waitUntil } from './controller-objects.js';

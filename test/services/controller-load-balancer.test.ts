@@ -1,6 +1,6 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
-import { EndpointsController, type Service } from '../../controller/controller-manager/endpoints.js';
+import { EndpointsController, type Service } from '../../controller/controller-manager/endpoints-controller.js';
 import { EXCLUDE_FROM_LB_LABEL, LoadBalancerController } from '../../controller/controller-manager/load-balancer.js';
 import { SharedInformers } from '../../controller/client/shared-informers.js';
 import { startTestCluster } from '../helpers/cluster.js';

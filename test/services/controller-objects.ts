@@ -2,7 +2,7 @@
 // readiness), Ready nodes with addresses, and Services.
 import type { ContainerPort, Node, Pod } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
-import type { Service } from '../../controller/controller-manager/endpoints.js';
+import type { Service } from '../../controller/controller-manager/endpoints-controller.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 // Polling a synchronous probe is the controllers' tests' helper; these tests call it waitUntil.

@@ -3,7 +3,7 @@ import { R } from '../../controller/apiserver/client.js';
 import { ServiceAllocator } from '../../controller/apiserver/admission/service-allocator.js';
 import { bootstrapCluster } from '../../controller/apiserver/bootstrap.js';
 import { ServiceRoutingPublisher } from '../../controller/bridge/service-routing-publisher.js';
-import { EndpointsController } from '../../controller/controller-manager/endpoints.js';
+import { EndpointsController } from '../../controller/controller-manager/endpoints-controller.js';
 import { LoadBalancerController } from '../../controller/controller-manager/load-balancer.js';
 import { SharedInformers } from '../../controller/client/shared-informers.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';

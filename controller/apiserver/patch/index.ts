@@ -1,12 +1,12 @@
 // PATCH request bodies by content type. Server-side apply (application/apply-patch+yaml)
 // is not handled here: it raises UnsupportedPatchType like any other unknown type.
 
-import { PatchError, UnsupportedPatchType } from './errors.js';
+import { PatchError, UnsupportedPatchType } from './patch-errors.js';
 import { applyJsonPatch } from './json-patch.js';
 import { applyMergePatch } from './json-merge.js';
 import { applyStrategicMergePatch } from './strategic-merge.js';
 
-export { PatchError, UnsupportedPatchType } from './errors.js';
+export { PatchError, UnsupportedPatchType } from './patch-errors.js';
 export { applyJsonPatch, parsePointer, type JsonPatchOperation } from './json-patch.js';
 export { applyMergePatch } from './json-merge.js';
 export { applyStrategicMergePatch } from './strategic-merge.js';

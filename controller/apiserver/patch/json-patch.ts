@@ -1,7 +1,7 @@
 // JSON Patch (RFC 6902) with JSON Pointers (RFC 6901). Operations apply in order to a
 // copy of the document; the first failing one aborts the whole patch.
 
-import { PatchError } from './errors.js';
+import { PatchError } from './patch-errors.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json-value.js';
 
 export interface JsonPatchOperation {

@@ -7,7 +7,7 @@
 //   $deleteFromPrimitiveList/<list>: [...] values to drop from a list of scalars
 // Directives steer the merge and are never stored in the result.
 
-import { PatchError } from './errors.js';
+import { PatchError } from './patch-errors.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json-value.js';
 import { hasStrategy, patchMetaFor, type FieldPatchMeta, type StructPatchMeta } from './merge-keys.js';
 

@@ -3,8 +3,8 @@
 // that follow it across restarts.
 import type { Pod, Volume } from '../../../protocol/kube/types.js';
 import { newControllerRef } from '../controller-ref.js';
-import type { PersistentVolumeClaim } from '../../storage/types.js';
-import type { PodTemplate, StatefulSet } from './types.js';
+import type { PersistentVolumeClaim } from '../../storage/storage-types.js';
+import type { PodTemplate, StatefulSet } from './statefulset-types.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';

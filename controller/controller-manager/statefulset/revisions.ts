@@ -7,7 +7,7 @@ import { controllerRefOf, newControllerRef } from '../controller-ref.js';
 import type { Informer } from '../../client/informer.js';
 import { canonicalJson, computeTemplateHash } from '../template-hash.js';
 import { REVISION_LABEL } from './identity.js';
-import type { ControllerRevision, PodTemplate, StatefulSet } from './types.js';
+import type { ControllerRevision, PodTemplate, StatefulSet } from './statefulset-types.js';
 
 export interface Revisions {
   current: ControllerRevision;

@@ -6,7 +6,7 @@
 import type { Pod } from '../../../protocol/kube/types.js';
 import { selectorMatches } from '../../../protocol/kube/labels.js';
 import { R } from '../../apiserver/client.js';
-import type { PersistentVolumeClaim } from '../../storage/types.js';
+import type { PersistentVolumeClaim } from '../../storage/storage-types.js';
 import { ignoreNotFound, isAlreadyExists, isNotFound } from '../../client/api-errors.js';
 import { claimObjects, controllerRefOf } from '../controller-ref.js';
 import { objectKey } from '../../client/informer.js';
@@ -15,7 +15,7 @@ import { QueueController, type ControllerDeps } from '../queue-controller.js';
 import { canonicalJson } from '../template-hash.js';
 import { claimsFor, newPod, ordinalOf, podName, revisionOf, startOrdinal } from './identity.js';
 import { StatefulSetHistory, templateOf, type Revisions } from './revisions.js';
-import type { ControllerRevision, StatefulSet } from './types.js';
+import type { ControllerRevision, StatefulSet } from './statefulset-types.js';
 
 const isTerminating = (p: Pod): boolean => !!p.metadata.deletionTimestamp;
 const isFinished = (p: Pod): boolean => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';

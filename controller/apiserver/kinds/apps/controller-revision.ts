@@ -1,7 +1,7 @@
 // apps/v1 ControllerRevision: a stored template revision of a DaemonSet or StatefulSet
 // (pkg/registry/apps/controllerrevision).
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
-import { controllerRevisionPrinter } from '../../tables/apps.js';
+import { controllerRevisionPrinter } from '../../tables/apps-printers.js';
 
 export const controllerRevision: KindDefinition = {
   group: 'apps', version: 'v1', kind: 'ControllerRevision', resource: 'controllerrevisions', scope: 'Namespaced',

@@ -3,10 +3,10 @@ import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
-import { daemonSetPrinter } from '../../tables/apps.js';
+import { daemonSetPrinter } from '../../tables/apps-printers.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
-import { validateDaemonSetSpec, validateSelectorUpdate } from '../../validation/workloads.js';
+import { validateDaemonSetSpec, validateSelectorUpdate } from '../../validation/workload-validation.js';
 
 export const daemonSet: KindDefinition = {
   group: 'apps', version: 'v1', kind: 'DaemonSet', resource: 'daemonsets', scope: 'Namespaced',

@@ -3,10 +3,10 @@ import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
-import { replicaSetPrinter } from '../../tables/apps.js';
+import { replicaSetPrinter } from '../../tables/apps-printers.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
-import { validateReplicaSetSpec, validateSelectorUpdate } from '../../validation/workloads.js';
+import { validateReplicaSetSpec, validateSelectorUpdate } from '../../validation/workload-validation.js';
 
 export const replicaSet: KindDefinition = {
   group: 'apps', version: 'v1', kind: 'ReplicaSet', resource: 'replicasets', scope: 'Namespaced',

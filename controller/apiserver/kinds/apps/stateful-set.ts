@@ -2,10 +2,10 @@
 import { defaultStatefulSet } from '../../admission/storage-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta, podTemplateSpec } from '../../patch/patch-meta.js';
-import { statefulSetPrinter } from '../../tables/storage.js';
+import { statefulSetPrinter } from '../../tables/storage-printers.js';
 import { dns1123Label } from '../../validation/names.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
-import { validateStatefulSetSpec, validateStatefulSetSpecUpdate } from '../../validation/storage.js';
+import { validateStatefulSetSpec, validateStatefulSetSpecUpdate } from '../../validation/storage-validation.js';
 
 export const statefulSet: KindDefinition = {
   group: 'apps', version: 'v1', kind: 'StatefulSet', resource: 'statefulsets', scope: 'Namespaced',

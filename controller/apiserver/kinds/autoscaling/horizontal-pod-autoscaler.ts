@@ -3,8 +3,8 @@
 // of it are known in protobuf/kinds.ts with the other kinds outside this registry.
 import { defaultHpa } from '../../admission/batch-defaults.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
-import { horizontalPodAutoscalerPrinter } from '../../tables/batch.js';
-import { validateHpaSpec } from '../../validation/batch.js';
+import { horizontalPodAutoscalerPrinter } from '../../tables/batch-printers.js';
+import { validateHpaSpec } from '../../validation/batch-validation.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec } from '../../validation/spec-rules.js';
 

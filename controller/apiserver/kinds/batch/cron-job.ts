@@ -2,8 +2,8 @@
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultCronJob } from '../../admission/batch-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
-import { cronJobPrinter } from '../../tables/batch.js';
-import { validateCronJobSpec } from '../../validation/batch.js';
+import { cronJobPrinter } from '../../tables/batch-printers.js';
+import { validateCronJobSpec } from '../../validation/batch-validation.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec } from '../../validation/spec-rules.js';
 

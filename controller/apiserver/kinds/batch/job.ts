@@ -2,8 +2,8 @@
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultJobSpec, prepareJobCreate } from '../../admission/batch-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
-import { jobPrinter } from '../../tables/batch.js';
-import { validateJobSpec, validateJobSpecUpdate } from '../../validation/batch.js';
+import { jobPrinter } from '../../tables/batch-printers.js';
+import { validateJobSpec, validateJobSpecUpdate } from '../../validation/batch-validation.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
 

@@ -2,7 +2,7 @@
 import { PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
 import { METADATA_ONLY } from '../../patch/patch-meta.js';
-import { leasePrinter } from '../../tables/core.js';
+import { leasePrinter } from '../../tables/core-printers.js';
 
 export const lease: KindDefinition = {
   group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', resource: 'leases', scope: 'Namespaced',

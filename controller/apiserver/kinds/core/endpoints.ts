@@ -2,7 +2,7 @@
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
 import { METADATA_ONLY } from '../../patch/patch-meta.js';
-import { endpointsPrinter } from '../../tables/networking.js';
+import { endpointsPrinter } from '../../tables/networking-printers.js';
 
 export const endpoints: KindDefinition = {
   group: '', version: 'v1', kind: 'Endpoints', resource: 'endpoints', scope: 'Namespaced',

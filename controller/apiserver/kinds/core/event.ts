@@ -2,7 +2,7 @@
 import { PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
 import { METADATA_ONLY } from '../../patch/patch-meta.js';
-import { eventPrinter } from '../../tables/events.js';
+import { eventPrinter } from '../../tables/event-printers.js';
 
 export const event: KindDefinition = {
   group: '', version: 'v1', kind: 'Event', resource: 'events', scope: 'Namespaced',

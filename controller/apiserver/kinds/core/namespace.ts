@@ -2,7 +2,7 @@
 import { REP } from '../../protobuf/message-table.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta } from '../../patch/patch-meta.js';
-import { namespacePrinter } from '../../tables/core.js';
+import { namespacePrinter } from '../../tables/core-printers.js';
 import { dns1123Label } from '../../validation/names.js';
 
 export const namespace: KindDefinition = {

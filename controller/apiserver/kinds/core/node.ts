@@ -2,7 +2,7 @@
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { mergeBy, nested, objectMeta } from '../../patch/patch-meta.js';
-import { nodePrinter } from '../../tables/nodes.js';
+import { nodePrinter } from '../../tables/node-printers.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 
 export const node: KindDefinition = {

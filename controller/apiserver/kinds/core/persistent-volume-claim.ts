@@ -1,10 +1,10 @@
 // v1 PersistentVolumeClaim: a pod's request for storage (pkg/registry/core/persistentvolumeclaim).
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta } from '../../patch/patch-meta.js';
-import { persistentVolumeClaimPrinter } from '../../tables/storage.js';
+import { persistentVolumeClaimPrinter } from '../../tables/storage-printers.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
-import { validateClaimSpec, validateClaimSpecUpdate } from '../../validation/storage.js';
+import { validateClaimSpec, validateClaimSpecUpdate } from '../../validation/storage-validation.js';
 
 export const persistentVolumeClaim: KindDefinition = {
   group: '', version: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', scope: 'Namespaced',

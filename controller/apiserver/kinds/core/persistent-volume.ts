@@ -1,10 +1,10 @@
 // v1 PersistentVolume: a piece of storage claims bind to (pkg/registry/core/persistentvolume).
 import { defaultVolume } from '../../admission/storage-defaults.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
-import { persistentVolumePrinter } from '../../tables/storage.js';
+import { persistentVolumePrinter } from '../../tables/storage-printers.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec } from '../../validation/spec-rules.js';
-import { validateVolumeSpec } from '../../validation/storage.js';
+import { validateVolumeSpec } from '../../validation/storage-validation.js';
 
 export const persistentVolume: KindDefinition = {
   group: '', version: 'v1', kind: 'PersistentVolume', resource: 'persistentvolumes', scope: 'Cluster',

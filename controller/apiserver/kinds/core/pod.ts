@@ -3,9 +3,9 @@ import { REP, PTR } from '../../protobuf/message-table.js';
 import { podQosClass } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
 import { mergeBy, nested, objectMeta, podSpec } from '../../patch/patch-meta.js';
-import { podPrinter } from '../../tables/pods.js';
+import { podPrinter } from '../../tables/pod-printers.js';
 import { dns1123Subdomain } from '../../validation/names.js';
-import { validatePodSpec, validatePodSpecUpdate } from '../../validation/pod.js';
+import { validatePodSpec, validatePodSpecUpdate } from '../../validation/pod-validation.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
 
 export const pod: KindDefinition = {

@@ -2,7 +2,7 @@
 import { PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
 import { METADATA_ONLY } from '../../patch/patch-meta.js';
-import { secretPrinter } from '../../tables/core.js';
+import { secretPrinter } from '../../tables/core-printers.js';
 import { validateDataKeys } from '../../validation/data-keys.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 

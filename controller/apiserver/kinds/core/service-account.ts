@@ -2,7 +2,7 @@
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
 import { mergeBy, nested, objectMeta } from '../../patch/patch-meta.js';
-import { serviceAccountPrinter } from '../../tables/core.js';
+import { serviceAccountPrinter } from '../../tables/core-printers.js';
 
 export const serviceAccount: KindDefinition = {
   group: '', version: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', scope: 'Namespaced',

@@ -2,9 +2,9 @@
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { conditionsByType, mergeBy, nested, objectMeta } from '../../patch/patch-meta.js';
-import { servicePrinter } from '../../tables/networking.js';
+import { servicePrinter } from '../../tables/networking-printers.js';
 import { dns1123Label } from '../../validation/names.js';
-import { validateServiceSpec, validateServiceSpecUpdate } from '../../validation/service.js';
+import { validateServiceSpec, validateServiceSpecUpdate } from '../../validation/service-validation.js';
 import { spec, specUpdate } from '../../validation/spec-rules.js';
 
 export const service: KindDefinition = {

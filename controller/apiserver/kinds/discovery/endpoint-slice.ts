@@ -1,7 +1,7 @@
 // discovery.k8s.io/v1 EndpointSlice: a Service's ready addresses (pkg/registry/discovery/endpointslice).
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
-import { endpointSlicePrinter } from '../../tables/networking.js';
+import { endpointSlicePrinter } from '../../tables/networking-printers.js';
 
 export const endpointSlice: KindDefinition = {
   group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', scope: 'Namespaced',

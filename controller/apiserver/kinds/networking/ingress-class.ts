@@ -1,8 +1,8 @@
 // networking.k8s.io/v1 IngressClass: which controller serves an Ingress (pkg/registry/networking/ingressclass).
 import { PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
-import { ingressClassPrinter } from '../../tables/ingress.js';
-import { validateIngressClass } from '../../validation/ingress.js';
+import { ingressClassPrinter } from '../../tables/ingress-printers.js';
+import { validateIngressClass } from '../../validation/ingress-validation.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 
 export const ingressClass: KindDefinition = {

@@ -1,8 +1,8 @@
 // networking.k8s.io/v1 Ingress: HTTP routes from hosts and paths to Services (pkg/registry/networking/ingress).
 import { REP, PTR, INL } from '../../protobuf/message-table.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
-import { ingressPrinter } from '../../tables/ingress.js';
-import { validateIngressSpec } from '../../validation/ingress.js';
+import { ingressPrinter } from '../../tables/ingress-printers.js';
+import { validateIngressSpec } from '../../validation/ingress-validation.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec } from '../../validation/spec-rules.js';
 

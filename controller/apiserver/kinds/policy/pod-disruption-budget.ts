@@ -1,8 +1,8 @@
 // policy/v1 PodDisruptionBudget: how many pods voluntary evictions may take (pkg/registry/policy/poddisruptionbudget).
 import { PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
-import { podDisruptionBudgetPrinter } from '../../tables/batch.js';
-import { validatePdbSpec } from '../../validation/batch.js';
+import { podDisruptionBudgetPrinter } from '../../tables/batch-printers.js';
+import { validatePdbSpec } from '../../validation/batch-validation.js';
 import { dns1123Subdomain } from '../../validation/names.js';
 import { spec } from '../../validation/spec-rules.js';
 

@@ -1,8 +1,8 @@
 // rbac.authorization.k8s.io/v1 ClusterRoleBinding: grants a role's rules to subjects, cluster-wide (pkg/registry/rbac/clusterrolebinding).
 import { REP } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
-import { roleBindingPrinter } from '../../tables/rbac.js';
-import { pathSegmentName, validateBinding, validateBindingUpdate } from '../../validation/rbac.js';
+import { roleBindingPrinter } from '../../tables/rbac-printers.js';
+import { pathSegmentName, validateBinding, validateBindingUpdate } from '../../validation/rbac-validation.js';
 
 export const clusterRoleBinding: KindDefinition = {
   group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', scope: 'Cluster',

@@ -1,7 +1,7 @@
 // rbac.authorization.k8s.io/v1 ClusterRole: a set of permitted verbs on resources, cluster-wide (pkg/registry/rbac/clusterrole).
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
-import { pathSegmentName, validateRules } from '../../validation/rbac.js';
+import { pathSegmentName, validateRules } from '../../validation/rbac-validation.js';
 
 export const clusterRole: KindDefinition = {
   group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', resource: 'clusterroles', scope: 'Cluster',

@@ -1,7 +1,7 @@
 // rbac.authorization.k8s.io/v1 Role: a set of permitted verbs on resources, in one namespace (pkg/registry/rbac/role).
 import { REP } from '../../protobuf/message-table.js';
 import { type KindDefinition, PLAIN } from '../kind-definition.js';
-import { pathSegmentName, validateRules } from '../../validation/rbac.js';
+import { pathSegmentName, validateRules } from '../../validation/rbac-validation.js';
 
 export const role: KindDefinition = {
   group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', resource: 'roles', scope: 'Namespaced',
