@@ -8,16 +8,13 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { connect, type PeerCertificate } from 'node:tls';
 import { splitUrls } from '../protocol/mqtt/link.js';
-import { caCertHash } from '../protocol/join-token.js';
+import { CaMismatchError, pinnedCaFromChain, presentedChain } from '../protocol/pinned-ca.js';
 import { writeFileAtomically } from './checked-json.js';
 
 export const CA_FILE = 'mqtt-ca.crt';
 
-export class CaMismatchError extends Error {
-  override readonly name = 'CaMismatchError';
-}
+export { CaMismatchError };
 
 /** The CA saved at the first join, if any. */
 export async function loadSavedCa(dataDir: string): Promise<string | undefined> {
@@ -42,40 +39,6 @@ export function isPlaintextOffHost(url: string): boolean {
   return !(host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.')));
 }
 
-function shortHash(hex: string): string {
-  return `sha256:${hex.slice(0, 16)}…`;
-}
-
-/** The certificates the broker sent, leaf first (Node links each to its issuer). */
-function chainOf(leaf: PeerCertificate & { issuerCertificate?: PeerCertificate }): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  const seen = new Set<string>();
-  let cur: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = leaf;
-  while (cur?.raw && !seen.has(cur.fingerprint256)) {
-    seen.add(cur.fingerprint256);
-    out.push(new X509Certificate(cur.raw));
-    cur = cur.issuerCertificate as typeof cur;
-  }
-  return out;
-}
-
-async function presentedChain(url: string, timeoutMs: number): Promise<X509Certificate[]> {
-  const u = new URL(url);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(u.port) || 8883;
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no TLS answer within ${timeoutMs} ms`)); }, timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      const chain = chainOf(socket.getPeerCertificate(true));
-      socket.end();
-      resolve(chain);
-    });
-    socket.once('error', (err) => { clearTimeout(timer); reject(err); });
-  });
-}
-
 /**
  * The CA (PEM) the broker at one of `mqttUrl`'s mqtts:// addresses presents, checked against
  * the token's hash. Throws CaMismatchError when the broker is not the token's cluster.
@@ -86,21 +49,13 @@ export async function fetchPinnedCa(mqttUrl: string, caHash: string, timeoutMs =
   for (const url of urls) {
     let chain: X509Certificate[];
     try {
-      chain = await presentedChain(url, timeoutMs);
+      const u = new URL(url);
+      chain = await presentedChain(u.hostname, Number(u.port) || 8883, timeoutMs);
     } catch (err) {
       lastError = err as Error;
       continue;
     }
-    const leaf = chain[0];
-    const ca = chain.find((c) => caCertHash(c.raw) === caHash);
-    if (!leaf || !ca) {
-      const root = chain[chain.length - 1];
-      throw new CaMismatchError(`the broker at ${url} presented CA ${root ? shortHash(caCertHash(root.raw)) : '(none)'}, which does not match the join token's ${shortHash(caHash)}: refusing to join (wrong address, another cluster, or someone in between)`);
-    }
-    if (leaf !== ca && !(leaf.checkIssued(ca) && leaf.verify(ca.publicKey))) {
-      throw new CaMismatchError(`the broker at ${url} presented a certificate not signed by the join token's CA ${shortHash(caHash)}: refusing to join`);
-    }
-    return ca.toString();
+    return pinnedCaFromChain(chain, caHash, `the broker at ${url}`);
   }
   throw new Error(`cannot reach the broker at ${urls.join(', ') || mqttUrl}: ${lastError?.message ?? 'no mqtts:// URL to check the CA on'}`);
 }

@@ -94,6 +94,8 @@ export interface ControllerOptions {
   datastore?: DatastoreOptions;
   /** The cluster's server token, to take the shared secrets from the datastore. */
   token?: string;
+  /** SHA-256 of the cluster CA the token named (K10…): the datastore's cluster must hold it. */
+  tokenCaHash?: string;
   /** Leader election (with a datastore): only the leader runs the scheduler, controllers and bridge. */
   leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   /** Routes that check credentials themselves (joining a managed etcd cluster). */
@@ -149,7 +151,7 @@ export class Controller {
     const { opts } = this;
     const log = opts.log;
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    this.store = await openDatastore(opts.dataDir, opts.datastore, opts.token, log);
+    this.store = await openDatastore(opts.dataDir, opts.datastore, opts.token, log, opts.tokenCaHash);
     if (this.store instanceof LocalStore && opts.snapshots && opts.snapshots.intervalMs > 0) {
       this.snapshots = new ScheduledSnapshots(this.store, { ...opts.snapshots, dir: opts.snapshots.dir ?? join(opts.dataDir, 'snapshots'), log: log.child({ component: 'snapshots' }) });
       this.snapshots.start();

@@ -9,7 +9,8 @@ import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/ima
 import { parseEndpoints } from '../../controller/store/etcd/connect.js';
 import { joinRoute } from '../../controller/cluster/join-route.js';
 import { isLoopbackHost } from '../../controller/broker/listeners.js';
-import { SECURE_TOKEN_PREFIX } from '../../protocol/join-token.js';
+import { parseJoinToken } from '../../protocol/join-token.js';
+import { CaMismatchError } from '../../protocol/pinned-ca.js';
 import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd-command.js';
 
 export const CONTROLLER_FLAGS = {
@@ -170,11 +171,22 @@ function imageOptions(v: Values): Pick<ControllerOptions, 'registries' | 'imageP
   }
 }
 
-function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | 'leaderElection'> {
+function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | 'tokenCaHash' | 'leaderElection'> {
   const leaderElection = leaderElectionOptions(v);
-  // The K10… form `pikube token show` prints is taken too: the datastore key is its token part.
-  if (v.token) v = { ...v, token: v.token.startsWith(SECURE_TOKEN_PREFIX) ? v.token.slice(v.token.indexOf('::') + 2) : v.token };
-  if (!v['datastore-endpoint']) return { leaderElection, ...(v.token ? { token: v.token } : {}) };
+  // The K10… form `pikube token show` prints is taken too: the datastore key is its token
+  // part, and the hash must name the CA the datastore's cluster holds.
+  let tokenCaHash: string | undefined;
+  if (v.token) {
+    try {
+      const parsed = parseJoinToken(v.token);
+      tokenCaHash = parsed.caHash;
+      v = { ...v, token: parsed.credentials };
+    } catch (err) {
+      throw new UsageError(`--token: ${(err as Error).message}`);
+    }
+  }
+  const pinned = tokenCaHash ? { tokenCaHash } : {};
+  if (!v['datastore-endpoint']) return { leaderElection, ...(v.token ? { token: v.token } : {}), ...pinned };
   let endpoints: string[];
   try {
     endpoints = parseEndpoints(v['datastore-endpoint']);
@@ -189,6 +201,7 @@ function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | '
       ...(v['datastore-certfile'] ? { certFile: v['datastore-certfile'], keyFile: v['datastore-keyfile']! } : {}),
     },
     ...(v.token ? { token: v.token } : {}),
+    ...pinned,
     leaderElection,
   };
 }
@@ -217,6 +230,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) throw err;
     log.error({ err: String((err as Error)?.message ?? err) }, 'managed etcd failed to start');
+    if (err instanceof CaMismatchError) process.stderr.write(`pikube controller: ${err.message}\n`);
     return 1;
   }
   if (managed) {
@@ -230,7 +244,7 @@ export async function run(argv: string[]): Promise<number> {
     await controller.start();
   } catch (err) {
     // A damaged store is the operator's to repair: say so in one line, not a stack.
-    if ((err as Error)?.name === 'StoreCorrupt') {
+    if ((err as Error)?.name === 'StoreCorrupt' || err instanceof CaMismatchError) {
       log.error({ err: (err as Error).message }, 'controller refused to start');
       process.stderr.write(`pikube controller: ${(err as Error).message}\n`);
     } else log.error({ err: String((err as Error)?.stack ?? err) }, 'controller failed to start');

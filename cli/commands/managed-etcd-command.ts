@@ -14,6 +14,8 @@ import { requestJoin } from '../../controller/cluster/join-route.js';
 import { writeShared } from '../../controller/cluster/shared-secrets.js';
 import type { DatastoreOptions } from '../../controller/cluster/datastore.js';
 import { parseHostPort, UsageError } from '../args.js';
+import { parseJoinToken } from '../../protocol/join-token.js';
+import { assertTokenCa } from '../../protocol/pinned-ca.js';
 
 export const MANAGED_ETCD_FLAGS = {
   'cluster-init': { type: 'boolean', default: false },
@@ -46,6 +48,17 @@ export async function setUpManagedEtcd(v: ManagedEtcdValues, dataDir: string, lo
   if (v['cluster-init'] && v.join) throw new UsageError('--cluster-init and --join exclude each other');
   if (v['datastore-endpoint']) throw new UsageError('--cluster-init/--join run their own etcd: leave out --datastore-endpoint');
   if (v.join && !v.token) throw new UsageError('--join needs --token (the first controller\'s <data-dir>/join-token)');
+  // The K10<ca-hash>::<token> form `pikube token show` prints: the hash pins the cluster's CA.
+  let caHash: string | undefined;
+  if (v.token) {
+    try {
+      const parsed = parseJoinToken(v.token);
+      caHash = parsed.caHash;
+      v = { ...v, token: parsed.credentials };
+    } catch (err) {
+      throw new UsageError(`--token: ${(err as Error).message}`);
+    }
+  }
   if (v.token && !isWellFormedJoinToken(v.token)) throw new UsageError('--token must look like abcdef.0123456789abcdef');
   if (v.join && !/^https:\/\/[^/]+$/.test(v.join.replace(/\/$/, ''))) throw new UsageError('--join must be https://HOST:PORT of a running controller');
   const clientListen = parseHostPort(v['etcd-client-listen']!, '--etcd-client-listen');
@@ -63,13 +76,14 @@ export async function setUpManagedEtcd(v: ManagedEtcdValues, dataDir: string, lo
     // First member, or any member restarting on its own data: the secrets are here already.
     if (v.token && !existsSync(join(dataDir, JOIN_TOKEN_FILE))) await writePrivateFile(join(dataDir, JOIN_TOKEN_FILE), v.token + '\n');
     await ensurePki(dataDir, [advertise]);
+    if (caHash) assertTokenCa(readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'), caHash, 'this controller\'s data directory');
     await BrokerCredentials.load(dataDir);
     new TokenSigner(join(dataDir, 'pki', 'service-account.key')).publicJwk();
     if (existsSync(savedPath)) others = (JSON.parse(readFileSync(savedPath, 'utf8')) as SavedCluster).clientUrls;
   } else {
     const peerUrl = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${peerListen.port}`;
     log.info({ server: v.join, name, peerUrl }, 'joining the etcd cluster');
-    const answer = await requestJoin(v.join!.replace(/\/$/, ''), v.token!, name, peerUrl);
+    const answer = await requestJoin(v.join!.replace(/\/$/, ''), v.token!, name, peerUrl, caHash ? { caHash } : {});
     await writeShared(dataDir, answer.files);
     initialCluster = answer.initialCluster;
     others = answer.clientUrls;

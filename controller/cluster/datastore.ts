@@ -20,7 +20,7 @@ export interface DatastoreOptions {
   prefix?: string;
 }
 
-export async function openDatastore(dataDir: string, datastore: DatastoreOptions | undefined, token: string | undefined, log: Logger): Promise<StoreBackend> {
+export async function openDatastore(dataDir: string, datastore: DatastoreOptions | undefined, token: string | undefined, log: Logger, tokenCaHash?: string): Promise<StoreBackend> {
   if (!datastore) {
     const store = new LocalStore({ dir: join(dataDir, 'store'), log: log.child({ component: 'store' }) });
     await store.open();
@@ -36,6 +36,11 @@ export async function openDatastore(dataDir: string, datastore: DatastoreOptions
     },
   });
   await store.open();
-  await syncClusterSecrets(store, dataDir, token, slog);
+  try {
+    await syncClusterSecrets(store, dataDir, token, slog, tokenCaHash);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   return store;
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SelfAuthenticatingRoute } from '../apiserver/http/server.js';
 import { JOIN_TOKEN_FILE, safeEqual } from '../broker/credentials.js';
+import { assertTokenCa, pinnedCaFromChain, presentedChain } from '../../protocol/pinned-ca.js';
 import { SHARED_FILES, seal, unseal } from './shared-secrets.js';
 import type { ManagedEtcd } from './managed-etcd.js';
 
@@ -69,12 +70,23 @@ export function joinRoute(dataDir: string, etcd: ManagedEtcd): SelfAuthenticatin
  * answer opened. etcd refuses a member while an earlier one has not started yet ("unhealthy
  * cluster": the next add could cost quorum), so a 503 is asked again for a while: Pis that
  * join together get in one after the other.
+ *
+ * With `caHash` (a K10… token) the server's certificate is checked first, against the CA
+ * its chain presents under that hash, before anything is asked of it: a wrong address or
+ * another cluster never gets an etcd member added for us.
  */
-export async function requestJoin(server: string, token: string, name: string, peerUrl: string, patienceMs = 60_000): Promise<JoinAnswer> {
-  const end = Date.now() + patienceMs;
+export async function requestJoin(server: string, token: string, name: string, peerUrl: string, opts: { caHash?: string; patienceMs?: number } = {}): Promise<JoinAnswer> {
+  const end = Date.now() + (opts.patienceMs ?? 60_000);
+  let ca: string | undefined;
+  if (opts.caHash) {
+    const u = new URL(server);
+    ca = pinnedCaFromChain(await presentedChain(u.hostname, Number(u.port) || 443, 10_000), opts.caHash, `the controller at ${server}`);
+  }
   for (;;) {
     try {
-      return await requestJoinOnce(server, token, name, peerUrl);
+      const answer = await requestJoinOnce(server, token, name, peerUrl, ca);
+      if (opts.caHash) assertTokenCa(answer.files['pki/ca.crt'] ?? '', opts.caHash, `the cluster at ${server}`);
+      return answer;
     } catch (err) {
       if (!(err instanceof JoinUnavailable) || Date.now() > end) throw err;
       await new Promise((r) => setTimeout(r, 1000));
@@ -84,14 +96,15 @@ export async function requestJoin(server: string, token: string, name: string, p
 
 class JoinUnavailable extends Error {}
 
-async function requestJoinOnce(server: string, token: string, name: string, peerUrl: string): Promise<JoinAnswer> {
+async function requestJoinOnce(server: string, token: string, name: string, peerUrl: string, ca: string | undefined): Promise<JoinAnswer> {
   const nonce = randomBytes(16).toString('hex');
   const payload = JSON.stringify({ name, peerUrl, nonce, proof: proofOf(token, { name, peerUrl, nonce }) });
   const u = new URL(JOIN_PATH, server);
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    // The server's certificate cannot be checked before we hold the CA: the sealed answer
-    // is what proves it is the cluster's.
-    const req = request(u, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
+    // Without a CA hash the server's certificate cannot be checked before we hold the CA:
+    // the sealed answer is what proves it is the cluster's.
+    const tls = ca ? { ca, rejectUnauthorized: true } : { rejectUnauthorized: false };
+    const req = request(u, { method: 'POST', ...tls, headers: { 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
       let t = '';
       res.on('data', (c) => (t += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));

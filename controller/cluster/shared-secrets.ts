@@ -10,6 +10,7 @@ import type { EtcdStore } from '../store/etcd/etcd-store.js';
 import { ensurePki } from '../apiserver/certs.js';
 import { BrokerCredentials, JOIN_TOKEN_FILE, isWellFormedJoinToken, writePrivateFile } from '../broker/credentials.js';
 import { TokenSigner } from '../controller-manager/index.js';
+import { assertTokenCa } from '../../protocol/pinned-ca.js';
 
 /** Data-dir files every controller of a cluster must share. */
 export const SHARED_FILES = ['pki/ca.crt', 'pki/ca.key', 'admin-token', 'mqtt-secret', 'mqtt-controller-password', JOIN_TOKEN_FILE, 'pki/service-account.key'] as const;
@@ -62,15 +63,23 @@ export async function writeShared(dataDir: string, files: Record<string, string>
  * has them (the token must open them), else made here and offered to the datastore; if
  * another controller's offer won the race, theirs are taken.
  */
-export async function syncClusterSecrets(store: EtcdStore, dataDir: string, token: string | undefined, log?: { info: (o: object, m: string) => void }): Promise<'created' | 'joined'> {
+export async function syncClusterSecrets(store: EtcdStore, dataDir: string, token: string | undefined, log?: { info: (o: object, m: string) => void }, caHash?: string): Promise<'created' | 'joined'> {
   if (token !== undefined && !isWellFormedJoinToken(token)) throw new Error('--token must look like abcdef.0123456789abcdef (the first controller\'s <data-dir>/join-token)');
+  // A K10… token names the cluster's CA: another cluster's secrets are refused before they are written here.
+  const check = (caPem: string, what: string) => { if (caHash) assertTokenCa(caPem, caHash, what); };
+  return syncSecrets(store, dataDir, token, check, log);
+}
+
+async function syncSecrets(store: EtcdStore, dataDir: string, token: string | undefined, check: (caPem: string, what: string) => void, log?: { info: (o: object, m: string) => void }): Promise<'created' | 'joined'> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = store.keys.bootstrap;
   const existing = await store.client.get(key).string();
   if (existing !== null) {
     const t = token ?? localToken(dataDir);
     if (!t) throw new Error('this datastore already holds a cluster: start with --token TOKEN (the first controller\'s <data-dir>/join-token)');
-    await writeShared(dataDir, unseal(existing, t));
+    const files = unseal(existing, t);
+    check(files['pki/ca.crt'] ?? '', 'the datastore\'s cluster');
+    await writeShared(dataDir, files);
     log?.info({}, 'took the cluster secrets from the datastore');
     return 'joined';
   }
@@ -81,9 +90,10 @@ export async function syncClusterSecrets(store: EtcdStore, dataDir: string, toke
   new TokenSigner(join(dataDir, 'pki', 'service-account.key')).publicJwk();
   const files: Record<string, string> = {};
   for (const name of SHARED_FILES) files[name] = readFileSync(join(dataDir, name), 'utf8');
+  check(files['pki/ca.crt']!, 'this controller\'s data directory');
   const t = files[JOIN_TOKEN_FILE]!.trim();
   const res = await store.client.if(key, 'Create', '==', 0).then(store.client.put(key).value(seal(files, t))).commit();
-  if (!res.succeeded) return syncClusterSecrets(store, dataDir, token ?? t, log);
+  if (!res.succeeded) return syncSecrets(store, dataDir, token ?? t, check, log);
   log?.info({}, 'stored the cluster secrets in the datastore');
   return 'created';
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/podman-image.js';
 import { etcdAvailable } from '../helpers/etcd.js';
+import { formatSecureJoinToken } from '../../protocol/join-token.js';
 import { freePort, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 import { NODE_LABEL, podmanContainerIds, removeNodeContainers, uniqueNodeName } from './e2e-helpers.js';
 
@@ -61,7 +62,9 @@ test('three controllers on managed etcd survive losing the leader and its member
   const etcdArgs = (i: number) => ['--cluster-cidr', '10.77.0.0/16', '--etcd-name', `m${i}`, '--etcd-client-listen', `127.0.0.1:${ports[i]!.client}`, '--etcd-peer-listen', `127.0.0.1:${ports[i]!.peer}`];
   ctrls.push(await startController({ args: ['--cluster-init', ...etcdArgs(0)], readyTimeoutMs: 120_000 }));
   const token = ctrls[0]!.joinToken;
-  for (const i of [1, 2]) ctrls.push(await startController({ args: ['--join', ctrls[0]!.apiUrl, '--token', token, ...etcdArgs(i)], readyTimeoutMs: 120_000 }));
+  // The second joins with the K10<ca-hash>:: form `pikube token show` prints: the API server's CA is checked first.
+  const secure = formatSecureJoinToken(readFileSync(join(ctrls[0]!.dir, 'pki', 'ca.crt'), 'utf8'), token);
+  for (const i of [1, 2]) ctrls.push(await startController({ args: ['--join', ctrls[0]!.apiUrl, '--token', i === 1 ? token : secure, ...etcdArgs(i)], readyTimeoutMs: 120_000 }));
   t.true(ctrls.every((c) => c.joinToken === token), 'every controller holds the same token');
   t.true(ctrls.every((c) => c.token === ctrls[0]!.token), 'and the same admin credential');
   const ks = ctrls.map((c) => kubectl(c.kubeconfig));
