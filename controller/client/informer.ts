@@ -22,6 +22,24 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this;
   }
 
+  /**
+   * A handler that joins at any time, as client-go's AddEventHandler: on an informer
+   * already running it first gets every cached object as ADDED, so a late consumer sees
+   * the same world as an early one. Returns the call that detaches it.
+   */
+  addEventHandler(handler: InformerHandler<T>): () => void {
+    this.handlers.push(handler);
+    if (this.handle) for (const obj of [...this.cache.values()]) handler('ADDED', obj);
+    return () => {
+      const i = this.handlers.indexOf(handler);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  get started(): boolean {
+    return this.handle !== undefined;
+  }
+
   /** Fills the cache synchronously (synthetic ADDED events), then follows live changes. */
   start(): void {
     if (this.handle) return;
