@@ -40,16 +40,25 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.handle !== undefined;
   }
 
-  /** Fills the cache synchronously (synthetic ADDED events), then follows live changes. */
+  /**
+   * Lists, then watches from the list's resourceVersion, as client-go's reflector does
+   * (tools/cache/reflector.go ListAndWatch): the cache is filled synchronously (ADDED for
+   * each object listed), then follows live changes. Both calls run in one tick, so no
+   * change falls between them; they are the two rights a reader's role needs.
+   */
   start(): void {
     if (this.handle) return;
-    this.handle = this.client.watch<T>(this.ref, { ...this.opts, resourceVersion: '0' }, (e) => {
-      const key = objectKey(e.object);
-      const old = this.cache.get(key);
-      if (e.type === 'DELETED') this.cache.delete(key);
-      else this.cache.set(key, e.object);
-      for (const h of this.handlers) h(e.type, e.object, old);
-    });
+    const listed = this.client.list<T>(this.ref, this.opts);
+    for (const obj of listed.items) this.apply('ADDED', obj);
+    this.handle = this.client.watch<T>(this.ref, { ...this.opts, resourceVersion: listed.resourceVersion }, (e) => this.apply(e.type, e.object));
+  }
+
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+    const key = objectKey(obj);
+    const old = this.cache.get(key);
+    if (type === 'DELETED') this.cache.delete(key);
+    else this.cache.set(key, obj);
+    for (const h of this.handlers) h(type, obj, old);
   }
 
   stop(): void {
