@@ -63,11 +63,6 @@ export class RetainedTopics<P> {
     for (const k of keys) this.changed(k);
   }
 
-  /** Keys that hold a payload or were cleared by a render. */
-  keys(): string[] {
-    return [...this.sent.keys()];
-  }
-
   /** Resolves once every change seen so far has been published (or found unchanged). */
   async flushed(): Promise<void> {
     while (this.timer) await new Promise((r) => setTimeout(r, this.o.debounceMs));
