@@ -15,7 +15,7 @@ import type { NodeTelemetry } from './client/node-telemetry.js';
 import type { ControlLoop } from './client/control-loop.js';
 import { EventRecorder } from './client/event-recorder.js';
 import { startControllerManager, TokenSigner } from './controller-manager/index.js';
-import { SharedInformers } from './client/shared-informers.js';
+import { SharedInformers, type ObjectReader } from './client/shared-informers.js';
 import { NodeLifecycleController } from './controller-manager/node-lifecycle.js';
 import type { PodCidrAllocator } from './controller-manager/pod-cidr.js';
 import { EndpointsController } from './controller-manager/endpoints-controller.js';
@@ -69,7 +69,8 @@ export interface StartedLoops {
   /** The status page (it also takes a cookie, so it checks credentials itself). */
   selfAuthenticatingRoutes: SelfAuthenticatingRoute[];
   authenticateServiceAccount: (token: string) => UserInfo | undefined;
-  serviceAccountFor: (cluster: { caCrt: string; apiServer: string }) => (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
+  /** `read`: whose view of ServiceAccounts the signing goes by (the bridge's own client). */
+  serviceAccountFor: (cluster: { caCrt: string; apiServer: string }, read?: ObjectReader) => (pod: Pod) => DesiredPod['serviceAccount'] | undefined;
   issueToken: TokenIssuer;
 }
 
@@ -89,7 +90,10 @@ function componentClient(deps: ControlLoopDeps, user: UserInfo): ClusterClient {
 export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedLoops> {
   const { client, log, telemetry } = deps;
   const host = hostname();
-  const informers = new SharedInformers(client);
+  // The caches the scheduler and the controller manager share read as the controller
+  // manager, as upstream's controller manager builds its informers on its own credentials.
+  const cm = componentClient(deps, CONTROLLER_MANAGER_USER);
+  const informers = new SharedInformers(cm);
   const signer = new TokenSigner(join(deps.dataDir, 'pki', 'service-account.key'));
   // The scheduler's own calls go through RBAC as system:kube-scheduler.
   const schedulerClient = componentClient(deps, SCHEDULER_USER);
@@ -103,8 +107,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
       ...(deps.images.registries ? { registries: deps.images.registries } : {}),
     }) } : {}),
   });
-  // The controller manager's loops as system:kube-controller-manager.
-  const cm = componentClient(deps, CONTROLLER_MANAGER_USER);
+  // The controller manager's loops as system:kube-controller-manager (`cm`, above).
   const lifecycle = new NodeLifecycleController({
     client: cm, telemetry, informers, log: log.child({ component: 'node-lifecycle' }),
     recorder: new EventRecorder(cm, { component: 'node-controller' }, log),
@@ -152,10 +155,10 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     })],
     authenticateServiceAccount: serviceAccountAuthenticator(signer, client),
     issueToken: serviceAccountTokenIssuer(signer, maxTokenSeconds),
-    serviceAccountFor: (cluster) => (pod) => {
+    serviceAccountFor: (cluster, read = client) => (pod) => {
       const uid = pod.metadata.uid!;
       const name = pod.spec.serviceAccountName ?? 'default';
-      const sa = client.get({ group: '', resource: 'serviceaccounts' }, pod.metadata.namespace, name);
+      const sa = read.get({ group: '', resource: 'serviceaccounts' }, pod.metadata.namespace, name);
       if (!sa) return undefined;
       const projected = projectedToken(pod);
       // automountServiceAccountToken: false on the pod, or (unless the pod says) on its account.

@@ -25,6 +25,7 @@ import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';
 import { LocalClient } from './apiserver/local-client.js';
+import { AuthorizedClient, MQTT_BRIDGE_USER } from './auth/component-identities.js';
 import { bootstrapCluster } from './apiserver/bootstrap.js';
 import { ensurePki, hostAddresses, kubeconfigYaml, type ClusterPki } from './apiserver/certs.js';
 import { ApiServer, type ExtraRoute } from './apiserver/http/server.js';
@@ -298,10 +299,15 @@ export class Controller {
     });
     this.leaderLoops = loops.loops;
     this.statusRoutes = loops.selfAuthenticatingRoutes;
+    // The bridge reads and writes as its own user, checked by RBAC like any other.
+    const bridgeLog = log.child({ component: 'bridge' });
+    const bridgeClient = new AuthorizedClient({
+      client: new LocalClient(this.core!, MQTT_BRIDGE_USER), user: MQTT_BRIDGE_USER, authorize: (a) => auth.authorizer.authorize(a).allowed, log: bridgeLog,
+    });
     const bridge = new Bridge({
-      link: this.link!, topics: this.topics!, core: this.core!, client: this.client!, telemetry: this.telemetry,
-      log: log.child({ component: 'bridge' }),
-      serviceAccount: loops.serviceAccountFor({ caCrt: this.pki!.caCert, apiServer: `https://${this.advertise}:${opts.apiListen.port}` }),
+      link: this.link!, topics: this.topics!, core: this.core!, client: bridgeClient, telemetry: this.telemetry,
+      log: bridgeLog,
+      serviceAccount: loops.serviceAccountFor({ caCrt: this.pki!.caCert, apiServer: `https://${this.advertise}:${opts.apiListen.port}` }, bridgeClient),
       podCidrFor: (node) => this.podCidrs!.cidrFor(node),
       dns: { clusterDomain: opts.clusterDomain },
       clusterConfig: clusterConfigFor(opts.nodeMonitorGracePeriodMs / 1000),

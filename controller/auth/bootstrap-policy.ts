@@ -91,12 +91,20 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
   // The controller manager's loops touch every workload kind, including ones added later;
   // secrets only through service-account tokens and namespace deletion.
   { name: 'system:kube-controller-manager', rules: [rule(['*'], ['*'], ['*'])] },
+  // The MQTT bridge (MQTT_BRIDGE_USER): exactly what it does. It reads through informers
+  // (list, watch) what the nodes' desired pods, Service routing and ingress routes are made
+  // of; gets the Node, Pod, ServiceAccount and Event it is about to write or sign for; and
+  // writes what a kubelet writes (upstream's NodeRules in bootstrappolicy/policy.go): its
+  // Node, Node and Pod status, the final delete of a pod the node has stopped, events.
   {
     name: 'system:pikube-bridge', rules: [
-      rule(READ, [''], ['pods', 'nodes', 'services', 'endpoints', 'secrets', 'configmaps', 'serviceaccounts', 'namespaces']),
-      rule(['create', 'patch', 'update', 'delete'], [''], ['nodes', 'nodes/status', 'pods/status', 'events']),
+      rule(['list', 'watch'], [''], ['configmaps', 'endpoints', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'secrets', 'services']),
+      rule(['list', 'watch'], ['networking.k8s.io'], ['ingressclasses', 'ingresses']),
+      rule(['get'], [''], ['events', 'nodes', 'pods', 'serviceaccounts']),
+      rule(['create'], [''], ['nodes']),
+      rule(['update'], [''], ['nodes/status', 'pods/status']),
       rule(['delete'], [''], ['pods']),
-      rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+      rule(['create', 'patch'], [''], ['events']),
     ],
   },
 ];

@@ -12,6 +12,14 @@ import { forbiddenError } from './forbidden.js';
 
 export const SCHEDULER_USER: UserInfo = { username: 'system:kube-scheduler', groups: ['system:authenticated'] };
 export const CONTROLLER_MANAGER_USER: UserInfo = { username: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+/**
+ * The MQTT bridge (controller/bridge/): it reads what the nodes' desired state, Service
+ * routing and ingress routes are made of, and writes Node and Pod status and events on
+ * the nodes' behalf, as upstream's kubelets do under system:node:<name>. Which node may
+ * touch which objects is the bridge's own check (node-restriction.ts, pod-status-sync.ts),
+ * made before its writes; this identity bounds what the bridge can do at all.
+ */
+export const MQTT_BRIDGE_USER: UserInfo = { username: 'system:pikube-bridge', groups: ['system:authenticated'] };
 
 export interface ComponentClientOptions {
   /** The in-process client for this user (its writes carry the user). */

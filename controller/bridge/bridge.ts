@@ -1,5 +1,7 @@
 // The MQTT gateway: store changes → per-node desired state on MQTT, agent reports →
 // Node and Pod status. Every incoming payload is validated; bad ones are logged and dropped.
+// Its client is its own identity's (component-identities.ts, MQTT_BRIDGE_USER): the
+// publishers read through shared informers on it, the status syncs write through it.
 import type { NodeDenial } from './node-restriction.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { ClusterConfigPayload, DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
@@ -14,6 +16,7 @@ import { DesiredStatePublisher } from './desired-state-publisher.js';
 import { NodeEvents } from './node-events.js';
 import { NodeStatusSync } from './node-status-sync.js';
 import type { NodeTelemetry } from '../client/node-telemetry.js';
+import { SharedInformers } from '../client/shared-informers.js';
 import { PodStatusSync } from './pod-status-sync.js';
 import { PodStreamRelay } from './pod-streams.js';
 import { ServiceRoutingPublisher } from './service-routing-publisher.js';
@@ -23,6 +26,7 @@ export interface BridgeOptions {
   link: MqttLink;
   topics: Topics;
   core: ApiCore;
+  /** The bridge's own client (RBAC-checked as MQTT_BRIDGE_USER in the control plane). */
   client: ClusterClient;
   telemetry: NodeTelemetry;
   log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; debug: (o: object, m: string) => void };
@@ -43,12 +47,15 @@ export class Bridge {
   private readonly nodes: NodeStatusSync;
   private readonly pods: PodStatusSync;
   private readonly events: NodeEvents;
+  /** One cache per resource for the three publishers. */
+  private readonly informers: SharedInformers;
   private unsubscribers: (() => Promise<void>)[] = [];
   /** Messages dropped because they failed validation, for metrics. */
   dropped = 0;
 
   constructor(private readonly opts: BridgeOptions) {
     const { link, topics, client, log } = opts;
+    const informers = (this.informers = new SharedInformers(client));
     this.pods = new PodStatusSync({ client, log });
     this.nodes = new NodeStatusSync({
       client, telemetry: opts.telemetry, log, podCidrFor: opts.podCidrFor, onDenied: opts.onNodeDenied,
@@ -57,7 +64,7 @@ export class Bridge {
     });
     this.events = new NodeEvents(client, log);
     this.publisher = new DesiredStatePublisher({
-      client, log,
+      informers, log,
       revision: () => opts.core.store.revision,
       publish: (node, payload) => link.publish(topics.pods(node), payload, { retain: true, qos: 1 }),
       serviceAccount: opts.serviceAccount,
@@ -65,13 +72,13 @@ export class Bridge {
       dns: opts.dns,
     });
     this.serviceRouting = new ServiceRoutingPublisher({
-      client, log,
+      informers, log,
       revision: () => opts.core.store.revision,
       publish: (payload) => link.publish(topics.services(), payload, { retain: true, qos: 1 }),
       clusterDomain: opts.dns?.clusterDomain,
     });
     this.ingress = new IngressPublisher({
-      client, log, revision: () => opts.core.store.revision,
+      informers, log, revision: () => opts.core.store.revision,
       publish: (node, payload) => link.publish(topics.ingress(node), payload, { retain: true, qos: 1 }),
     });
     this.streams = new PodStreamRelay(
@@ -128,6 +135,7 @@ export class Bridge {
     this.publisher.stop();
     this.serviceRouting.stop();
     this.ingress.stop();
+    this.informers.stop();
     for (const u of this.unsubscribers) await u().catch(() => undefined);
     this.unsubscribers = [];
   }

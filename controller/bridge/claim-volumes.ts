@@ -2,12 +2,13 @@
 // cannot read claims or volumes itself, so they travel with the desired pod.
 import type { Pod } from '../../protocol/kube/types.js';
 import type { ClaimVolume } from '../../protocol/mqtt/payloads.js';
-import { R, type ClusterClient } from '../apiserver/client.js';
+import { R } from '../apiserver/client.js';
+import type { ObjectReader } from '../client/shared-informers.js';
 import { isLocalPathVolume } from '../storage/local-path-provisioner.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../storage/storage-types.js';
 import { podClaimNames } from '../storage/volume-matching.js';
 
-function boundVolume(client: ClusterClient, namespace: string | undefined, claimName: string): PersistentVolume | undefined {
+function boundVolume(client: ObjectReader, namespace: string | undefined, claimName: string): PersistentVolume | undefined {
   const claim = client.get<PersistentVolumeClaim>(R.persistentvolumeclaims, namespace, claimName);
   if (!claim?.spec.volumeName) return undefined;
   const pv = client.get<PersistentVolume>(R.persistentvolumes, undefined, claim.spec.volumeName);
@@ -15,7 +16,7 @@ function boundVolume(client: ClusterClient, namespace: string | undefined, claim
 }
 
 /** Claim name → volume, for the claims that are bound; unbound ones are left out. */
-export function claimVolumesOf(client: ClusterClient, pod: Pod): Record<string, ClaimVolume> | undefined {
+export function claimVolumesOf(client: ObjectReader, pod: Pod): Record<string, ClaimVolume> | undefined {
   const names = podClaimNames(pod.spec);
   if (names.length === 0) return undefined;
   const out: Record<string, ClaimVolume> = {};
@@ -36,7 +37,7 @@ export function claimVolumesOf(client: ClusterClient, pod: Pod): Record<string, 
 }
 
 /** Changes whenever what claimVolumesOf returns might. */
-export function claimVolumesKey(client: ClusterClient, pod: Pod): string {
+export function claimVolumesKey(client: ObjectReader, pod: Pod): string {
   let key = '';
   for (const name of podClaimNames(pod.spec)) {
     const claim = client.get<PersistentVolumeClaim>(R.persistentvolumeclaims, pod.metadata.namespace, name);

@@ -1,15 +1,20 @@
 // Pods bound to a node → that node's whole desired set, published retained on
 // `<base>/v1/nodes/<node>/pods`. Level-triggered: every publication is the complete set,
-// so an agent that missed anything (or reconnects) converges on the latest one.
-import { createHash } from 'node:crypto';
+// so an agent that missed anything (or reconnects) converges on the latest one. Pods,
+// nodes and what pods read come from the bridge's shared informers (the kubelet's pod
+// source, pkg/kubelet/config/apiserver.go, is a watch of the node's pods in the same way).
 import type { KubeObject, Pod, Node } from '../../protocol/kube/types.js';
 import type { DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
-import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
+import { R, type ResourceRef } from '../apiserver/client.js';
+import type { InformerHandler } from '../client/informer.js';
+import type { SharedInformers } from '../client/shared-informers.js';
 import { claimVolumesKey, claimVolumesOf } from './claim-volumes.js';
+import { RetainedTopics, type Retained } from './retained-topics.js';
 import { podClaimNames } from '../storage/volume-matching.js';
 
 export interface DesiredStatePublisherOptions {
-  client: ClusterClient;
+  /** Caches of pods, nodes, ConfigMaps, Secrets, claims and volumes; started by the publisher. */
+  informers: SharedInformers;
   /** The payload as JSON text (a DesiredPodsPayload), or '' to clear the node's topic. */
   publish: (node: string, payload: Buffer | '') => Promise<unknown>;
   /** Store revision: a generation that only rises, across restarts too. */
@@ -81,75 +86,82 @@ export class DesiredStatePublisher {
   /** node → pod uid → pod */
   private readonly byNode = new Map<string, Map<string, Pod>>();
   private readonly podNode = new Map<string, string>();
-  private readonly lastHash = new Map<string, string>();
-  private readonly dirty = new Set<string>();
   private readonly knownNodes = new Set<string>();
-  private timer?: NodeJS.Timeout;
-  private timerAt = 0;
-  private readonly lastPublished = new Map<string, number>();
   /** JSON of each pod's DesiredPod, reused while the pod and what it reads are unchanged. */
   private readonly podJson = new Map<string, { key: string; json: string }>();
-  private watches: WatchHandle[] = [];
-  private publishing = Promise.resolve();
+  private readonly topics: RetainedTopics<Buffer>;
+  private detach: (() => void)[] = [];
   private tokenTimer?: NodeJS.Timeout;
 
-  constructor(private readonly opts: DesiredStatePublisherOptions) {}
+  constructor(private readonly opts: DesiredStatePublisherOptions) {
+    this.topics = new RetainedTopics<Buffer>({
+      render: (nodes) => new Map(nodes.map((n) => [n, this.retained(n)])),
+      publish: (node, payload) => opts.publish(node, payload),
+      debounceMs: opts.debounceMs ?? 2,
+      minIntervalMs: opts.minIntervalMs ?? 25,
+      log: opts.log,
+      failure: { message: 'desired pods not published; will retry', keyField: 'node' },
+    });
+  }
 
   start(): void {
-    const c = this.opts.client;
-    this.watches.push(c.watch<Node>(R.nodes, {}, (e) => {
-      const name = e.object.metadata.name!;
-      if (e.type === 'DELETED') {
-        this.knownNodes.delete(name);
-        this.lastHash.delete(name);
-        this.lastPublished.delete(name);
-        void this.opts.publish(name, '').catch(() => undefined);
-      } else if (!this.knownNodes.has(name)) {
-        this.knownNodes.add(name);
-        this.markDirty(name);
-      }
-    }));
-    this.watches.push(c.watch<Pod>(R.pods, {}, (e) => this.onPod(e.type, e.object)));
-    const onRef = (kind: 'configMaps' | 'secrets') => (e: { object: KubeObject }) => {
-      const ns = e.object.metadata.namespace;
-      const name = e.object.metadata.name!;
+    this.topics.start();
+    const onRef = (kind: 'configMaps' | 'secrets') => (_type: string, obj: KubeObject) => {
+      const ns = obj.metadata.namespace;
+      const name = obj.metadata.name!;
       for (const [node, pods] of this.byNode) {
         for (const p of pods.values()) {
           if (p.metadata.namespace === ns && podReferences(p)[kind].has(name)) { this.markDirty(node); break; }
         }
       }
     };
-    this.watches.push(c.watch(R.configmaps, { resourceVersion: String(this.opts.revision()) }, onRef('configMaps')));
-    this.watches.push(c.watch(R.secrets, { resourceVersion: String(this.opts.revision()) }, onRef('secrets')));
-    // Pod tokens are re-signed before they expire; a node whose set did not change is not
-    // published again (the hash is the same).
-    this.tokenTimer = setInterval(() => { for (const n of this.byNode.keys()) this.markDirty(n); }, TOKEN_CHECK_MS);
-    this.tokenTimer.unref();
     // A claim bound (or its volume changed) after its pod reached the node.
     const onClaim = (ns: string | undefined, name: string) => {
       for (const [node, pods] of this.byNode) {
         for (const p of pods.values()) if (p.metadata.namespace === ns && podClaimNames(p.spec).includes(name)) { this.markDirty(node); break; }
       }
     };
-    this.watches.push(c.watch(R.persistentvolumeclaims, { resourceVersion: String(this.opts.revision()) }, (e) => onClaim(e.object.metadata.namespace, e.object.metadata.name!)));
-    this.watches.push(c.watch(R.persistentvolumes, { resourceVersion: String(this.opts.revision()) }, (e) => {
-      const ref = (e.object.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    // What pods read comes first: while no pod is known, the caches' initial ADDED events cost nothing.
+    this.follow(R.configmaps, onRef('configMaps'));
+    this.follow(R.secrets, onRef('secrets'));
+    this.follow(R.persistentvolumeclaims, (_type, claim) => onClaim(claim.metadata.namespace, claim.metadata.name!));
+    this.follow(R.persistentvolumes, (_type, pv) => {
+      const ref = (pv.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
       if (ref?.name) onClaim(ref.namespace, ref.name);
-    }));
+    });
+    this.follow<Node>(R.nodes, (type, node) => {
+      const name = node.metadata.name!;
+      if (type === 'DELETED') {
+        this.knownNodes.delete(name);
+        this.topics.clear(name);
+      } else if (!this.knownNodes.has(name)) {
+        this.knownNodes.add(name);
+        this.markDirty(name);
+      }
+    });
+    this.follow<Pod>(R.pods, (type, pod) => this.onPod(type, pod));
+    // Pod tokens are re-signed before they expire; a node whose set did not change is not
+    // published again (the hash is the same).
+    this.tokenTimer = setInterval(() => { for (const n of this.byNode.keys()) this.markDirty(n); }, TOKEN_CHECK_MS);
+    this.tokenTimer.unref();
+  }
+
+  private follow<T extends KubeObject>(ref: ResourceRef, handler: InformerHandler<T>): void {
+    const informer = this.opts.informers.get<T>(ref);
+    this.detach.push(informer.addEventHandler(handler));
+    informer.start();
   }
 
   stop(): void {
     if (this.tokenTimer) clearInterval(this.tokenTimer);
-    for (const w of this.watches) w.stop();
-    this.watches = [];
-    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.detach) d();
+    this.detach = [];
+    this.topics.stop();
   }
 
   /** Publishes every node's set again (after the controller reconnects to the broker). */
   republishAll(): void {
-    this.lastHash.clear();
-    for (const n of this.knownNodes) this.markDirty(n);
-    for (const n of this.byNode.keys()) this.markDirty(n);
+    this.topics.resend(new Set([...this.knownNodes, ...this.byNode.keys()]));
   }
 
   private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod): void {
@@ -176,47 +188,13 @@ export class DesiredStatePublisher {
   }
 
   private markDirty(node: string): void {
-    this.dirty.add(node);
-    this.schedule(Math.max(this.opts.debounceMs ?? 2, this.wait(node)));
+    this.topics.changed(node);
   }
 
-  /** How long until `node` may be published again. */
-  private wait(node: string): number {
-    const last = this.lastPublished.get(node);
-    return last === undefined ? 0 : Math.max(0, last + (this.opts.minIntervalMs ?? 25) - Date.now());
-  }
-
-  private schedule(delayMs: number): void {
-    const at = Date.now() + delayMs;
-    if (this.timer && this.timerAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const due = [...this.dirty].filter((n) => this.wait(n) === 0);
-      for (const n of due) this.dirty.delete(n);
-      const now = Date.now();
-      for (const n of due) this.lastPublished.set(n, now);
-      if (due.length) this.publishing = this.publishing.then(() => this.flush(due));
-      if (this.dirty.size) this.schedule(Math.min(...[...this.dirty].map((n) => this.wait(n))));
-    }, delayMs);
-  }
-
-  private async flush(nodes: string[]): Promise<void> {
-    await Promise.all(nodes.map(async (node) => {
-      const { body, tail } = this.serialized(node);
-      // Identical content is not sent again; the generation alone does not count.
-      const hash = createHash('sha1').update(body).update(tail).digest('hex');
-      if (this.lastHash.get(node) === hash) return;
-      this.lastHash.set(node, hash);
-      try {
-        await this.opts.publish(node, Buffer.from(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`));
-      } catch (err) {
-        this.lastHash.delete(node);
-        this.opts.log.warn({ node, err: String(err) }, 'desired pods not published; will retry');
-        setTimeout(() => this.markDirty(node), 1000).unref();
-      }
-    }));
+  /** The node's set as retained content: the generation is left out of what counts as a change. */
+  private retained(node: string): Retained<Buffer> {
+    const { body, tail } = this.serialized(node);
+    return { identity: body + tail, payload: () => Buffer.from(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`) };
   }
 
   /** The node's pods as a JSON array, built from per-pod JSON kept between publications. */
@@ -240,7 +218,7 @@ export class DesiredStatePublisher {
 
   /** Changes whenever the pod or a ConfigMap or Secret it reads changes. */
   private cacheKey(pod: Pod): string {
-    const c = this.opts.client;
+    const c = this.opts.informers.reader;
     const refs = podReferences(pod);
     const ns = pod.metadata.namespace;
     // Not the resourceVersion: the agent's own status reports change that all the time.
@@ -261,7 +239,7 @@ export class DesiredStatePublisher {
   }
 
   private desiredPod(pod: Pod): DesiredPod {
-    const c = this.opts.client;
+    const c = this.opts.informers.reader;
     const refs = podReferences(pod);
     const ns = pod.metadata.namespace;
     const configMaps: DesiredPod['configMaps'] = {};

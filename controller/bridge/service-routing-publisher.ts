@@ -2,14 +2,18 @@
 // `<base>/v1/cluster/services`, read by every agent's proxy and DNS. Level-triggered like
 // the desired pods: each publication is complete, coalesced over a short debounce, and
 // published only when its content changed. The generation is the store revision, so it
-// only rises, across controller restarts too.
-import { createHash } from 'node:crypto';
+// only rises, across controller restarts too. Services, Endpoints and Nodes are read from
+// the bridge's shared informers, as kube-proxy reads them from its informers
+// (pkg/proxy/config/config.go).
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
 import type { ServiceRoute, ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
-import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
+import { R } from '../apiserver/client.js';
+import type { SharedInformers } from '../client/shared-informers.js';
+import { RetainedTopics } from './retained-topics.js';
 
 export interface ServiceRoutingPublisherOptions {
-  client: ClusterClient;
+  /** Caches of Services, Endpoints and Nodes; started by the publisher. */
+  informers: SharedInformers;
   publish: (payload: ServiceRoutingPayload) => Promise<unknown>;
   /** Store revision: a generation that only rises. */
   revision: () => number;
@@ -75,89 +79,71 @@ export function nodeRoute(node: Node): NonNullable<ServiceRoutingPayload['nodes'
   return { name: node.metadata.name!, ...(podCIDR ? { podCIDR } : {}), addresses };
 }
 
-export class ServiceRoutingPublisher {
-  private readonly services = new Map<string, Obj>();
-  private readonly endpoints = new Map<string, Obj>();
-  private readonly nodes = new Map<string, Node>();
-  private watches: WatchHandle[] = [];
-  private timer?: NodeJS.Timeout;
-  private lastHash?: string;
-  private publishing = Promise.resolve();
-  private stopped = false;
-  /** Publications made, for tests and metrics. */
-  published = 0;
+/** The one topic's key: the routing is cluster-wide. */
+const CLUSTER = 'cluster';
 
-  constructor(private readonly opts: ServiceRoutingPublisherOptions) {}
+export class ServiceRoutingPublisher {
+  private readonly topics: RetainedTopics<ServiceRoutingPayload>;
+  private detach: (() => void)[] = [];
+
+  constructor(private readonly opts: ServiceRoutingPublisherOptions) {
+    this.topics = new RetainedTopics<ServiceRoutingPayload>({
+      render: () => {
+        const payload = this.payload();
+        return new Map([[CLUSTER, { identity: JSON.stringify({ ...payload, generation: 0 }), payload: () => payload }]]);
+      },
+      // Never cleared: there is always a routing, if only of the API server's Service.
+      publish: (_key, payload) => (payload === '' ? Promise.resolve() : opts.publish(payload)),
+      debounceMs: opts.debounceMs ?? 20,
+      log: opts.log,
+      failure: { message: 'service routing not published; will retry' },
+    });
+  }
+
+  /** Publications made, for tests and metrics. */
+  get published(): number {
+    return this.topics.published;
+  }
 
   start(): void {
-    this.stopped = false;
-    const c = this.opts.client;
-    const follow = <T extends KubeObject>(map: Map<string, T>) => (e: { type: string; object: T }) => {
-      const key = `${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`;
-      if (e.type === 'DELETED') map.delete(key);
-      else map.set(key, e.object);
-      this.schedule();
-    };
-    this.watches.push(c.watch<Obj>(R.services, {}, follow(this.services)));
-    this.watches.push(c.watch<Obj>(R.endpoints, {}, follow(this.endpoints)));
-    this.watches.push(c.watch<Node>(R.nodes, {}, follow(this.nodes)));
-    this.schedule();
+    this.topics.start();
+    for (const ref of [R.services, R.endpoints, R.nodes]) {
+      const informer = this.opts.informers.get(ref);
+      this.detach.push(informer.addEventHandler(() => this.topics.changed(CLUSTER)));
+      informer.start();
+    }
+    this.topics.changed(CLUSTER);
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const w of this.watches) w.stop();
-    this.watches = [];
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    for (const d of this.detach) d();
+    this.detach = [];
+    this.topics.stop();
   }
 
   /** Publishes again even if nothing changed (after a reconnect to the broker). */
   republish(): void {
-    this.lastHash = undefined;
-    this.schedule();
+    this.topics.resend([CLUSTER]);
   }
 
   /** Resolves once every change seen so far has been published (or found unchanged). */
   async flushed(): Promise<void> {
-    while (this.timer) await new Promise((r) => setTimeout(r, this.opts.debounceMs ?? 20));
-    await this.publishing;
+    await this.topics.flushed();
   }
 
   payload(): ServiceRoutingPayload {
+    const inf = this.opts.informers;
+    const endpoints = inf.get<Obj>(R.endpoints);
     const services: ServiceRoute[] = [];
-    for (const [key, svc] of this.services) {
-      const route = serviceRoute(svc, this.endpoints.get(key));
+    for (const svc of inf.get<Obj>(R.services).list()) {
+      const route = serviceRoute(svc, endpoints.get(svc.metadata.namespace, svc.metadata.name!));
       if (route) services.push(route);
     }
     services.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-    const nodes = [...this.nodes.values()].map(nodeRoute).sort((a, b) => a.name.localeCompare(b.name));
+    const nodes = inf.get<Node>(R.nodes).list().map(nodeRoute).sort((a, b) => a.name.localeCompare(b.name));
     return {
       generation: this.opts.revision(), services, nodes,
       ...(this.opts.clusterDomain ? { clusterDomain: this.opts.clusterDomain } : {}),
     };
-  }
-
-  private schedule(): void {
-    if (this.timer || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.publishing = this.publishing.then(() => this.flush());
-    }, this.opts.debounceMs ?? 20);
-  }
-
-  private async flush(): Promise<void> {
-    const payload = this.payload();
-    const hash = createHash('sha1').update(JSON.stringify({ ...payload, generation: 0 })).digest('hex');
-    if (hash === this.lastHash) return;
-    this.lastHash = hash;
-    try {
-      await this.opts.publish(payload);
-      this.published++;
-    } catch (err) {
-      this.lastHash = undefined;
-      this.opts.log.warn({ err: String(err) }, 'service routing not published; will retry');
-      setTimeout(() => this.schedule(), 1000).unref();
-    }
   }
 }

@@ -22,16 +22,43 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this;
   }
 
-  /** Fills the cache synchronously (synthetic ADDED events), then follows live changes. */
+  /**
+   * A handler that joins at any time, as client-go's AddEventHandler: on an informer
+   * already running it first gets every cached object as ADDED, so a late consumer sees
+   * the same world as an early one. Returns the call that detaches it.
+   */
+  addEventHandler(handler: InformerHandler<T>): () => void {
+    this.handlers.push(handler);
+    if (this.handle) for (const obj of [...this.cache.values()]) handler('ADDED', obj);
+    return () => {
+      const i = this.handlers.indexOf(handler);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  get started(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /**
+   * Lists, then watches from the list's resourceVersion, as client-go's reflector does
+   * (tools/cache/reflector.go ListAndWatch): the cache is filled synchronously (ADDED for
+   * each object listed), then follows live changes. Both calls run in one tick, so no
+   * change falls between them; they are the two rights a reader's role needs.
+   */
   start(): void {
     if (this.handle) return;
-    this.handle = this.client.watch<T>(this.ref, { ...this.opts, resourceVersion: '0' }, (e) => {
-      const key = objectKey(e.object);
-      const old = this.cache.get(key);
-      if (e.type === 'DELETED') this.cache.delete(key);
-      else this.cache.set(key, e.object);
-      for (const h of this.handlers) h(e.type, e.object, old);
-    });
+    const listed = this.client.list<T>(this.ref, this.opts);
+    for (const obj of listed.items) this.apply('ADDED', obj);
+    this.handle = this.client.watch<T>(this.ref, { ...this.opts, resourceVersion: listed.resourceVersion }, (e) => this.apply(e.type, e.object));
+  }
+
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+    const key = objectKey(obj);
+    const old = this.cache.get(key);
+    if (type === 'DELETED') this.cache.delete(key);
+    else this.cache.set(key, obj);
+    for (const h of this.handlers) h(type, obj, old);
   }
 
   stop(): void {

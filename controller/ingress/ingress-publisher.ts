@@ -8,15 +8,20 @@
 // pod of its own uses, and it is narrow: a kubernetes.io/tls Secret, named in spec.tls
 // of an Ingress of pikube's class, in that Ingress's namespace, sent only to nodes an
 // administrator lets serve ingress (see ingress-nodes.ts).
-import { createHash } from 'node:crypto';
+//
+// Ingresses, classes, Secrets and Nodes come from the bridge's shared informers, as an
+// ingress controller reads them from its informers (ingress-nginx internal/ingress/controller/store).
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
 import type { IngressBackendRef, IngressCertificate, IngressPayload, IngressRouteSet } from '../../protocol/mqtt/ingress-payload.js';
-import { R, type ClusterClient, type WatchHandle } from '../apiserver/client.js';
+import { R, type ResourceRef } from '../apiserver/client.js';
+import type { SharedInformers } from '../client/shared-informers.js';
+import { RetainedTopics, type Retained } from '../bridge/retained-topics.js';
 import { ourClasses, servesIngress } from './pikube-ingress-class.js';
 import { servingNodes } from './ingress-nodes.js';
 
 export interface IngressPublisherOptions {
-  client: ClusterClient;
+  /** Caches of Ingresses, IngressClasses, Secrets and Nodes; started by the publisher. */
+  informers: SharedInformers;
   /** Publishes one node's payload retained; `''` clears the topic. */
   publish: (node: string, payload: IngressPayload | '') => Promise<unknown>;
   revision: () => number;
@@ -88,66 +93,72 @@ export function certificatesOf(ing: KubeObject, secret: (namespace: string, name
 
 type Obj = KubeObject & Record<string, any>;
 
-export class IngressPublisher {
-  private readonly ingresses = new Map<string, Obj>();
-  private readonly classes = new Map<string, Obj>();
-  private readonly secrets = new Map<string, Obj>();
-  private readonly nodes = new Map<string, Node>();
-  /** Hash last published per node; '' = cleared. */
-  private readonly sent = new Map<string, string>();
-  private watches: WatchHandle[] = [];
-  private timer?: NodeJS.Timeout;
-  private publishing = Promise.resolve();
-  private stopped = false;
-  published = 0;
+const TLS = 'kubernetes.io/tls';
 
-  constructor(private readonly opts: IngressPublisherOptions) {}
+export class IngressPublisher {
+  private readonly topics: RetainedTopics<IngressPayload>;
+  private detach: (() => void)[] = [];
+
+  constructor(private readonly opts: IngressPublisherOptions) {
+    this.topics = new RetainedTopics<IngressPayload>({
+      render: (nodes) => this.render(nodes),
+      publish: (node, payload) => opts.publish(node, payload),
+      debounceMs: opts.debounceMs ?? 10,
+      log: opts.log,
+      failure: { message: 'ingress routes not published; will retry', keyField: 'node' },
+    });
+  }
+
+  /** Publications made (clears included), for tests and metrics. */
+  get published(): number {
+    return this.topics.published;
+  }
 
   start(): void {
-    this.stopped = false;
-    const c = this.opts.client;
-    const follow = <T extends KubeObject>(map: Map<string, T>, relevant: (o: T) => boolean = () => true) => (e: { type: string; object: T }) => {
-      const key = `${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`;
-      const had = map.has(key);
-      if (e.type === 'DELETED' || !relevant(e.object)) map.delete(key);
-      else map.set(key, e.object);
-      if (had || map.has(key)) this.schedule();
+    this.topics.start();
+    const inf = this.opts.informers;
+    const follow = <T extends KubeObject>(ref: ResourceRef, handler: (type: string, obj: T, old?: T) => void) => {
+      const informer = inf.get<T>(ref);
+      this.detach.push(informer.addEventHandler(handler));
+      informer.start();
     };
-    this.watches.push(c.watch<Obj>(R.ingresses, {}, follow(this.ingresses)));
-    this.watches.push(c.watch<Obj>(R.ingressclasses, {}, follow(this.classes)));
-    // Only TLS Secrets are kept: nothing else is ever sent to a node from here.
-    this.watches.push(c.watch<Obj>(R.secrets, {}, follow(this.secrets, (s) => s.type === 'kubernetes.io/tls')));
-    this.watches.push(c.watch<Node>(R.nodes, {}, follow(this.nodes)));
-    this.schedule();
+    follow(R.ingresses, () => this.changedAll());
+    follow(R.ingressclasses, () => this.changedAll());
+    // Only TLS Secrets matter: nothing else is ever sent to a node from here.
+    follow<Obj>(R.secrets, (_type, s, old) => { if (s.type === TLS || old?.type === TLS) this.changedAll(); });
+    follow<Node>(R.nodes, (type, node) => {
+      // A node that is gone keeps nothing either.
+      if (type === 'DELETED') this.topics.clear(node.metadata.name!);
+      this.changedAll();
+    });
+    this.changedAll();
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const w of this.watches) w.stop();
-    this.watches = [];
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    for (const d of this.detach) d();
+    this.detach = [];
+    this.topics.stop();
   }
 
   /** Publishes everything again (after a broker restart retained messages may be gone). */
   republish(): void {
-    this.sent.clear();
-    this.schedule();
+    this.topics.resend(this.nodeNames());
   }
 
   async flushed(): Promise<void> {
-    while (this.timer) await new Promise((r) => setTimeout(r, this.opts.debounceMs ?? 10));
-    await this.publishing;
+    await this.topics.flushed();
   }
 
   payload(): IngressPayload {
-    const ours = ourClasses(this.classes.values());
-    const served = [...this.ingresses.values()].filter((i) => !i.metadata.deletionTimestamp && servesIngress(i, ours))
+    const inf = this.opts.informers;
+    const ours = ourClasses(inf.get(R.ingressclasses).list());
+    const served = inf.get<Obj>(R.ingresses).list((i) => !i.metadata.deletionTimestamp && servesIngress(i, ours))
       .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+    const secrets = inf.get<Obj>(R.secrets);
     const certificates: IngressCertificate[] = [];
     const seen = new Set<string>();
     for (const ing of served) {
-      for (const c of certificatesOf(ing, (ns, name) => this.secrets.get(`${ns}/${name}`))) {
+      for (const c of certificatesOf(ing, (ns, name) => secrets.get(ns, name))) {
         const id = `${c.secret}|${c.hosts.join(',')}`;
         if (!seen.has(id)) { seen.add(id); certificates.push(c); }
       }
@@ -155,35 +166,19 @@ export class IngressPublisher {
     return { generation: this.opts.revision(), ingresses: served.map(routeSet), certificates };
   }
 
-  private schedule(): void {
-    if (this.timer || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.publishing = this.publishing.then(() => this.flush());
-    }, this.opts.debounceMs ?? 10);
+  private nodeNames(): string[] {
+    return this.opts.informers.get<Node>(R.nodes).list().map((n) => n.metadata.name!);
   }
 
-  private async flush(): Promise<void> {
+  private changedAll(): void {
+    for (const n of this.nodeNames()) this.topics.changed(n);
+  }
+
+  /** The same routes for every serving node; the others are cleared. */
+  private render(keys: readonly string[]): Map<string, Retained<IngressPayload> | undefined> {
     const payload = this.payload();
-    const hash = createHash('sha1').update(JSON.stringify({ ...payload, generation: 0 })).digest('hex');
-    const serving = new Set(servingNodes(this.nodes.values()).map((n) => n.metadata.name!));
-    const jobs: Promise<void>[] = [];
-    for (const node of new Set([...this.nodes.values()].map((n) => n.metadata.name!))) {
-      const want = serving.has(node) ? hash : '';
-      if (this.sent.get(node) === want) continue;
-      this.sent.set(node, want);
-      jobs.push(this.opts.publish(node, want ? payload : '').then(() => { this.published++; }, (err) => {
-        this.sent.delete(node);
-        this.opts.log.warn({ node, err: String(err) }, 'ingress routes not published; will retry');
-        setTimeout(() => this.schedule(), 1000).unref();
-      }));
-    }
-    // Nodes that are gone keep nothing either.
-    for (const node of [...this.sent.keys()]) {
-      if ([...this.nodes.values()].some((n) => n.metadata.name === node)) continue;
-      this.sent.delete(node);
-      jobs.push(this.opts.publish(node, '').then(() => undefined, () => undefined));
-    }
-    await Promise.all(jobs);
+    const content: Retained<IngressPayload> = { identity: JSON.stringify({ ...payload, generation: 0 }), payload: () => payload };
+    const serving = new Set(servingNodes(this.opts.informers.get<Node>(R.nodes).list()).map((n) => n.metadata.name!));
+    return new Map(keys.map((k) => [k, serving.has(k) ? content : undefined]));
   }
 }

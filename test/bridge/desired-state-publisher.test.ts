@@ -7,6 +7,7 @@ import { parseDesiredPods } from '../../protocol/mqtt/validate.js';
 import type { DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
 import { R } from '../../controller/apiserver/client.js';
 import { DesiredStatePublisher, type DesiredStatePublisherOptions } from '../../controller/bridge/desired-state-publisher.js';
+import { SharedInformers } from '../../controller/client/shared-informers.js';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,8 +19,9 @@ async function setup(t: import('ava').ExecutionContext, opts: Partial<DesiredSta
   const c = await startTestCluster();
   const sent: Sent[] = [];
   let failNext = 0;
+  const informers = new SharedInformers(c.client);
   const publisher = new DesiredStatePublisher({
-    client: c.client,
+    informers,
     revision: () => c.store.revision,
     log: silent,
     dns: { clusterDomain: 'cluster.local', serverIP: '10.43.0.10' },
@@ -32,7 +34,7 @@ async function setup(t: import('ava').ExecutionContext, opts: Partial<DesiredSta
     ...opts,
   });
   publisher.start();
-  t.teardown(async () => { publisher.stop(); await c.stop(); });
+  t.teardown(async () => { publisher.stop(); informers.stop(); await c.stop(); });
   const lastFor = (node: string) => [...sent].reverse().find((s) => s.node === node)?.payload;
   const countFor = (node: string) => sent.filter((s) => s.node === node).length;
   return { c, sent, publisher, lastFor, countFor, failOnce: (n = 1) => { failNext = n; } };

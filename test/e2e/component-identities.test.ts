@@ -1,6 +1,7 @@
 // The scheduler works as system:kube-scheduler under RBAC, not as admin: with the binding
 // right taken out of its bootstrap role, pods stay Pending and each refusal is logged under
-// its name; with the right back, they are placed. Real controller, simulated agent, kubectl.
+// its name; with the right back, they are placed. The MQTT bridge likewise works as
+// system:pikube-bridge. Real controller, simulated agent, kubectl.
 import test from 'ava';
 import { kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 
@@ -40,5 +41,28 @@ test.serial('the scheduler binds pods only as far as system:kube-scheduler\'s ro
 
   await k(['replace', '-f', '-'], { input: JSON.stringify({ ...role, metadata: { ...role.metadata, resourceVersion: undefined } }) });
   await waitFor('the pod placed once the role allows it again', async () => (await nodeOf('unbindable')) === NODE, 30_000, 300);
+  t.pass();
+});
+
+const startedEvents = async (pod: string) => (await k(['get', 'events', '--field-selector', `involvedObject.name=${pod},reason=Started`, '-o', 'name'], { reject: false })).stdout.trim();
+
+test.serial('the MQTT bridge writes as system:pikube-bridge: a right taken from its role is a logged 403, given back it works', async (t) => {
+  const role = JSON.parse((await k(['get', 'clusterrole', 'system:pikube-bridge', '-o', 'json'])).stdout);
+  t.false(role.rules.some((r: { verbs: string[]; resources?: string[] }) => r.resources?.includes('nodes') && r.verbs.includes('delete')), 'the bridge may not delete nodes');
+  // Without `create events`, what the node reports about its pods cannot be recorded.
+  const without = {
+    ...role,
+    metadata: { ...role.metadata, annotations: { ...role.metadata.annotations, 'rbac.authorization.kubernetes.io/autoupdate': 'false' } },
+    rules: role.rules.map((r: { verbs: string[]; resources?: string[] }) => (r.resources?.includes('events') ? { ...r, verbs: r.verbs.filter((v) => v !== 'create') } : r)),
+  };
+  await k(['replace', '-f', '-'], { input: JSON.stringify(without) });
+  await k(['create', '-f', '-'], { input: pod('unrecorded') });
+  await waitFor('a logged refusal for the bridge', () => /"user":"system:pikube-bridge".*"verb":"create","resource":"events".*control-plane request forbidden/.test(ctrl.log()), 30_000, 200);
+  await waitFor('the pod running (its Started event was sent)', async () => (await k(['get', 'pod', 'unrecorded', '-o', 'jsonpath={.status.phase}'], { reject: false })).stdout === 'Running', 30_000, 300);
+  t.is(await startedEvents('unrecorded'), '', 'no event recorded without the right');
+
+  await k(['replace', '-f', '-'], { input: JSON.stringify({ ...role, metadata: { ...role.metadata, resourceVersion: undefined } }) });
+  await k(['create', '-f', '-'], { input: pod('recorded') });
+  await waitFor('the event recorded once the role allows it again', async () => (await startedEvents('recorded')) !== '', 30_000, 300);
   t.pass();
 });

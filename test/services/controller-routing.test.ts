@@ -21,7 +21,7 @@ async function setup(t: { teardown: (fn: () => Promise<void>) => void }, opts: {
   const sent: ServiceRoutingPayload[] = [];
   let fail = opts.failFirst ?? false;
   const publisher = new ServiceRoutingPublisher({
-    client: c.client, revision: () => c.store.revision, clusterDomain: 'cluster.local', debounceMs: 20,
+    informers, revision: () => c.store.revision, clusterDomain: 'cluster.local', debounceMs: 20,
     log: { warn: () => undefined },
     publish: async (p) => {
       if (fail) { fail = false; throw new Error('broker away'); }
