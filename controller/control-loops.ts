@@ -185,7 +185,7 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
 /** The pod's own projected serviceAccountToken source, if it asks for one. */
 function projectedToken(pod: Pod): { expirationSeconds?: number; audience?: string } | undefined {
   for (const v of pod.spec.volumes ?? []) {
-    for (const src of (v.projected?.sources ?? []) as { serviceAccountToken?: { expirationSeconds?: number; audience?: string } }[]) {
+    for (const src of v.projected?.sources ?? []) {
       if (src.serviceAccountToken) return src.serviceAccountToken;
     }
   }

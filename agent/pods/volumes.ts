@@ -146,16 +146,11 @@ function downwardFiles(
   return files;
 }
 
-/** The downwardAPI volume source, which the shared Volume type does not spell out. */
-function downwardOf(v: Volume): { items?: any[]; defaultMode?: number } | undefined {
-  return (v as unknown as { downwardAPI?: { items?: any[]; defaultMode?: number } }).downwardAPI;
-}
-
 /** True when the pod gets the service-account token mounted without asking for it. */
 export function wantsAutoToken(desired: DesiredPod): boolean {
   if (!desired.serviceAccount || desired.pod.spec.automountServiceAccountToken === false) return false;
   // a projected volume (added by admission upstream) already carries it
-  return !(desired.pod.spec.volumes ?? []).some((v) => v.projected?.sources?.some((s: any) => s.serviceAccountToken));
+  return !(desired.pod.spec.volumes ?? []).some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken));
 }
 
 /** Creates or refreshes every volume of the pod. Throws VolumeError. */
@@ -188,8 +183,8 @@ export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: 
     } else if (v.projected) {
       await syncFiles(dir, projectedFiles(desired, v, ctx));
       out.set(v.name, { path: dir, readOnly: true });
-    } else if (downwardOf(v)) {
-      const d = downwardOf(v)!;
+    } else if (v.downwardAPI) {
+      const d = v.downwardAPI;
       await syncFiles(dir, downwardFiles(desired, d.items ?? [], d.defaultMode ?? 0o644, ctx));
       out.set(v.name, { path: dir, readOnly: true });
     } else {

@@ -2,7 +2,7 @@
 // Job for the most recent scheduled time not yet run (so a schedule missed while the
 // controller was down runs once on start), honours concurrencyPolicy, suspend and
 // startingDeadlineSeconds, keeps status.active and prunes finished Jobs to the history limits.
-import type { KubeObject, ObjectMeta } from '../../protocol/kube/types.js';
+import type { CronJob } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound, isAlreadyExists, isConflict } from '../client/api-errors.js';
 import { controllerRefOf, newControllerRef } from './controller-ref.js';
@@ -14,14 +14,7 @@ import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
-export interface CronJob extends KubeObject {
-  spec: {
-    schedule: string; timeZone?: string; startingDeadlineSeconds?: number; concurrencyPolicy?: 'Allow' | 'Forbid' | 'Replace';
-    suspend?: boolean; successfulJobsHistoryLimit?: number; failedJobsHistoryLimit?: number;
-    jobTemplate: { metadata?: ObjectMeta; spec: Job['spec'] };
-  };
-  status?: { active?: { kind: string; namespace: string; name: string; uid: string; apiVersion: string; resourceVersion?: string }[]; lastScheduleTime?: string; lastSuccessfulTime?: string };
-}
+export type { CronJob } from '../../protocol/kube/types.js';
 
 export interface CronJobControllerDeps extends ControllerDeps {
   /** The clock (ms since epoch); tests move it. */

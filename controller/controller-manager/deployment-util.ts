@@ -1,6 +1,6 @@
 // Deployment arithmetic shared by the rollout strategies: surge/unavailable budgets,
 // revisions, conditions, and the status computed from the ReplicaSets.
-import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import type { Deployment, DeploymentCondition, DeploymentStatus, KubeObject } from '../../protocol/kube/types.js';
 import { scaledValue } from './int-or-percent.js';
 import type { ReplicaSet } from './replicaset-controller.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
@@ -17,25 +17,7 @@ const NOT_COPIED = new Set([
   'deprecated.deployment.rollback.to',
 ]);
 
-export interface DeploymentCondition {
-  type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string;
-  lastUpdateTime?: string; lastTransitionTime?: string;
-}
-
-export interface DeploymentStatus {
-  observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number;
-  availableReplicas?: number; unavailableReplicas?: number; conditions?: DeploymentCondition[]; collisionCount?: number;
-}
-
-export interface Deployment extends KubeObject {
-  spec: {
-    replicas?: number; selector: LabelSelector; minReadySeconds?: number; revisionHistoryLimit?: number;
-    paused?: boolean; progressDeadlineSeconds?: number;
-    strategy?: { type?: 'RollingUpdate' | 'Recreate'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
-    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] };
-  };
-  status?: DeploymentStatus;
-}
+export type { Deployment, DeploymentCondition, DeploymentStatus } from '../../protocol/kube/types.js';
 
 export const replicasOf = (d: Deployment): number => d.spec.replicas ?? 1;
 export const rsReplicas = (rs: ReplicaSet): number => rs.spec.replicas ?? 0;

@@ -1,7 +1,7 @@
 // Disruption controller (upstream pkg/controller/disruption): keeps each
 // PodDisruptionBudget's status — how many of its pods are healthy, how many must be, and
 // so how many voluntary disruptions (evictions) are allowed right now.
-import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import type { KubeObject, Pod, PodDisruptionBudget } from '../../protocol/kube/types.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
@@ -13,13 +13,7 @@ import { QueueController, type ControllerDeps } from './queue-controller.js';
 import { resourceForKind } from './resource-kinds.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
-export interface PodDisruptionBudget extends KubeObject {
-  spec: { minAvailable?: number | string; maxUnavailable?: number | string; selector?: LabelSelector; unhealthyPodEvictionPolicy?: 'IfHealthyBudget' | 'AlwaysAllow' };
-  status?: {
-    observedGeneration?: number; disruptedPods?: Record<string, string>; disruptionsAllowed?: number;
-    currentHealthy?: number; desiredHealthy?: number; expectedPods?: number; conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; observedGeneration?: number }[];
-  };
-}
+export type { PodDisruptionBudget } from '../../protocol/kube/types.js';
 
 /** An eviction recorded in disruptedPods that did not lead to a deletion is forgotten after this. */
 export const DISRUPTION_TIMEOUT_MS = 2 * 60_000;

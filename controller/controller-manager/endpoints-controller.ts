@@ -2,33 +2,14 @@
 // name listing where its pods answer: ready pods under `addresses`, the others under
 // `notReadyAddresses`, with ports resolved per pod (a named targetPort is looked up among
 // the pod's container ports). Written only when the content changes; removed with the Service.
-import type { KubeObject, Pod } from '../../protocol/kube/types.js';
+import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Pod, Service, ServicePort } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound, isAlreadyExists } from '../client/api-errors.js';
 import { objectKey } from '../client/informer.js';
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 
-export interface ServicePort { name?: string; protocol?: string; port: number; targetPort?: number | string; nodePort?: number; appProtocol?: string }
-
-export interface Service extends KubeObject {
-  spec?: {
-    type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
-    selector?: Record<string, string>;
-    clusterIP?: string;
-    ports?: ServicePort[];
-    sessionAffinity?: 'None' | 'ClientIP';
-    externalTrafficPolicy?: 'Cluster' | 'Local';
-    publishNotReadyAddresses?: boolean;
-    [extra: string]: unknown;
-  };
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] }; [extra: string]: unknown };
-}
-
-export interface EndpointAddress { ip: string; hostname?: string; nodeName?: string; targetRef?: { kind: 'Pod'; namespace: string; name: string; uid: string } }
-export interface EndpointPort { name?: string; port: number; protocol: string; appProtocol?: string }
-export interface EndpointSubset { addresses?: EndpointAddress[]; notReadyAddresses?: EndpointAddress[]; ports?: EndpointPort[] }
-export interface Endpoints extends KubeObject { subsets?: EndpointSubset[] }
+export type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Service, ServicePort } from '../../protocol/kube/types.js';
 
 /** A pod that backs a Service, with the ports it serves the Service's ports on. */
 export interface ServiceBackend { pod: Pod; ip: string; ready: boolean; terminating: boolean; ports: EndpointPort[] }

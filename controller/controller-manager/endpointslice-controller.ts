@@ -2,7 +2,7 @@
 // serve the same resolved ports share slices of at most MAX_ENDPOINTS; terminating pods
 // stay listed with `terminating: true` so clients can drain them. Slices are owned by the
 // Service (garbage collected with it) and found again through the service-name label.
-import type { KubeObject, Pod } from '../../protocol/kube/types.js';
+import type { EndpointSlice, Pod, SliceEndpoint } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { newControllerRef } from './controller-ref.js';
@@ -17,19 +17,7 @@ export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 const MAX_ENDPOINTS = 100;
 
-export interface SliceEndpoint {
-  addresses: string[];
-  conditions: { ready: boolean; serving: boolean; terminating: boolean };
-  nodeName?: string;
-  hostname?: string;
-  targetRef?: { kind: 'Pod'; namespace: string; name: string; uid: string };
-}
-
-export interface EndpointSlice extends KubeObject {
-  addressType: 'IPv4' | 'IPv6' | 'FQDN';
-  endpoints: SliceEndpoint[];
-  ports?: EndpointPort[];
-}
+export type { EndpointSlice, SliceEndpoint } from '../../protocol/kube/types.js';
 
 /** The slices a Service should have, without names: content only. */
 export function desiredSlices(svc: Service, pods: Iterable<Pod>): { ports: EndpointPort[]; endpoints: SliceEndpoint[] }[] {

@@ -2,29 +2,19 @@
 // every sync period it reads the target's pods' real CPU and memory usage (what agents
 // report and metrics.k8s.io serves), proposes a replica count per metric, takes the
 // largest, stabilises and rate-limits it by the HPA's behavior and sets the target's scale.
-import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import type { HorizontalPodAutoscaler, LabelSelector, Pod } from '../../protocol/kube/types.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import { cpuToMillis, memoryToBytes } from '../../protocol/kube/quantity.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { objectKey } from '../client/informer.js';
-import { normalize, proposeReplicas, type PodSample, type Recommendation, type ScaleEvent, type ScalingRules } from './hpa-replicas.js';
+import { normalize, proposeReplicas, type PodSample, type Recommendation, type ScaleEvent } from './hpa-replicas.js';
 import { isPodReady } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 import { resourceForKind } from './resource-kinds.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
-interface MetricTarget { type: 'Utilization' | 'AverageValue' | 'Value'; averageUtilization?: number; averageValue?: string; value?: string }
-interface MetricSpec { type: string; resource?: { name: string; target: MetricTarget } }
-
-export interface HorizontalPodAutoscaler extends KubeObject {
-  spec: {
-    scaleTargetRef: { apiVersion?: string; kind: string; name: string };
-    minReplicas?: number; maxReplicas: number; metrics?: MetricSpec[];
-    behavior?: { scaleUp?: ScalingRules; scaleDown?: ScalingRules };
-  };
-  status?: Record<string, any>;
-}
+export type { HorizontalPodAutoscaler } from '../../protocol/kube/types.js';
 
 /** Real usage of a pod, summed over its containers; undefined when no reading exists. */
 export type PodUsage = (pod: Pod) => { cpuCores: number; memoryBytes: number } | undefined;

@@ -1,6 +1,7 @@
 // The arithmetic of upstream's HPA (pkg/controller/podautoscaler/replica_calculator.go and
 // horizontal.go): usage ratio with tolerance, missing and unready pods, stabilisation
 // windows and scaling policies. Pure functions, so they can be checked on their own.
+import type { ScalingRules } from '../../protocol/kube/types.js';
 
 export const TOLERANCE = 0.1;
 /** CPU of a pod that started (or became ready) this recently is not trusted for scale up. */
@@ -60,8 +61,7 @@ export function proposeReplicas(current: number, samples: PodSample[], target: {
   return report(desired);
 }
 
-export interface ScalingPolicy { type: 'Pods' | 'Percent'; value: number; periodSeconds: number }
-export interface ScalingRules { stabilizationWindowSeconds?: number; selectPolicy?: 'Max' | 'Min' | 'Disabled'; policies?: ScalingPolicy[] }
+export type { ScalingPolicy, ScalingRules } from '../../protocol/kube/types.js';
 
 /** Upstream's defaults when the HPA has no behavior. */
 export const DEFAULT_SCALE_UP: Required<ScalingRules> = {

@@ -1,26 +1,12 @@
 // Job helpers shared by the Job and CronJob controllers: conditions, finished state,
 // completion indexes and upstream's pod-failure back-off.
-import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import type { Job, JobCondition, Pod } from '../../protocol/kube/types.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 export const COMPLETION_INDEX_LABEL = 'batch.kubernetes.io/job-completion-index';
 
-export interface JobCondition { type: string; status: string; reason?: string; message?: string; lastProbeTime?: string; lastTransitionTime?: string }
-
-export interface Job extends KubeObject {
-  spec: {
-    parallelism?: number; completions?: number; activeDeadlineSeconds?: number; backoffLimit?: number;
-    selector?: LabelSelector; manualSelector?: boolean; ttlSecondsAfterFinished?: number;
-    completionMode?: 'NonIndexed' | 'Indexed'; suspend?: boolean;
-    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] };
-  };
-  status?: {
-    conditions?: JobCondition[]; startTime?: string; completionTime?: string;
-    active?: number; succeeded?: number; failed?: number; ready?: number; terminating?: number;
-    completedIndexes?: string; uncountedTerminatedPods?: Record<string, unknown>;
-  };
-}
+export type { Job, JobCondition } from '../../protocol/kube/types.js';
 
 export function conditionTrue(job: Job, type: string): JobCondition | undefined {
   return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');

@@ -1,6 +1,6 @@
 // ReplicaSet controller: keeps spec.replicas active pods stamped from the template,
 // adopting matching orphans and releasing pods whose labels stopped matching.
-import type { KubeObject, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import type { Pod, ReplicaSet } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { objectKey } from '../client/informer.js';
 import { isNotFound, ignoreNotFound } from '../client/api-errors.js';
@@ -10,10 +10,7 @@ import { selectorMatches } from '../../protocol/kube/labels.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, readySince, restartCount } from './pod-state.js';
 import { QueueController, type ControllerDeps } from './queue-controller.js';
 
-export interface ReplicaSet extends KubeObject {
-  spec: { replicas?: number; minReadySeconds?: number; selector: LabelSelector; template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] } };
-  status?: { replicas: number; fullyLabeledReplicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number; conditions?: unknown[] };
-}
+export type { ReplicaSet } from '../../protocol/kube/types.js';
 
 /** Most pods created or deleted in one pass; more follow on the next pass. */
 const BURST = 500;

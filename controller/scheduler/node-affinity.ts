@@ -1,11 +1,9 @@
 // nodeSelector and node affinity, compiled once per pod into plain functions of a
 // node's labels and name. Terms of nodeSelectorTerms are ORed; inside a term every
 // matchExpression and matchField must hold; an empty term matches nothing.
-import type { Node, Pod, PodSpec } from '../../protocol/kube/types.js';
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodSpec, PreferredSchedulingTerm } from '../../protocol/kube/types.js';
 
-export interface NodeSelectorRequirement { key: string; operator: string; values?: string[] }
-export interface NodeSelectorTerm { matchExpressions?: NodeSelectorRequirement[]; matchFields?: NodeSelectorRequirement[] }
-export interface PreferredSchedulingTerm { weight: number; preference: NodeSelectorTerm }
+export type { NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm } from '../../protocol/kube/types.js';
 
 export type NodeMatcher = (labels: Readonly<Record<string, string>>, nodeName: string) => boolean;
 

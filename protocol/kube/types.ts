@@ -84,13 +84,31 @@ export interface Container {
   tty?: boolean;
 }
 
+export interface KeyToPath { key: string; path: string; mode?: number }
+
+export interface DownwardAPIVolumeFile {
+  path: string;
+  mode?: number;
+  fieldRef?: { fieldPath: string; apiVersion?: string };
+  resourceFieldRef?: { resource: string; containerName?: string; divisor?: string };
+}
+
+/** One source of a projected volume. */
+export interface VolumeProjection {
+  serviceAccountToken?: { path?: string; expirationSeconds?: number; audience?: string };
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: DownwardAPIVolumeFile[] };
+}
+
 export interface Volume {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string };
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
   secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean; defaultMode?: number };
-  projected?: { sources: any[]; defaultMode?: number };
+  projected?: { sources?: VolumeProjection[]; defaultMode?: number };
+  downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   nfs?: { server: string; path: string; readOnly?: boolean };
 }
@@ -98,10 +116,23 @@ export interface Volume {
 export interface Toleration { key?: string; operator?: 'Exists' | 'Equal'; value?: string; effect?: string; tolerationSeconds?: number }
 export interface Taint { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; timeAdded?: string }
 
+export interface NodeSelectorRequirement { key: string; operator: string; values?: string[] }
+export interface NodeSelectorTerm { matchExpressions?: NodeSelectorRequirement[]; matchFields?: NodeSelectorRequirement[] }
+export interface PreferredSchedulingTerm { weight: number; preference: NodeSelectorTerm }
+
+/** Node affinity is what the scheduler reads; pod (anti-)affinity passes through untouched. */
+export interface Affinity {
+  nodeAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
+    preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[];
+  };
+  [extra: string]: unknown;
+}
+
 export interface PodSpec {
   nodeName?: string;
   nodeSelector?: Record<string, string>;
-  affinity?: any;
+  affinity?: Affinity;
   tolerations?: Toleration[];
   containers: Container[];
   initContainers?: Container[];
@@ -110,12 +141,17 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
   serviceAccountName?: string;
+  /** The deprecated alias of serviceAccountName, kept equal to it. */
+  serviceAccount?: string;
   automountServiceAccountToken?: boolean;
   hostname?: string;
   subdomain?: string;
   dnsPolicy?: string;
   schedulerName?: string;
   priority?: number;
+  preemptionPolicy?: string;
+  enableServiceLinks?: boolean;
+  securityContext?: Record<string, unknown>;
   imagePullSecrets?: { name: string }[];
 }
 
@@ -178,6 +214,17 @@ export interface Node extends KubeObject {
 
 export interface LabelSelectorRequirement { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }
 export interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] }
+
+// The other kinds, one file per API group or topic, exported from here.
+export type * from './types/apiextensions.js';
+export type * from './types/apps.js';
+export type * from './types/autoscaling.js';
+export type * from './types/batch.js';
+export type * from './types/namespace.js';
+export type * from './types/networking.js';
+export type * from './types/policy.js';
+export type * from './types/service.js';
+export type * from './types/storage.js';
 
 export const API_GROUP_CORE = '';
 

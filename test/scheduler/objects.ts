@@ -2,7 +2,7 @@
 // small wait helper. Nodes are real Node objects in the real store plus a telemetry
 // entry, as the bridge would leave them.
 import { waitFor as waitForValue } from '../helpers/wait.js';
-import type { Container, Node, Pod, Taint, Toleration } from '../../protocol/kube/types.js';
+import type { Affinity, Container, Node, Pod, Taint, Toleration } from '../../protocol/kube/types.js';
 import { R, type ClusterClient } from '../../controller/apiserver/client.js';
 import type { NodeTelemetry } from '../../controller/client/node-telemetry.js';
 
@@ -50,7 +50,7 @@ export interface PodSpecOptions {
   memory?: string;
   nodeName?: string;
   nodeSelector?: Record<string, string>;
-  affinity?: unknown;
+  affinity?: Affinity;
   tolerations?: Toleration[];
   hostPort?: number;
   owner?: { uid: string; kind?: string; name?: string };
