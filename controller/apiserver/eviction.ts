@@ -2,7 +2,7 @@
 // PodDisruptionBudget is deleted only while the budget allows a disruption; the budget's
 // disruptionsAllowed is spent first, so concurrent evictions cannot overdraw it.
 // Otherwise 429, which `kubectl drain` waits on and retries.
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { Pod, PodDisruptionBudget } from '../../protocol/kube/types.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import type { ApiCore, DeleteOpts } from './api-core.js';
 import { ApiError } from './errors.js';
@@ -12,19 +12,19 @@ import { rfc3339Seconds } from '../../protocol/kube/time.js';
 const PODS = findResource('', 'pods')!;
 const PDBS = findResource('policy', 'poddisruptionbudgets')!;
 
-const isReady = (pod: KubeObject) => (pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+const isReady = (pod: Pod) => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 function tooManyRequests(message: string, causes: { reason: string; message: string }[] = []): ApiError {
   return new ApiError(429, 'TooManyRequests', message, { causes });
 }
 
 export async function evictPod(core: ApiCore, namespace: string, name: string, deleteOptions: DeleteOpts, dryRun: boolean): Promise<void> {
-  const pod = core.get(PODS, namespace, name);
+  const pod = core.get(PODS, namespace, name) as Pod;
   const phase = pod.status?.phase;
   // Pods that are finished, never ran, or already going cost no availability.
   const free = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
   if (!free) {
-    const budgets = core.list(PDBS, namespace).items.filter((b) => selectorMatches(b.spec?.selector, pod.metadata.labels));
+    const budgets = (core.list(PDBS, namespace).items as PodDisruptionBudget[]).filter((b) => selectorMatches(b.spec?.selector, pod.metadata.labels));
     if (budgets.length > 1) {
       throw new ApiError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
     }
@@ -34,7 +34,7 @@ export async function evictPod(core: ApiCore, namespace: string, name: string, d
   await core.delete(PODS, namespace, name, { ...deleteOptions, dryRun });
 }
 
-async function spendDisruption(core: ApiCore, budget: KubeObject, pod: KubeObject, dryRun: boolean): Promise<void> {
+async function spendDisruption(core: ApiCore, budget: PodDisruptionBudget, pod: Pod, dryRun: boolean): Promise<void> {
   const pdbName = budget.metadata.name!;
   const status = budget.status ?? {};
   // An unready pod may go when the budget is healthy anyway (or always, if the budget says so).
@@ -58,7 +58,7 @@ async function spendDisruption(core: ApiCore, budget: KubeObject, pod: KubeObjec
       ...budget,
       status: {
         ...status,
-        disruptionsAllowed: status.disruptionsAllowed - 1,
+        disruptionsAllowed: status.disruptionsAllowed! - 1, // above zero: checked before
         disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: rfc3339Seconds() },
       },
     }, 'status');

@@ -2,7 +2,7 @@
 // the stored autoscaling/v2 objects by conversion, as upstream converts between versions:
 // targetCPUUtilizationPercentage is the v2 CPU Utilization metric; other v2 metrics ride
 // along untouched on updates.
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus, HorizontalPodAutoscalerV1Spec, KubeObject, MetricSpec, MetricTarget } from '../../protocol/kube/types.js';
 import type { ApiCore } from './api-core.js';
 import { registerVirtualGroup } from './http/discovery.js';
 import { decodeBody, readBody } from './http/body.js';
@@ -15,13 +15,16 @@ import { findResource } from './resources.js';
 const HPA = findResource('autoscaling', 'horizontalpodautoscalers')!;
 const PATH = /^\/apis\/autoscaling\/v1\/(?:namespaces\/([^/]+)\/)?horizontalpodautoscalers(?:\/([^/]+))?(?:\/(status))?$/;
 
-const isCpuUtilization = (m: any) => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization';
+type CpuUtilizationMetric = MetricSpec & { resource: { name: 'cpu'; target: MetricTarget } };
+
+const isCpuUtilization = (m: MetricSpec | undefined): m is CpuUtilizationMetric => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization';
 
 export function hpaToV1(obj: KubeObject): KubeObject {
-  const spec = obj.spec ?? {};
-  const status = obj.status ?? {};
+  const hpa = obj as HorizontalPodAutoscaler;
+  const spec: Partial<HorizontalPodAutoscalerSpec> = hpa.spec ?? {};
+  const status: HorizontalPodAutoscalerStatus = hpa.status ?? {};
   const cpu = (spec.metrics ?? []).find(isCpuUtilization);
-  const cpuNow = (status.currentMetrics ?? []).find((m: any) => m?.type === 'Resource' && m.resource?.name === 'cpu');
+  const cpuNow = (status.currentMetrics ?? []).find((m) => m?.type === 'Resource' && m.resource?.name === 'cpu');
   return {
     apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: obj.metadata,
     spec: {
@@ -41,14 +44,15 @@ export function hpaToV1(obj: KubeObject): KubeObject {
 export function hpaFromV1(v1: KubeObject, stored?: KubeObject): KubeObject {
   if (!v1 || typeof v1 !== 'object' || Array.isArray(v1)) throw badRequest('the request body must be a JSON object');
   if (v1.apiVersion !== undefined && v1.apiVersion !== 'autoscaling/v1') throw badRequest(`the API version in the data (${String(v1.apiVersion)}) does not match the expected API version (autoscaling/v1)`);
-  const spec = v1.spec ?? {};
-  const others = (stored?.spec?.metrics ?? []).filter((m: any) => !isCpuUtilization(m));
+  const spec = (v1.spec ?? {}) as Partial<HorizontalPodAutoscalerV1Spec>;
+  const storedHpa = stored as HorizontalPodAutoscaler | undefined;
+  const others = (storedHpa?.spec?.metrics ?? []).filter((m) => !isCpuUtilization(m));
   const cpu = spec.targetCPUUtilizationPercentage;
   const metrics = [...(cpu !== undefined ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } } }] : []), ...others];
   return {
     apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: v1.metadata ?? {},
     spec: {
-      ...(stored?.spec ?? {}),
+      ...(storedHpa?.spec ?? {}),
       scaleTargetRef: spec.scaleTargetRef, maxReplicas: spec.maxReplicas,
       ...(spec.minReplicas !== undefined ? { minReplicas: spec.minReplicas } : {}),
       ...(metrics.length ? { metrics } : { metrics: undefined }),

@@ -5,7 +5,7 @@
 // only rises, across controller restarts too. Services, Endpoints and Nodes are read from
 // the bridge's shared informers, as kube-proxy reads them from its informers
 // (pkg/proxy/config/config.go).
-import type { KubeObject, Node } from '../../protocol/kube/types.js';
+import type { EndpointAddress, Endpoints, EndpointSubset, LoadBalancerIngress, Node, Service } from '../../protocol/kube/types.js';
 import type { ServiceRoute, ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
 import { R } from '../apiserver/client.js';
 import type { SharedInformers } from '../client/shared-informers.js';
@@ -22,9 +22,8 @@ export interface ServiceRoutingPublisherOptions {
   debounceMs?: number;
 }
 
-type Obj = KubeObject & Record<string, any>;
-
 const ROUTED_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
+const isRouted = (type: string): type is ServiceRoute['type'] => ROUTED_TYPES.has(type);
 
 function compareIp(a: string, b: string): number {
   const pa = a.split('.').map(Number), pb = b.split('.').map(Number);
@@ -33,11 +32,11 @@ function compareIp(a: string, b: string): number {
 }
 
 /** One Service as the proxy sees it; undefined for kinds no node forwards (ExternalName). */
-export function serviceRoute(svc: Obj, endpoints: Obj | undefined): ServiceRoute | undefined {
+export function serviceRoute(svc: Service, endpoints: Endpoints | undefined): ServiceRoute | undefined {
   const spec = svc.spec ?? {};
   const type = spec.type ?? 'ClusterIP';
-  if (!ROUTED_TYPES.has(type)) return undefined;
-  const subsets: any[] = Array.isArray(endpoints?.subsets) ? endpoints!.subsets : [];
+  if (!isRouted(type)) return undefined;
+  const subsets: EndpointSubset[] = Array.isArray(endpoints?.subsets) ? endpoints!.subsets : [];
   const ports: ServiceRoute['ports'] = [];
   for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
     const protocol = p.protocol ?? 'TCP';
@@ -46,9 +45,9 @@ export function serviceRoute(svc: Obj, endpoints: Obj | undefined): ServiceRoute
     const seen = new Set<string>();
     // Endpoint ports are matched to Service ports by name (and protocol), as a proxy does.
     for (const s of subsets) {
-      const ep = (Array.isArray(s.ports) ? s.ports : []).find((x: any) => (x.name ?? '') === (p.name ?? '') && (x.protocol ?? 'TCP') === protocol);
+      const ep = (Array.isArray(s.ports) ? s.ports : []).find((x) => (x.name ?? '') === (p.name ?? '') && (x.protocol ?? 'TCP') === protocol);
       if (!ep) continue;
-      const add = (a: any, ready: boolean) => {
+      const add = (a: EndpointAddress, ready: boolean) => {
         const id = `${a.ip}:${ep.port}`;
         if (!a?.ip || seen.has(id)) return;
         seen.add(id);
@@ -60,7 +59,7 @@ export function serviceRoute(svc: Obj, endpoints: Obj | undefined): ServiceRoute
     eps.sort((x, y) => compareIp(x.ip, y.ip) || x.port - y.port);
     ports.push({ ...(p.name ? { name: p.name } : {}), protocol, port: p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}), endpoints: eps });
   }
-  const ingress: any[] = Array.isArray(svc.status?.loadBalancer?.ingress) ? svc.status.loadBalancer.ingress : [];
+  const ingress: LoadBalancerIngress[] = Array.isArray(svc.status?.loadBalancer?.ingress) ? svc.status.loadBalancer.ingress : [];
   const clusterIP = typeof spec.clusterIP === 'string' && spec.clusterIP !== '' ? spec.clusterIP : undefined;
   return {
     namespace: svc.metadata.namespace!, name: svc.metadata.name!, type,
@@ -133,9 +132,9 @@ export class ServiceRoutingPublisher {
 
   payload(): ServiceRoutingPayload {
     const inf = this.opts.informers;
-    const endpoints = inf.get<Obj>(R.endpoints);
+    const endpoints = inf.get<Endpoints>(R.endpoints);
     const services: ServiceRoute[] = [];
-    for (const svc of inf.get<Obj>(R.services).list()) {
+    for (const svc of inf.get<Service>(R.services).list()) {
       const route = serviceRoute(svc, endpoints.get(svc.metadata.namespace, svc.metadata.name!));
       if (route) services.push(route);
     }

@@ -1,7 +1,7 @@
 // Disruption controller (upstream pkg/controller/disruption): keeps each
 // PodDisruptionBudget's status — how many of its pods are healthy, how many must be, and
 // so how many voluntary disruptions (evictions) are allowed right now.
-import type { KubeObject, Pod, PodDisruptionBudget } from '../../protocol/kube/types.js';
+import type { KubeObject, Pod, PodDisruptionBudget, ScalableWorkload } from '../../protocol/kube/types.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
@@ -114,7 +114,7 @@ export class DisruptionController extends QueueController {
       const up = owner && controllerRefOf(owner);
       if (owner && up?.kind === 'Deployment') { ref = up; owner = this.lookup(up.apiVersion, up.kind, pod.metadata.namespace!, up.name); }
       if (!owner) throw new Error(`found no controller for pod "${pod.metadata.name}"`);
-      const replicas = owner.spec?.replicas;
+      const replicas = (owner as ScalableWorkload).spec?.replicas;
       if (typeof replicas !== 'number') throw new Error(`${ref.kind} "${ref.name}" has no scale`);
       seen.set(owner.metadata.uid!, replicas);
     }

@@ -2,7 +2,7 @@
 // every sync period it reads the target's pods' real CPU and memory usage (what agents
 // report and metrics.k8s.io serves), proposes a replica count per metric, takes the
 // largest, stabilises and rate-limits it by the HPA's behavior and sets the target's scale.
-import type { HorizontalPodAutoscaler, LabelSelector, Pod } from '../../protocol/kube/types.js';
+import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerStatus, MetricStatus, Pod, ScalableWorkload } from '../../protocol/kube/types.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import { cpuToMillis, memoryToBytes } from '../../protocol/kube/quantity.js';
 import { R } from '../apiserver/client.js';
@@ -15,6 +15,9 @@ import { resourceForKind } from './resource-kinds.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export type { HorizontalPodAutoscaler } from '../../protocol/kube/types.js';
+
+/** The status being built: currentMetrics is null when none could be read, and then left out. */
+type StatusDraft = Omit<HorizontalPodAutoscalerStatus, 'currentMetrics'> & { currentMetrics?: MetricStatus[] | null };
 
 /** Real usage of a pod, summed over its containers; undefined when no reading exists. */
 export type PodUsage = (pod: Pod) => { cpuCores: number; memoryBytes: number } | undefined;
@@ -65,8 +68,8 @@ export class HorizontalPodAutoscalerController extends QueueController {
     const ref = hpa.spec.scaleTargetRef;
     const conditions: Record<string, { status: string; reason: string; message: string }> = {};
     const res = resourceForKind(ref.apiVersion ?? 'apps/v1', ref.kind);
-    const target = res ? this.client.get(res, ns, ref.name) : undefined;
-    const status: Record<string, any> = { ...(hpa.status ?? {}), observedGeneration: hpa.metadata.generation ?? 1 };
+    const target = res ? this.client.get<ScalableWorkload>(res, ns, ref.name) : undefined;
+    const status: StatusDraft = { ...(hpa.status ?? {}), observedGeneration: hpa.metadata.generation ?? 1 };
     if (!res || !target || typeof target.spec?.replicas !== 'number') {
       conditions.AbleToScale = { status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: ${ref.kind.toLowerCase()}s "${ref.name}" not found` };
       return this.writeStatus(hpa, status, conditions, now);
@@ -81,12 +84,12 @@ export class HorizontalPodAutoscalerController extends QueueController {
       status.desiredReplicas = 0;
       return this.writeStatus(hpa, status, conditions, now);
     }
-    const selector = target.spec.selector as LabelSelector | undefined;
+    const selector = target.spec.selector;
     const pods = this.pods.list((p) => p.metadata.namespace === ns && selectorMatches(selector, p.metadata.labels)
       && !p.metadata.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded');
 
     let desired = 0;
-    const currentMetrics: unknown[] = [];
+    const currentMetrics: MetricStatus[] = [];
     let metricError: string | undefined;
     let reasonMetric = '';
     for (const metric of hpa.spec.metrics ?? []) {
@@ -167,7 +170,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
     return { name: pod.metadata.name!, usage, request, unready };
   }
 
-  private async writeStatus(hpa: HorizontalPodAutoscaler, status: Record<string, any>, conditions: Record<string, { status: string; reason: string; message: string }>, now: number): Promise<void> {
+  private async writeStatus(hpa: HorizontalPodAutoscaler, status: StatusDraft, conditions: Record<string, { status: string; reason: string; message: string }>, now: number): Promise<void> {
     const old = (hpa.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[];
     const next = [...old.filter((c) => !conditions[c.type])];
     for (const [type, c] of Object.entries(conditions)) {
@@ -179,7 +182,7 @@ export class HorizontalPodAutoscalerController extends QueueController {
     if (status.currentMetrics === null) delete status.currentMetrics;
     if (JSON.stringify(status) === JSON.stringify(hpa.status ?? {})) return;
     const copy = structuredClone(hpa);
-    copy.status = status;
+    copy.status = status as HorizontalPodAutoscalerStatus;
     await ignoreNotFound(this.client.update(R.horizontalpodautoscalers, copy, 'status'));
   }
 }

@@ -1,7 +1,7 @@
 // Namespace controller: a namespace marked for deletion (phase Terminating, the
 // `kubernetes` finalizer in spec.finalizers) is emptied of every namespaced resource,
 // then released by removing that finalizer, which lets the API layer remove it.
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { Namespace } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { objectKey } from '../client/informer.js';
@@ -22,7 +22,7 @@ export class NamespaceController extends QueueController {
     this.recheckMs = deps.recheckMs ?? 1000;
   }
 
-  private get namespaces() { return this.informers.get(R.namespaces); }
+  private get namespaces() { return this.informers.get<Namespace>(R.namespaces); }
 
   protected register(): void {
     this.namespaces.on((type, ns) => { if (type !== 'DELETED' && ns.metadata.deletionTimestamp) this.queue.add(objectKey(ns)); });
@@ -31,7 +31,7 @@ export class NamespaceController extends QueueController {
   }
 
   protected async reconcile(name: string): Promise<void> {
-    const ns = this.client.get(R.namespaces, undefined, name);
+    const ns = this.client.get<Namespace>(R.namespaces, undefined, name);
     if (!ns || !ns.metadata.deletionTimestamp) { this.rechecks.delete(name); return; }
     if (ns.status?.phase !== 'Terminating') {
       await ignoreNotFound(this.client.patch(R.namespaces, undefined, name, { status: { phase: 'Terminating' } }, 'status'));
@@ -45,11 +45,11 @@ export class NamespaceController extends QueueController {
       return;
     }
     this.rechecks.delete(name);
-    const fresh = this.client.get(R.namespaces, undefined, name);
+    const fresh = this.client.get<Namespace>(R.namespaces, undefined, name);
     if (!fresh) return;
     const finalizers: string[] = fresh.spec?.finalizers ?? [];
     if (!finalizers.includes(NAMESPACE_FINALIZER)) return;
-    const copy: KubeObject = structuredClone(fresh);
+    const copy: Namespace = structuredClone(fresh);
     copy.spec = { ...(copy.spec ?? {}), finalizers: finalizers.filter((f) => f !== NAMESPACE_FINALIZER) };
     await ignoreNotFound(this.client.update(R.namespaces, copy));
     this.log.info({ namespace: name }, 'namespace emptied and finalized');

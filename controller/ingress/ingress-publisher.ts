@@ -11,7 +11,7 @@
 //
 // Ingresses, classes, Secrets and Nodes come from the bridge's shared informers, as an
 // ingress controller reads them from its informers (ingress-nginx internal/ingress/controller/store).
-import type { KubeObject, Node } from '../../protocol/kube/types.js';
+import type { Ingress, IngressBackend, KubeObject, Node, Secret } from '../../protocol/kube/types.js';
 import type { IngressBackendRef, IngressCertificate, IngressPayload, IngressRouteSet } from '../../protocol/mqtt/ingress-payload.js';
 import { R, type ResourceRef } from '../apiserver/client.js';
 import type { SharedInformers } from '../client/shared-informers.js';
@@ -32,7 +32,7 @@ export interface IngressPublisherOptions {
 /** Annotations that ask for plain HTTP to be redirected to https (ours, and the one charts set for ingress-nginx). */
 export const SSL_REDIRECT_ANNOTATIONS = ['ingress.pikube.io/ssl-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/force-ssl-redirect'];
 
-function backendRef(namespace: string, b: any): IngressBackendRef | undefined {
+function backendRef(namespace: string, b: IngressBackend | undefined): IngressBackendRef | undefined {
   const svc = b?.service;
   if (!svc?.name) return undefined;
   const port = typeof svc.port?.number === 'number' && svc.port.number > 0 ? { number: svc.port.number } : svc.port?.name ? { name: String(svc.port.name) } : undefined;
@@ -42,14 +42,14 @@ function backendRef(namespace: string, b: any): IngressBackendRef | undefined {
 /** One Ingress as the node's proxy needs it. Resource backends are not something a proxy can reach: left out. */
 export function routeSet(ing: KubeObject): IngressRouteSet {
   const ns = ing.metadata.namespace ?? 'default';
-  const spec = ing.spec ?? {};
+  const spec = (ing as Ingress).spec ?? {};
   const rules: IngressRouteSet['rules'] = [];
   for (const r of Array.isArray(spec.rules) ? spec.rules : []) {
     const paths: IngressRouteSet['rules'][number]['paths'] = [];
     for (const p of Array.isArray(r?.http?.paths) ? r.http.paths : []) {
       const backend = backendRef(ns, p?.backend);
       if (!backend) continue;
-      const pathType = ['Exact', 'Prefix'].includes(p.pathType) ? p.pathType : 'ImplementationSpecific';
+      const pathType = p.pathType === 'Exact' || p.pathType === 'Prefix' ? p.pathType : 'ImplementationSpecific';
       paths.push({ path: typeof p.path === 'string' && p.path.startsWith('/') ? p.path : '/', pathType, backend });
     }
     rules.push({ ...(r?.host ? { host: String(r.host).toLowerCase() } : {}), paths });
@@ -76,12 +76,13 @@ const decode = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64')
 export function certificatesOf(ing: KubeObject, secret: (namespace: string, name: string) => KubeObject | undefined): IngressCertificate[] {
   const ns = ing.metadata.namespace ?? 'default';
   const out: IngressCertificate[] = [];
-  const ruleHosts = (Array.isArray(ing.spec?.rules) ? ing.spec.rules : []).map((r: any) => r?.host).filter((h: unknown): h is string => typeof h === 'string' && h !== '');
-  for (const t of Array.isArray(ing.spec?.tls) ? ing.spec.tls : []) {
+  const spec = (ing as Ingress).spec;
+  const ruleHosts = (Array.isArray(spec?.rules) ? spec.rules : []).map((r) => r?.host).filter((h: unknown): h is string => typeof h === 'string' && h !== '');
+  for (const t of Array.isArray(spec?.tls) ? spec.tls : []) {
     if (!t?.secretName) continue;
     const s = secret(ns, String(t.secretName));
     if (!s || s.type !== 'kubernetes.io/tls') continue;
-    const data: Record<string, unknown> = (s as Obj).data ?? {};
+    const data: Record<string, unknown> = (s as Secret).data ?? {};
     const cert = decode(data['tls.crt']);
     const key = decode(data['tls.key']);
     if (!cert || !key) continue;
@@ -90,8 +91,6 @@ export function certificatesOf(ing: KubeObject, secret: (namespace: string, name
   }
   return out;
 }
-
-type Obj = KubeObject & Record<string, any>;
 
 const TLS = 'kubernetes.io/tls';
 
@@ -125,7 +124,7 @@ export class IngressPublisher {
     follow(R.ingresses, () => this.changedAll());
     follow(R.ingressclasses, () => this.changedAll());
     // Only TLS Secrets matter: nothing else is ever sent to a node from here.
-    follow<Obj>(R.secrets, (_type, s, old) => { if (s.type === TLS || old?.type === TLS) this.changedAll(); });
+    follow<Secret>(R.secrets, (_type, s, old) => { if (s.type === TLS || old?.type === TLS) this.changedAll(); });
     follow<Node>(R.nodes, (type, node) => {
       // A node that is gone keeps nothing either.
       if (type === 'DELETED') this.topics.clear(node.metadata.name!);
@@ -152,9 +151,9 @@ export class IngressPublisher {
   payload(): IngressPayload {
     const inf = this.opts.informers;
     const ours = ourClasses(inf.get(R.ingressclasses).list());
-    const served = inf.get<Obj>(R.ingresses).list((i) => !i.metadata.deletionTimestamp && servesIngress(i, ours))
+    const served = inf.get<Ingress>(R.ingresses).list((i) => !i.metadata.deletionTimestamp && servesIngress(i, ours))
       .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-    const secrets = inf.get<Obj>(R.secrets);
+    const secrets = inf.get<Secret>(R.secrets);
     const certificates: IngressCertificate[] = [];
     const seen = new Set<string>();
     for (const ing of served) {

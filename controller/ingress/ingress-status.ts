@@ -1,7 +1,7 @@
 // Ingress status: the ingress-controller's job of publishing where an Ingress answers.
 // Every Ingress pikube serves lists the InternalIPs of the Ready nodes that serve
 // ingress in status.loadBalancer.ingress (an Ingress of another class is left alone).
-import type { KubeObject, Node } from '../../protocol/kube/types.js';
+import type { Ingress, KubeObject, Node } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { ignoreNotFound } from '../client/api-errors.js';
 import { objectKey } from '../client/informer.js';
@@ -16,7 +16,7 @@ export class IngressStatusController extends QueueController {
     super(deps, 'ingress-status-controller');
   }
 
-  private get ingresses() { return this.informers.get<KubeObject>(R.ingresses); }
+  private get ingresses() { return this.informers.get<Ingress>(R.ingresses); }
   private get classes() { return this.informers.get<KubeObject>(R.ingressclasses); }
   private get nodes() { return this.informers.get<Node>(R.nodes); }
 

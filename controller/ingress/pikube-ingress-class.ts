@@ -2,7 +2,7 @@
 // from any chart works out of the box (k3s does the same with its bundled controller).
 // Which Ingresses pikube serves follows upstream's rules for a controller: those naming
 // its class, and those naming none while its class is the default.
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { Ingress, IngressClass, KubeObject } from '../../protocol/kube/types.js';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION } from '../apiserver/admission/default-ingress-class.js';
 
 export const INGRESS_CLASS_NAME = 'pikube';
@@ -21,7 +21,7 @@ export function ourClasses(classes: Iterable<KubeObject>): { names: Set<string>;
   const names = new Set<string>();
   let isDefault = false;
   for (const c of classes) {
-    if (c.spec?.controller !== INGRESS_CONTROLLER_NAME) continue;
+    if ((c as IngressClass).spec?.controller !== INGRESS_CONTROLLER_NAME) continue;
     names.add(c.metadata.name!);
     if (c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true') isDefault = true;
   }
@@ -29,7 +29,7 @@ export function ourClasses(classes: Iterable<KubeObject>): { names: Set<string>;
 }
 
 export function servesIngress(ingress: KubeObject, ours: { names: Set<string>; isDefault: boolean }): boolean {
-  const named = ingress.spec?.ingressClassName ?? ingress.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
+  const named = (ingress as Ingress).spec?.ingressClassName ?? ingress.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
   if (typeof named === 'string' && named !== '') return ours.names.has(named);
   return ours.isDefault;
 }

@@ -31,8 +31,8 @@ export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  spec?: any;
-  status?: any;
+  spec?: unknown;
+  status?: unknown;
   [extra: string]: unknown;
 }
 
@@ -80,6 +80,8 @@ export interface Container {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   securityContext?: { privileged?: boolean; runAsUser?: number };
+  /** `Always` on an init container makes it a sidecar. */
+  restartPolicy?: 'Always';
   stdin?: boolean;
   tty?: boolean;
 }
@@ -153,6 +155,7 @@ export interface PodSpec {
   enableServiceLinks?: boolean;
   securityContext?: Record<string, unknown>;
   imagePullSecrets?: { name: string }[];
+  readinessGates?: { conditionType: string }[];
 }
 
 export interface PodCondition { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null }
@@ -220,6 +223,7 @@ export type * from './types/apiextensions.js';
 export type * from './types/apps.js';
 export type * from './types/autoscaling.js';
 export type * from './types/batch.js';
+export type * from './types/config.js';
 export type * from './types/namespace.js';
 export type * from './types/networking.js';
 export type * from './types/policy.js';

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { R } from '../../controller/apiserver/client.js';
+import type { Namespace } from '../../protocol/kube/types.js';
 import { podTemplate, startClusterWithControllers, waitFor } from './util.js';
 
 test('deleting a namespace empties it and then removes it', async (t) => {
@@ -16,7 +17,7 @@ test('deleting a namespace empties it and then removes it', async (t) => {
     await waitFor('default SA', () => c.client.get(R.serviceaccounts, 'team', 'default'));
 
     await c.client.delete(R.namespaces, undefined, 'team');
-    const terminating = c.client.get(R.namespaces, undefined, 'team');
+    const terminating = c.client.get<Namespace>(R.namespaces, undefined, 'team');
     t.is(terminating?.status?.phase, 'Terminating');
     await waitFor('namespace gone', () => !c.client.get(R.namespaces, undefined, 'team'));
     for (const ref of [R.pods, R.configmaps, R.secrets, R.deployments, R.replicasets, R.serviceaccounts]) {

@@ -7,6 +7,7 @@ import { EndpointsController } from '../../controller/controller-manager/endpoin
 import { LoadBalancerController } from '../../controller/controller-manager/load-balancer.js';
 import { SharedInformers } from '../../controller/client/shared-informers.js';
 import type { ServiceRoutingPayload } from '../../protocol/mqtt/payloads.js';
+import type { Service } from '../../protocol/kube/types.js';
 import { parseServiceRouting } from '../../protocol/mqtt/validate.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { addNode, addPod, addService, setPodStatus, waitUntil } from './controller-objects.js';
@@ -54,20 +55,20 @@ test('the payload carries every Service with endpoints, node ports, load balance
   await publisher.flushed();
   const p = last()!;
   const hello = route(p, 'hello')!;
-  const svc = c.client.get(R.services, 'default', 'hello')!;
+  const svc = c.client.get<Service>(R.services, 'default', 'hello')!;
   t.deepEqual(hello, {
-    namespace: 'default', name: 'hello', type: 'LoadBalancer', clusterIP: svc.spec.clusterIP, headless: false,
+    namespace: 'default', name: 'hello', type: 'LoadBalancer', clusterIP: svc.spec!.clusterIP, headless: false,
     sessionAffinity: 'ClientIP', externalTrafficPolicy: 'Local',
     ports: [
       { name: 'http', protocol: 'TCP', port: 80, nodePort: 30080, endpoints: [
         { ip: '10.42.11.5', port: 8080, nodeName: 'pi-1', ready: true }, { ip: '10.42.12.5', port: 8080, nodeName: 'pi-2', ready: false }] },
-      { name: 'dns', protocol: 'UDP', port: 53, nodePort: svc.spec.ports[1].nodePort, endpoints: [
+      { name: 'dns', protocol: 'UDP', port: 53, nodePort: svc.spec!.ports![1]!.nodePort, endpoints: [
         { ip: '10.42.11.5', port: 5353, nodeName: 'pi-1', ready: true }, { ip: '10.42.12.5', port: 5353, nodeName: 'pi-2', ready: false }] },
     ],
     // Local: only pi-1 holds a ready endpoint.
     loadBalancerIPs: ['192.168.70.11'],
   });
-  t.true(svc.spec.ports[1].nodePort >= 30000);
+  t.true(svc.spec!.ports![1]!.nodePort! >= 30000);
   t.like(route(p, 'db'), { headless: true, type: 'ClusterIP', ports: [{ protocol: 'TCP', port: 5432, endpoints: [] }] });
   t.is(route(p, 'db')!.clusterIP, undefined);
   t.is(route(p, 'alias'), undefined, 'ExternalName is DNS only, not routed');

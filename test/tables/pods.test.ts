@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'yaml';
 import { toTable } from '../../controller/apiserver/tables/index.js';
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { KubeObject, Pod } from '../../protocol/kube/types.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -19,8 +19,8 @@ function podRow(pod: KubeObject): unknown[] {
   return table.rows[0]!.cells;
 }
 
-function seedPod(): KubeObject {
-  const pod = parse(readFileSync(seedPath, 'utf8')) as KubeObject;
+function seedPod(): Pod {
+  const pod = parse(readFileSync(seedPath, 'utf8')) as Pod;
   pod.metadata = { ...pod.metadata, namespace: 'default', uid: 'u1', resourceVersion: '5', creationTimestamp: ago(42) };
   pod.status = { phase: 'Pending', qosClass: 'Burstable' };
   return pod;
@@ -100,9 +100,9 @@ test('a failed container without a reason shows its exit code or signal', (t) =>
   const pod = seedPod();
   pod.status = { phase: 'Failed', containerStatuses: [{ name: 'httpd', ready: false, restartCount: 0, image: 'x', imageID: '', state: { terminated: { exitCode: 2 } }, lastState: {} }] };
   t.is(podRow(pod)[2], 'ExitCode:2');
-  pod.status.containerStatuses[0].state.terminated = { exitCode: 137, signal: 9 };
+  pod.status.containerStatuses![0]!.state.terminated = { exitCode: 137, signal: 9 };
   t.is(podRow(pod)[2], 'Signal:9');
-  pod.status.containerStatuses[0].state.terminated = { exitCode: 1, reason: 'Error' };
+  pod.status.containerStatuses![0]!.state.terminated = { exitCode: 1, reason: 'Error' };
   t.is(podRow(pod)[2], 'Error');
 });
 

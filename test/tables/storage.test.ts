@@ -1,6 +1,6 @@
 import test from 'ava';
 import { toTable } from '../../controller/apiserver/tables/index.js';
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { KubeObject, PersistentVolumeClaim } from '../../protocol/kube/types.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -22,7 +22,7 @@ test('persistent volumes: capacity, short access modes, claim, class', (t) => {
 });
 
 test('claims: capacity and modes only once bound', (t) => {
-  const pending: KubeObject = {
+  const pending: PersistentVolumeClaim = {
     apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'default', creationTimestamp: ago(5) },
     spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-path', volumeMode: 'Filesystem' }, status: { phase: 'Pending' },
   };

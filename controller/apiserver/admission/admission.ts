@@ -3,7 +3,7 @@
 // kind modules under kinds/ declare them, plus what needs the store or the cluster's
 // options (pod tolerations, Service IPs and node ports, default classes) and how
 // deletion proceeds.
-import type { KubeObject } from '../../../protocol/kube/types.js';
+import type { KubeObject, Namespace, Pod } from '../../../protocol/kube/types.js';
 import type { StoreBackend } from '../../store/backend.js';
 import type { ResourceInfo } from '../resources.js';
 import { kindNamed } from '../kinds/index.js';
@@ -75,16 +75,17 @@ export class Admission {
   gracePeriod(info: ResourceInfo, obj: KubeObject, requested: number | undefined): number {
     if (info.group || info.resource !== 'pods') return 0;
     // Only a node can confirm that a pod's containers stopped; unbound or finished pods go at once.
-    if (!obj.spec?.nodeName) return 0;
-    const phase = obj.status?.phase;
+    const pod = obj as Pod;
+    if (!pod.spec?.nodeName) return 0;
+    const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return 0;
     if (requested !== undefined && requested >= 0) return requested;
-    return obj.spec?.terminationGracePeriodSeconds ?? 30;
+    return pod.spec?.terminationGracePeriodSeconds ?? 30;
   }
 
   /** True while something other than metadata.finalizers holds the object. */
   blocksRemoval(info: ResourceInfo, obj: KubeObject): boolean {
-    if (!info.group && info.resource === 'namespaces') return (obj.spec?.finalizers?.length ?? 0) > 0;
+    if (!info.group && info.resource === 'namespaces') return ((obj as Namespace).spec?.finalizers?.length ?? 0) > 0;
     return false;
   }
 

@@ -1,14 +1,15 @@
 // Defaults of the batch, policy and autoscaling kinds (upstream's SetDefaults_Job,
 // SetDefaults_CronJob, SetDefaults_HorizontalPodAutoscaler) and the Job's generated
 // selector (pkg/registry/batch/job/strategy.go: generateSelector).
-import type { KubeObject } from '../../../protocol/kube/types.js';
+import type { CronJobSpec, HorizontalPodAutoscalerSpec, JobSpec, KubeObject, LabelSelector, PodTemplate } from '../../../protocol/kube/types.js';
 import { defaultPodTemplate } from './pod-defaults.js';
 
 export const JOB_CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 
-export function defaultJobSpec(spec: any): void {
-  if (!spec || typeof spec !== 'object') return;
+export function defaultJobSpec(value: unknown): void {
+  if (!value || typeof value !== 'object') return;
+  const spec = value as Partial<JobSpec>;
   if (spec.completions === undefined && spec.parallelism === undefined) {
     spec.completions = 1;
     spec.parallelism = 1;
@@ -22,7 +23,7 @@ export function defaultJobSpec(spec: any): void {
 }
 
 export function defaultCronJob(obj: KubeObject): void {
-  const spec = (obj.spec ??= {});
+  const spec = (obj.spec ??= {}) as Partial<CronJobSpec>;
   spec.concurrencyPolicy ??= 'Allow';
   spec.suspend ??= false;
   spec.successfulJobsHistoryLimit ??= 3;
@@ -34,7 +35,7 @@ export function defaultCronJob(obj: KubeObject): void {
 }
 
 export function defaultHpa(obj: KubeObject): void {
-  const spec = (obj.spec ??= {});
+  const spec = (obj.spec ??= {}) as Partial<HorizontalPodAutoscalerSpec>;
   spec.minReplicas ??= 1;
   if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
     spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
@@ -47,11 +48,12 @@ export function defaultHpa(obj: KubeObject): void {
  */
 export function prepareJobCreate(obj: KubeObject): void {
   obj.status = {};
-  const spec = obj.spec;
+  const spec = obj.spec as { manualSelector?: boolean; selector?: LabelSelector; template?: Partial<PodTemplate> } | undefined;
   if (!spec || typeof spec !== 'object' || spec.manualSelector === true) return;
   const uid = obj.metadata.uid!;
+  const name = obj.metadata.name!;
   const template = (spec.template ??= {});
   const meta = (template.metadata ??= {});
-  meta.labels = { ...(meta.labels ?? {}), [JOB_CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: obj.metadata.name, 'controller-uid': uid, 'job-name': obj.metadata.name };
+  meta.labels = { ...(meta.labels ?? {}), [JOB_CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: name, 'controller-uid': uid, 'job-name': name };
   spec.selector = { matchLabels: { [JOB_CONTROLLER_UID_LABEL]: uid } };
 }

@@ -1,6 +1,6 @@
 // Pod defaults as upstream's API server applies them, plus the DefaultTolerationSeconds
 // admission (tolerate not-ready/unreachable nodes for a while before eviction).
-import type { Container, KubeObject, Toleration } from '../../../protocol/kube/types.js';
+import type { Container, KubeObject, Pod, PodSpec, Toleration } from '../../../protocol/kube/types.js';
 
 export function defaultImagePullPolicy(image: string | undefined): 'Always' | 'IfNotPresent' {
   if (!image) return 'IfNotPresent';
@@ -33,8 +33,9 @@ function defaultContainer(c: Container): void {
 }
 
 /** Defaults of a pod spec (also used for workload templates). */
-export function defaultPodSpec(spec: KubeObject['spec']): void {
-  if (!spec || typeof spec !== 'object') return;
+export function defaultPodSpec(value: unknown): void {
+  if (!value || typeof value !== 'object') return;
+  const spec = value as Partial<PodSpec>;
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';
@@ -52,11 +53,11 @@ export function defaultPodSpec(spec: KubeObject['spec']): void {
 }
 
 export function defaultPodTemplate(template: { spec?: unknown } | undefined): void {
-  if (template && typeof template === 'object') defaultPodSpec(template.spec as KubeObject['spec']);
+  if (template && typeof template === 'object') defaultPodSpec(template.spec);
 }
 
 export function defaultPod(pod: KubeObject, defaultTolerationSeconds: number): void {
-  const spec = (pod.spec ??= {});
+  const spec = (pod.spec ??= {}) as Partial<PodSpec>;
   defaultPodSpec(spec);
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   spec.serviceAccount ??= spec.serviceAccountName;
@@ -69,7 +70,8 @@ export function defaultPod(pod: KubeObject, defaultTolerationSeconds: number): v
 
 /** Guaranteed, Burstable or BestEffort, from requests and limits. */
 export function podQosClass(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers: Container[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  const spec = (pod as Pod).spec;
+  const containers: Container[] = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
   let any = false;
   let guaranteed = true;
   for (const c of containers) {

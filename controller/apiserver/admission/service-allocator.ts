@@ -1,6 +1,6 @@
 // ClusterIPs from the service CIDR and node ports from 30000-32767, allocated at admission
 // from what the store holds (the store is the allocation table, so nothing else persists).
-import type { KubeObject } from '../../../protocol/kube/types.js';
+import type { KubeObject, Service } from '../../../protocol/kube/types.js';
 import type { StoreBackend } from '../../store/backend.js';
 import { invalid } from '../errors.js';
 
@@ -35,7 +35,9 @@ export class ServiceAllocator {
   /** The first usable address: the `kubernetes` Service's ClusterIP. */
   get apiServiceIP(): string { return ipToString(this.cidr.base + 1); }
 
-  defaults(svc: KubeObject, old: KubeObject | undefined): void {
+  defaults(object: KubeObject, previous: KubeObject | undefined): void {
+    const svc = object as Service;
+    const old = previous as Service | undefined;
     const spec = (svc.spec ??= {});
     spec.type ??= 'ClusterIP';
     spec.sessionAffinity ??= 'None';
@@ -54,16 +56,18 @@ export class ServiceAllocator {
     }
   }
 
-  allocate(svc: KubeObject, old: KubeObject | undefined): void {
-    const spec = svc.spec;
+  allocate(object: KubeObject, previous: KubeObject | undefined): void {
+    const svc = object as Service;
+    const old = previous as Service | undefined;
+    const spec = svc.spec!; // set by defaults()
     const name = svc.metadata.name ?? '';
-    const others = this.store.list('services').filter((s) => s.metadata.uid !== svc.metadata.uid && !(s.metadata.namespace === svc.metadata.namespace && s.metadata.name === name));
+    const others = (this.store.list('services') as Service[]).filter((s) => s.metadata.uid !== svc.metadata.uid && !(s.metadata.namespace === svc.metadata.namespace && s.metadata.name === name));
     if (spec.type !== 'ExternalName') {
       if (old?.spec?.clusterIP && spec.clusterIP !== old.spec.clusterIP) {
         throw invalid('Service', name, '', [{ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', message: 'Invalid value: []string{"' + spec.clusterIP + '"}: may not change once set' }]);
       }
       if (!spec.clusterIP) {
-        spec.clusterIP = this.freeIp(new Set(others.map((s) => s.spec?.clusterIP).filter(Boolean)));
+        spec.clusterIP = this.freeIp(new Set(others.map((s) => s.spec?.clusterIP).filter((ip): ip is string => !!ip)));
       } else if (spec.clusterIP !== 'None') {
         const n = ipToNumber(spec.clusterIP);
         if (n < this.cidr.base || n >= this.cidr.base + this.cidr.size) {

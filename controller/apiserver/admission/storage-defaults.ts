@@ -1,7 +1,7 @@
 // Defaults for storage kinds and StatefulSets as upstream's SetDefaults_* and the
 // DefaultStorageClass admission plugin (plugin/pkg/admission/storage/storageclass/setdefault)
 // apply them.
-import type { KubeObject } from '../../../protocol/kube/types.js';
+import type { KubeObject, PersistentVolumeClaimSpec, PersistentVolumeSpec, StatefulSetSpec } from '../../../protocol/kube/types.js';
 import type { StoreBackend } from '../../store/backend.js';
 import { defaultPodTemplate } from './pod-defaults.js';
 
@@ -16,13 +16,13 @@ export function defaultStorageClass(store: StoreBackend): KubeObject | undefined
   return marked[0];
 }
 
-export function defaultClaimSpec(spec: Record<string, any>): void {
+export function defaultClaimSpec(spec: PersistentVolumeClaimSpec): void {
   spec.volumeMode ??= 'Filesystem';
 }
 
 /** A claim without storageClassName (not ""), created while a default class exists, gets it. */
 export function defaultClaim(store: StoreBackend, obj: KubeObject, old: KubeObject | undefined): void {
-  const spec = (obj.spec ??= {});
+  const spec = (obj.spec ??= {}) as PersistentVolumeClaimSpec;
   defaultClaimSpec(spec);
   if (!old) addFinalizer(obj, 'kubernetes.io/pvc-protection');
   if (!old && spec.storageClassName === undefined) {
@@ -39,7 +39,7 @@ function addFinalizer(obj: KubeObject, finalizer: string): void {
 
 export function defaultVolume(obj: KubeObject, old: KubeObject | undefined): void {
   if (!old) addFinalizer(obj, 'kubernetes.io/pv-protection');
-  const spec = (obj.spec ??= {});
+  const spec = (obj.spec ??= {}) as Partial<PersistentVolumeSpec>;
   spec.volumeMode ??= 'Filesystem';
   spec.persistentVolumeReclaimPolicy ??= 'Retain';
 }
@@ -50,7 +50,7 @@ export function defaultStorageClassObject(obj: KubeObject): void {
 }
 
 export function defaultStatefulSet(obj: KubeObject): void {
-  const spec = (obj.spec ??= {});
+  const spec = (obj.spec ??= {}) as Partial<StatefulSetSpec>;
   spec.replicas ??= 1;
   spec.podManagementPolicy ??= 'OrderedReady';
   spec.updateStrategy ??= { type: 'RollingUpdate' };

@@ -1,7 +1,7 @@
 // Keeps CustomResourceDefinitions' status (NamesAccepted, Established, Terminating,
 // acceptedNames, storedVersions) and, when one is deleted, deletes its objects before
 // releasing the CRD (upstream's naming and finalizer controllers in apiextensions-apiserver).
-import type { KubeObject } from '../../../protocol/kube/types.js';
+import type { CustomResourceDefinition, CustomResourceDefinitionCondition } from '../../../protocol/kube/types.js';
 import type { StoreEvent } from '../../store/backend.js';
 import type { ApiCore } from '../api-core.js';
 import { ApiError } from '../errors.js';
@@ -73,16 +73,16 @@ export class CrdController {
   }
 
   private async sync(name: string): Promise<void> {
-    const crd = this.core.tryGet(this.crdInfo(), undefined, name);
+    const crd = this.core.tryGet(this.crdInfo(), undefined, name) as CustomResourceDefinition | undefined;
     if (!crd) return;
     if (crd.metadata.deletionTimestamp) return this.cleanUp(crd);
     const accepted = acceptedCrds(this.core.store.list(CRD_GR)).has(name);
     await this.writeStatus(crd, accepted);
   }
 
-  private async writeStatus(crd: KubeObject, accepted: boolean, terminating = false): Promise<void> {
+  private async writeStatus(crd: CustomResourceDefinition, accepted: boolean, terminating = false): Promise<void> {
     const now = rfc3339Seconds();
-    const old: Condition[] = crd.status?.conditions ?? [];
+    const old: CustomResourceDefinitionCondition[] = crd.status?.conditions ?? [];
     const want: Condition[] = accepted
       ? [
         { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found' },
@@ -97,7 +97,7 @@ export class CrdController {
       const prev = old.find((o) => o.type === c.type);
       return { ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime ?? now : now };
     });
-    const storage = (crd.spec?.versions ?? []).find((v: { storage?: boolean }) => v.storage)?.name as string | undefined;
+    const storage = (crd.spec?.versions ?? []).find((v) => v.storage)?.name;
     const stored: string[] = [...(crd.status?.storedVersions ?? [])];
     if (storage && !stored.includes(storage)) stored.push(storage);
     const status = {
@@ -110,10 +110,10 @@ export class CrdController {
   }
 
   /** Deletes every object of the CRD's resource, then drops the cleanup finalizer. */
-  private async cleanUp(crd: KubeObject): Promise<void> {
+  private async cleanUp(crd: CustomResourceDefinition): Promise<void> {
     const name = crd.metadata.name!;
     if (!(crd.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER)) return;
-    if (!(crd.status?.conditions ?? []).some((c: Condition) => c.type === 'Terminating')) {
+    if (!(crd.status?.conditions ?? []).some((c) => c.type === 'Terminating')) {
       const accepted = acceptedCrds(this.core.store.list(CRD_GR)).has(name);
       await this.writeStatus(crd, accepted, true);
     }

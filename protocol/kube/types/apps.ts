@@ -71,3 +71,6 @@ export interface StatefulSet extends KubeObject {
 }
 
 export interface ControllerRevision extends KubeObject { data?: { spec?: { template?: PodTemplate } }; revision: number }
+
+/** The built-in kinds with a scale subresource: what `spec.replicas` and `spec.selector` are read from. */
+export type ScalableWorkload = Deployment | ReplicaSet | StatefulSet;

@@ -21,7 +21,6 @@ export interface HorizontalPodAutoscalerStatus {
   observedGeneration?: number; lastScaleTime?: string; currentReplicas?: number; desiredReplicas?: number;
   currentMetrics?: MetricStatus[];
   conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[];
-  [extra: string]: unknown;
 }
 
 export interface HorizontalPodAutoscaler extends KubeObject { spec: HorizontalPodAutoscalerSpec; status?: HorizontalPodAutoscalerStatus }

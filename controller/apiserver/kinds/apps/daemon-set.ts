@@ -1,4 +1,5 @@
 // apps/v1 DaemonSet: one pod per fitting node (pkg/registry/apps/daemonset).
+import type { DaemonSetSpec } from '../../../../protocol/kube/types.js';
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
@@ -15,7 +16,7 @@ export const daemonSet: KindDefinition = {
   subresources: ['status'],
   strategy: WORKLOAD,
   defaults(obj) {
-    const spec = (obj.spec ??= {});
+    const spec = (obj.spec ??= {}) as Partial<DaemonSetSpec>;
     spec.updateStrategy ??= { type: 'RollingUpdate' };
     if (spec.updateStrategy.type === 'RollingUpdate') spec.updateStrategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(spec.updateStrategy.rollingUpdate ?? {}) };
     spec.revisionHistoryLimit ??= 10;

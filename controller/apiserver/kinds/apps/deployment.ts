@@ -1,4 +1,5 @@
 // apps/v1 Deployment: rolling updates over ReplicaSets (pkg/registry/apps/deployment).
+import type { DeploymentSpec } from '../../../../protocol/kube/types.js';
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
@@ -15,7 +16,7 @@ export const deployment: KindDefinition = {
   subresources: ['status', 'scale'],
   strategy: WORKLOAD,
   defaults(obj) {
-    const spec = (obj.spec ??= {});
+    const spec = (obj.spec ??= {}) as Partial<DeploymentSpec>;
     spec.replicas ??= 1;
     spec.strategy ??= { type: 'RollingUpdate' };
     if ((spec.strategy.type ?? 'RollingUpdate') === 'RollingUpdate') {

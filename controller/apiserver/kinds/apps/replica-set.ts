@@ -1,4 +1,5 @@
 // apps/v1 ReplicaSet: a number of identical pods (pkg/registry/apps/replicaset).
+import type { ReplicaSetSpec } from '../../../../protocol/kube/types.js';
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { defaultPodTemplate } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
@@ -15,8 +16,9 @@ export const replicaSet: KindDefinition = {
   subresources: ['status', 'scale'],
   strategy: WORKLOAD,
   defaults(obj) {
-    (obj.spec ??= {}).replicas ??= 1;
-    defaultPodTemplate(obj.spec.template);
+    const spec = (obj.spec ??= {}) as Partial<ReplicaSetSpec>;
+    spec.replicas ??= 1;
+    defaultPodTemplate(spec.template);
   },
   prepareForCreate(obj) {
     obj.status = {};

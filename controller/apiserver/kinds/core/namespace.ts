@@ -1,4 +1,5 @@
 // v1 Namespace: a scope for names; deleting one empties it first (pkg/registry/core/namespace).
+import type { Namespace } from '../../../../protocol/kube/types.js';
 import { REP } from '../../protobuf/message-table.js';
 import { type KindDefinition, WITH_STATUS } from '../kind-definition.js';
 import { conditionsByType, nested, objectMeta } from '../../patch/patch-meta.js';
@@ -11,8 +12,8 @@ export const namespace: KindDefinition = {
   subresources: ['status', 'finalize'],
   strategy: WITH_STATUS,
   defaults(obj, old) {
-    obj.spec ??= {};
-    if (!old) obj.spec.finalizers ??= ['kubernetes'];
+    const spec = (obj.spec ??= {}) as NonNullable<Namespace['spec']>;
+    if (!old) spec.finalizers ??= ['kubernetes'];
   },
   prepareForCreate(obj) {
     obj.status = { phase: 'Active' };

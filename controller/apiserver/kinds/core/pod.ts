@@ -1,4 +1,5 @@
 // v1 Pod: containers run together on one node (pkg/registry/core/pod).
+import type { Pod, PodStatus } from '../../../../protocol/kube/types.js';
 import { REP, PTR } from '../../protobuf/message-table.js';
 import { podQosClass } from '../../admission/pod-defaults.js';
 import { type KindDefinition, WORKLOAD } from '../kind-definition.js';
@@ -16,9 +17,10 @@ export const pod: KindDefinition = {
   strategy: WORKLOAD,
   // Defaults depend on the cluster's toleration seconds: admission/pod-defaults.ts.
   prepareForCreate(obj) {
-    obj.status = { phase: 'Pending', qosClass: podQosClass(obj) };
-    if (obj.spec?.nodeName) {
-      obj.status.conditions = [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: obj.metadata.creationTimestamp }];
+    const status: PodStatus = { phase: 'Pending', qosClass: podQosClass(obj) };
+    obj.status = status;
+    if ((obj as Pod).spec?.nodeName) {
+      status.conditions = [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: obj.metadata.creationTimestamp }];
     }
   },
   printer: podPrinter,
