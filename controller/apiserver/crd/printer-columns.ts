@@ -74,7 +74,7 @@ export function printerFor(columns: PrinterColumn[] | undefined): TablePrinter {
   return {
     columns: definitions,
     print(obj, now) {
-      return { cells: [String(obj?.metadata?.name ?? ''), ...cols.map((c, i) => cellOf(c, parsed[i], obj, now))] };
+      return { cells: [String((obj?.metadata as { name?: unknown } | undefined)?.name ?? ''), ...cols.map((c, i) => cellOf(c, parsed[i], obj, now))] };
     },
   };
 }

@@ -122,12 +122,14 @@ export function aggregatedDiscovery(legacy: boolean): object {
           })),
         })),
       })),
-    })), ...virtualItems].reduce(mergeSameGroup, []),
+    })), ...virtualItems].reduce<GroupEntry[]>(mergeSameGroup, []),
   };
 }
 
 /** A virtual version of a served group (autoscaling/v1 beside v2) joins that group's entry. */
-function mergeSameGroup(items: any[], item: any): any[] {
+interface GroupEntry { metadata: { name?: string }; versions: unknown[] }
+
+function mergeSameGroup(items: GroupEntry[], item: GroupEntry): GroupEntry[] {
   const same = items.find((i) => i.metadata?.name === item.metadata?.name);
   if (same) same.versions.push(...item.versions);
   else items.push(item);

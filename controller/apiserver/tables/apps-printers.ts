@@ -1,6 +1,6 @@
 // Rows for the apps group: deployments, replica sets, daemon sets, controller revisions.
 
-import { AGE_COLUMN, column, NAME_COLUMN, wide, type TablePrinter } from './columns.js';
+import { AGE_COLUMN, column, NAME_COLUMN, wide, type PrintedObject, type TablePrinter } from './columns.js';
 import { since } from './duration.js';
 import { containerCells, formatLabels, formatLabelSelector, int, isRecord, records, selectorString } from './format.js';
 
@@ -8,7 +8,7 @@ const CONTAINERS = wide('Containers', 'string', 'Names of each container in the 
 const IMAGES = wide('Images', 'string', 'Images referenced by each container in the template.');
 const SELECTOR = wide('Selector', 'string', 'Label selector of the pods this object manages.');
 
-function parts(obj: any): { meta: Record<string, any>; spec: Record<string, any>; status: Record<string, any>; podSpec: Record<string, any> } {
+function parts(obj: PrintedObject): { meta: Record<string, any>; spec: Record<string, any>; status: Record<string, any>; podSpec: Record<string, any> } {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   return {

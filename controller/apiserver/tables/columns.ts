@@ -16,10 +16,13 @@ export interface RowCondition { type: string; status: string; reason?: string; m
 /** One printed row before the object is attached. */
 export interface PrintedRow { cells: unknown[]; conditions?: RowCondition[] }
 
+/** An object as a printer receives it, of whatever kind: every part is checked before it is read. */
+export interface PrintedObject { metadata?: unknown; spec?: unknown; status?: unknown; [field: string]: unknown }
+
 /** How one resource is printed: its columns and how an object becomes cells. */
 export interface TablePrinter {
   columns: ColumnDefinition[];
-  print(object: any, now: Date): PrintedRow;
+  print(object: PrintedObject, now: Date): PrintedRow;
 }
 
 export function column(name: string, type: ColumnType, description: string, extra: { priority?: number; format?: string } = {}): ColumnDefinition {

@@ -1,6 +1,6 @@
 // Node rows: readiness, cordon state, roles from labels, and the kubelet's view of the host.
 
-import { AGE_COLUMN, column, NAME_COLUMN, wide, type PrintedRow, type TablePrinter } from './columns.js';
+import { AGE_COLUMN, column, NAME_COLUMN, wide, type PrintedObject, type PrintedRow, type TablePrinter } from './columns.js';
 import { since } from './duration.js';
 import { isRecord, records, str } from './format.js';
 
@@ -44,7 +44,7 @@ function address(addresses: unknown, type: string): string {
   return isRecord(found) && typeof found.address === 'string' ? found.address : '<none>';
 }
 
-export function printNode(node: any, now: Date): PrintedRow {
+export function printNode(node: PrintedObject, now: Date): PrintedRow {
   const meta = isRecord(node.metadata) ? node.metadata : {};
   const spec = isRecord(node.spec) ? node.spec : {};
   const status = isRecord(node.status) ? node.status : {};

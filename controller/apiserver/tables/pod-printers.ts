@@ -1,7 +1,7 @@
 // Pod rows with upstream's status logic: the Status column is the most telling reason among
 // init containers, containers, the pod's own reason and its deletion.
 
-import { AGE_COLUMN, column, NAME_COLUMN, wide, type PrintedRow, type RowCondition, type TablePrinter } from './columns.js';
+import { AGE_COLUMN, column, NAME_COLUMN, wide, type PrintedObject, type PrintedRow, type RowCondition, type TablePrinter } from './columns.js';
 import { humanDuration, since } from './duration.js';
 import { isRecord } from './format.js';
 
@@ -49,7 +49,7 @@ function conditionTrue(conditions: unknown, type: string): boolean {
   return Array.isArray(conditions) && conditions.some((c) => isRecord(c) && c.type === type && c.status === 'True');
 }
 
-export function printPod(pod: any, now: Date): PrintedRow {
+export function printPod(pod: PrintedObject, now: Date): PrintedRow {
   const spec = isRecord(pod.spec) ? pod.spec : {};
   const status = isRecord(pod.status) ? pod.status : {};
   const meta = isRecord(pod.metadata) ? pod.metadata : {};

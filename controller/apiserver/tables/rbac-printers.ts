@@ -2,11 +2,11 @@
 // bindings name their role and, with -o wide, their subjects by kind (as upstream's
 // printers do in pkg/printers/internalversion).
 
-import { AGE_COLUMN, column, NAME_COLUMN, wide, type TablePrinter } from './columns.js';
+import { AGE_COLUMN, column, NAME_COLUMN, wide, type PrintedObject, type TablePrinter } from './columns.js';
 import { since } from './duration.js';
 import { isRecord, records, str } from './format.js';
 
-function subjectsOf(obj: any, kind: string): string {
+function subjectsOf(obj: PrintedObject, kind: string): string {
   return records(obj.subjects).filter((s) => s.kind === kind)
     .map((s) => (kind === 'ServiceAccount' ? `${str(s.namespace)}/${str(s.name)}` : str(s.name))).join(', ');
 }
