@@ -8,7 +8,7 @@ const CONTAINERS = wide('Containers', 'string', 'Names of each container in the 
 const IMAGES = wide('Images', 'string', 'Images referenced by each container in the template.');
 const SELECTOR = wide('Selector', 'string', 'Label selector of the pods this object manages.');
 
-function parts(obj: PrintedObject): { meta: Record<string, any>; spec: Record<string, any>; status: Record<string, any>; podSpec: Record<string, any> } {
+function parts(obj: PrintedObject): { meta: Record<string, unknown>; spec: Record<string, unknown>; status: Record<string, unknown>; podSpec: Record<string, unknown> } {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   return {

@@ -9,10 +9,10 @@ const CONTAINERS = wide('Containers', 'string', 'Names of each container in the 
 const IMAGES = wide('Images', 'string', 'Images referenced by each container in the template.');
 const SELECTOR = wide('Selector', 'string', 'Label selector of the pods this object manages.');
 
-const rec = (v: unknown): Record<string, any> => (isRecord(v) ? v : {});
-const hasCondition = (status: Record<string, any>, type: string) => records(status.conditions).some((c) => c.type === type && c.status === 'True');
+const rec = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
+const hasCondition = (status: Record<string, unknown>, type: string) => records(status.conditions).some((c) => c.type === type && c.status === 'True');
 
-function jobStatus(meta: Record<string, any>, status: Record<string, any>): string {
+function jobStatus(meta: Record<string, unknown>, status: Record<string, unknown>): string {
   if (hasCondition(status, 'Complete')) return 'Complete';
   if (hasCondition(status, 'Failed')) return 'Failed';
   if (meta.deletionTimestamp) return 'Terminating';
@@ -40,8 +40,8 @@ export const jobPrinter: TablePrinter = {
     if (typeof spec.completions === 'number') completions = `${int(status.succeeded)}/${spec.completions}`;
     else if (int(spec.parallelism, 1) > 1) completions = `${int(status.succeeded)}/1 of ${int(spec.parallelism, 1)}`;
     else completions = `${int(status.succeeded)}/1`;
-    const start = Date.parse(status.startTime ?? '');
-    const end = Date.parse(status.completionTime ?? '');
+    const start = Date.parse(String(status.startTime ?? ''));
+    const end = Date.parse(String(status.completionTime ?? ''));
     const duration = Number.isNaN(start) ? '' : humanDuration((Number.isNaN(end) ? now.getTime() : end) - start);
     return { cells: [String(meta.name ?? ''), jobStatus(meta, status), completions, duration, since(meta.creationTimestamp, now), names, images, selectorString(spec.selector)] };
   },
@@ -89,7 +89,7 @@ export const podDisruptionBudgetPrinter: TablePrinter = {
   },
 };
 
-function metricTarget(spec: Record<string, any>, current: Record<string, any> | undefined): string {
+function metricTarget(spec: Record<string, unknown>, current: Record<string, unknown> | undefined): string {
   if (spec.type !== 'Resource' && spec.type !== 'ContainerResource') return `<${String(spec.type ?? 'unknown').toLowerCase()}>`;
   const source = rec(spec.type === 'Resource' ? spec.resource : spec.containerResource);
   const target = rec(source.target);

@@ -5,7 +5,7 @@ import { AGE_COLUMN, column, NAME_COLUMN, type TablePrinter } from './columns.js
 import { since } from './duration.js';
 import { count, isRecord, str } from './format.js';
 
-function meta(obj: { metadata?: unknown }): Record<string, any> {
+function meta(obj: { metadata?: unknown }): Record<string, unknown> {
   return isRecord(obj.metadata) ? obj.metadata : {};
 }
 

@@ -58,7 +58,7 @@ export function count(value: unknown): number {
   return 0;
 }
 
-export function isRecord(value: unknown): value is Record<string, any> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -75,6 +75,6 @@ export function listWithMore(items: string[], max = 3): string {
 }
 
 /** The object entries of a list, or none when it is not a list. */
-export function records(value: unknown): Record<string, any>[] {
+export function records(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }

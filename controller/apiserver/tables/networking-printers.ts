@@ -5,7 +5,7 @@ import { since } from './duration.js';
 import { formatLabels, isRecord, joinHostPort, listWithMore, records, str } from './format.js';
 
 /** What kubectl shows under EXTERNAL-IP for a service. */
-export function serviceExternalIP(spec: Record<string, any>, status: Record<string, any>): string {
+export function serviceExternalIP(spec: Record<string, unknown>, status: Record<string, unknown>): string {
   const externalIPs: string[] = Array.isArray(spec.externalIPs) ? spec.externalIPs.map(String) : [];
   const type = str(spec.type, 'ClusterIP');
   switch (type) {

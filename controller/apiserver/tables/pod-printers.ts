@@ -35,7 +35,7 @@ function waitingReason(state: unknown): string {
   return isRecord(state) && isRecord(state.waiting) && typeof state.waiting.reason === 'string' ? state.waiting.reason : '';
 }
 
-function finishedAt(status: Record<string, any>): number {
+function finishedAt(status: Record<string, unknown>): number {
   const t = terminatedOf(status.lastState);
   const at = t && typeof t.finishedAt === 'string' ? Date.parse(t.finishedAt) : NaN;
   return Number.isNaN(at) ? 0 : at;
@@ -55,8 +55,8 @@ export function printPod(pod: PrintedObject, now: Date): PrintedRow {
   const meta = isRecord(pod.metadata) ? pod.metadata : {};
   const containers: unknown[] = Array.isArray(spec.containers) ? spec.containers : [];
   const initContainers: unknown[] = Array.isArray(spec.initContainers) ? spec.initContainers : [];
-  const initStatuses: Record<string, any>[] = Array.isArray(status.initContainerStatuses) ? status.initContainerStatuses.filter(isRecord) : [];
-  const containerStatuses: Record<string, any>[] = Array.isArray(status.containerStatuses) ? status.containerStatuses.filter(isRecord) : [];
+  const initStatuses: Record<string, unknown>[] = Array.isArray(status.initContainerStatuses) ? status.initContainerStatuses.filter(isRecord) : [];
+  const containerStatuses: Record<string, unknown>[] = Array.isArray(status.containerStatuses) ? status.containerStatuses.filter(isRecord) : [];
   const conditions: unknown[] = Array.isArray(status.conditions) ? status.conditions : [];
 
   // A stored pod always has a phase; one that was never defaulted is simply pending.

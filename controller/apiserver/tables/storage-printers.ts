@@ -17,7 +17,7 @@ export function accessModesText(modes: unknown): string {
 
 const DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 
-const rec = (v: unknown): Record<string, any> => (isRecord(v) ? v : {});
+const rec = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
 
 export const persistentVolumePrinter: TablePrinter = {
   columns: [
