@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { openapiV3Document, openapiV3Index, type ServedKind } from './openapi.js';
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 
 /** Clients ask with '@v1.0'; the answer names it with a dot, a valid media type. */
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
@@ -155,7 +155,19 @@ class Writer {
 const anyOf = (value: unknown) => new Writer().string(2, stringify(value).trimEnd() + '\n');
 const namedAny = (name: string, value: unknown) => new Writer().string(1, name).message(2, anyOf(value));
 
-function encodeSchema(s: Json): Writer {
+/** What the message carries of a Swagger 2.0 schema; `x-` extensions go along as Any. */
+interface SwaggerSchema {
+  $ref?: string; format?: string; description?: string; type?: string;
+  required?: string[]; enum?: unknown[]; additionalProperties?: unknown; items?: unknown; properties?: Json;
+  [key: string]: unknown;
+}
+
+interface SwaggerOperation { operationId?: string; responses?: Record<string, { description?: string; schema?: unknown }>; [key: string]: unknown }
+
+interface SwaggerDocument { swagger?: string; info: { title?: string; version?: string }; paths: Record<string, Json>; definitions: Json; [key: string]: unknown }
+
+function encodeSchema(schema: unknown): Writer {
+  const s = schema as SwaggerSchema;
   const w = new Writer();
   w.string(1, s.$ref).string(2, s.format).string(4, s.description);
   for (const r of s.required ?? []) w.string(19, r);
@@ -165,17 +177,18 @@ function encodeSchema(s: Json): Writer {
   if (s.items) w.message(23, new Writer().message(1, encodeSchema(s.items)));
   if (s.properties) {
     const props = new Writer();
-    for (const [name, value] of Object.entries(s.properties as Json)) props.message(1, new Writer().string(1, name).message(2, encodeSchema(value)));
+    for (const [name, value] of Object.entries(s.properties)) props.message(1, new Writer().string(1, name).message(2, encodeSchema(value)));
     w.message(25, props);
   }
   for (const [key, value] of Object.entries(s)) if (key.startsWith('x-')) w.message(31, namedAny(key, value));
   return w;
 }
 
-function encodeOperation(op: Json): Writer {
+function encodeOperation(operation: unknown): Writer {
+  const op = operation as SwaggerOperation;
   const w = new Writer().string(5, op.operationId);
   const responses = new Writer();
-  for (const [code, r] of Object.entries((op.responses as Json) ?? {})) {
+  for (const [code, r] of Object.entries(op.responses ?? {})) {
     const response = new Writer().string(1, r.description);
     if (r.schema) response.message(2, new Writer().message(1, encodeSchema(r.schema)));
     responses.message(1, new Writer().string(1, code).message(2, new Writer().message(1, response)));
@@ -187,17 +200,18 @@ function encodeOperation(op: Json): Writer {
 
 const OPERATION_FIELDS: Record<string, number> = { get: 2, put: 3, post: 4, delete: 5, patch: 8 };
 
-export function encodeDocument(doc: Json): Buffer {
+export function encodeDocument(document: Json): Buffer {
+  const doc = document as SwaggerDocument;
   const w = new Writer().string(1, doc.swagger).message(2, new Writer().string(1, doc.info.title).string(2, doc.info.version));
   const paths = new Writer();
-  for (const [path, item] of Object.entries(doc.paths as Json)) {
+  for (const [path, item] of Object.entries(doc.paths)) {
     const pw = new Writer();
-    for (const [verb, op] of Object.entries(item as Json)) if (OPERATION_FIELDS[verb]) pw.message(OPERATION_FIELDS[verb]!, encodeOperation(op));
+    for (const [verb, op] of Object.entries(item)) if (OPERATION_FIELDS[verb]) pw.message(OPERATION_FIELDS[verb]!, encodeOperation(op));
     paths.message(2, new Writer().string(1, path).message(2, pw));
   }
   w.message(8, paths);
   const defs = new Writer();
-  for (const [name, schema] of Object.entries(doc.definitions as Json)) defs.message(1, new Writer().string(1, name).message(2, encodeSchema(schema)));
+  for (const [name, schema] of Object.entries(doc.definitions)) defs.message(1, new Writer().string(1, name).message(2, encodeSchema(schema)));
   w.message(9, defs);
   return w.done();
 }

@@ -6,11 +6,11 @@ import { dns1123Label, dns1123Subdomain } from '../validation/names.js';
 import { forbidden, invalid, notSupported, required, duplicate, type FieldCause } from '../validation/field-cause.js';
 import { parseColumnPath } from './printer-columns.js';
 import { compileSchema } from './schema-validator.js';
-import { structuralCauses } from './structural-schema.js';
+import { structuralCauses, type Schema } from './structural-schema.js';
 
 export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** v1 defaults: singular and listKind from the kind, conversion None; the cleanup finalizer on create. */
@@ -52,7 +52,7 @@ function checkVersion(v: Obj, path: string): FieldCause[] {
   const causes: FieldCause[] = [];
   if (!v.name) causes.push(required(`${path}.name`));
   else if (dns1123Label(String(v.name)).length) causes.push(invalid(`${path}.name`, v.name, 'must be a DNS-1035 label'));
-  const schema = v.schema?.openAPIV3Schema;
+  const schema = isObj(v.schema) ? v.schema.openAPIV3Schema : undefined;
   if (v.served || v.storage) {
     if (schema === undefined) causes.push(required(`${path}.schema.openAPIV3Schema`, 'schemas are required'));
   }
@@ -61,7 +61,7 @@ function checkVersion(v: Obj, path: string): FieldCause[] {
     causes.push(...structural);
     if (!structural.length) {
       try {
-        compileSchema(schema);
+        compileSchema(schema as Schema); // structural: checked just above
       } catch (err) {
         causes.push(invalid(`${path}.schema.openAPIV3Schema`, '', (err as Error).message));
       }
@@ -76,7 +76,7 @@ function checkVersion(v: Obj, path: string): FieldCause[] {
       try { parseColumnPath(c.jsonPath); } catch (err) { causes.push(invalid(`${p}.jsonPath`, c.jsonPath, (err as Error).message)); }
     }
   }
-  const scale = v.subresources?.scale;
+  const scale = isObj(v.subresources) ? v.subresources.scale : undefined;
   if (scale !== undefined) {
     if (!isObj(scale)) causes.push(required(`${path}.subresources.scale`));
     else {
@@ -102,12 +102,13 @@ export function validateCrd(obj: Obj): FieldCause[] {
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push(notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
   causes.push(...checkNames(spec.names, 'spec.names'));
   const plural = isObj(spec.names) ? spec.names.plural : undefined;
-  if (plural && group && obj.metadata?.name !== `${plural}.${group}`) {
-    causes.push(invalid('metadata.name', obj.metadata?.name, 'must be spec.names.plural+"."+spec.group'));
+  const name = isObj(obj.metadata) ? obj.metadata.name : undefined;
+  if (plural && group && name !== `${plural}.${group}`) {
+    causes.push(invalid('metadata.name', name, 'must be spec.names.plural+"."+spec.group'));
   }
   const versions = Array.isArray(spec.versions) ? spec.versions : [];
   if (!versions.length) causes.push(required('spec.versions', 'must have exactly one version marked as storage version'));
-  const seen = new Set<string>();
+  const seen = new Set<unknown>();
   versions.forEach((v: Obj, i: number) => {
     if (!isObj(v)) { causes.push(required(`spec.versions[${i}]`)); return; }
     if (seen.has(v.name)) causes.push(duplicate(`spec.versions[${i}].name`, v.name));
@@ -117,7 +118,7 @@ export function validateCrd(obj: Obj): FieldCause[] {
   const storage = versions.filter((v: Obj) => v?.storage === true).length;
   if (versions.length && storage !== 1) causes.push(invalid('spec.versions', versions.map((v: Obj) => v?.name), 'must have exactly one version marked as storage version'));
   if (versions.length && !versions.some((v: Obj) => v?.served)) causes.push(invalid('spec.versions', versions.map((v: Obj) => v?.name), 'must have at least one version marked as served'));
-  const strategy = spec.conversion?.strategy;
+  const strategy = isObj(spec.conversion) ? spec.conversion.strategy : undefined;
   if (strategy !== undefined && strategy !== 'None') causes.push(forbidden('spec.conversion.strategy', 'only the None conversion strategy is supported by this server'));
   return causes;
 }
@@ -125,11 +126,14 @@ export function validateCrd(obj: Obj): FieldCause[] {
 /** Upstream forbids changing scope and removing a version still listed in status.storedVersions. */
 export function validateCrdUpdate(obj: Obj, old: Obj): FieldCause[] {
   const causes: FieldCause[] = [];
-  if (old.spec?.scope && obj.spec?.scope !== old.spec.scope) causes.push(invalid('spec.scope', obj.spec?.scope, 'field is immutable'));
-  if (old.spec?.group && obj.spec?.group !== old.spec.group) causes.push(invalid('spec.group', obj.spec?.group, 'field is immutable'));
-  const names = new Set((obj.spec?.versions ?? []).map((v: Obj) => v?.name));
-  for (const stored of old.status?.storedVersions ?? []) {
-    if (!names.has(stored)) causes.push(invalid('status.storedVersions', old.status.storedVersions, `must have the storage version ${stored} in spec.versions`));
+  const spec = isObj(obj.spec) ? obj.spec : undefined;
+  const oldSpec = isObj(old.spec) ? old.spec : undefined;
+  const storedVersions = isObj(old.status) ? old.status.storedVersions : undefined;
+  if (oldSpec?.scope && spec?.scope !== oldSpec.scope) causes.push(invalid('spec.scope', spec?.scope, 'field is immutable'));
+  if (oldSpec?.group && spec?.group !== oldSpec.group) causes.push(invalid('spec.group', spec?.group, 'field is immutable'));
+  const names = new Set(((spec?.versions ?? []) as Obj[]).map((v) => v?.name));
+  for (const stored of (storedVersions ?? []) as unknown[]) {
+    if (!names.has(stored)) causes.push(invalid('status.storedVersions', storedVersions, `must have the storage version ${stored} in spec.versions`));
   }
   return causes;
 }
