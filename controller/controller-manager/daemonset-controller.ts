@@ -2,7 +2,7 @@
 // spec.nodeName directly (the DaemonSet controller decides placement itself and the
 // scheduler never sees them), and carry upstream's daemon tolerations. Template history
 // lives in ControllerRevisions; pods are labelled with controller-revision-hash.
-import type { KubeObject, LabelSelector, Node, Pod, Toleration } from '../../protocol/kube/types.js';
+import type { ControllerRevision, DaemonSet, Node, Pod, Toleration } from '../../protocol/kube/types.js';
 import { R } from '../apiserver/client.js';
 import { objectKey } from '../client/informer.js';
 import { ignoreNotFound, isAlreadyExists, isNotFound } from '../client/api-errors.js';
@@ -18,18 +18,7 @@ import { canonicalJson, computeTemplateHash } from './template-hash.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
-export interface DaemonSet extends KubeObject {
-  spec: {
-    selector: LabelSelector;
-    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Pod['spec'] };
-    updateStrategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string } };
-    minReadySeconds?: number;
-    revisionHistoryLimit?: number;
-  };
-  status?: Record<string, unknown> & { collisionCount?: number };
-}
-
-interface ControllerRevision extends KubeObject { data?: unknown; revision: number }
+export type { DaemonSet } from '../../protocol/kube/types.js';
 
 /** What upstream adds to every daemon pod so it survives node trouble. */
 export function daemonTolerations(hostNetwork: boolean): Toleration[] {

@@ -41,6 +41,11 @@ export interface DaemonSetSpec {
   revisionHistoryLimit?: number;
 }
 
+export interface DaemonSet extends KubeObject {
+  spec: DaemonSetSpec;
+  status?: { collisionCount?: number; [field: string]: unknown };
+}
+
 export interface StatefulSetSpec {
   replicas?: number;
   selector: LabelSelector;
