@@ -1,14 +1,9 @@
 // Does one RBAC PolicyRule allow a request? (upstream's rbac/v1 helpers and
 // plugin/pkg/auth/authorizer/rbac: VerbMatches, APIGroupMatches, ResourceMatches, ...)
+import type { PolicyRule } from '../../protocol/kube/types.js';
 import type { RequestAttributes } from './attributes.js';
 
-export interface PolicyRule {
-  verbs?: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
+export type { PolicyRule } from '../../protocol/kube/types.js';
 
 const ALL = '*';
 

@@ -2,20 +2,17 @@
 // when a rule of a role bound to the user, one of its groups or its service account
 // allows it. Cluster bindings apply everywhere, role bindings in their namespace.
 // Rules per user and namespace are cached until any RBAC object changes.
-import type { KubeObject } from '../../protocol/kube/types.js';
+import type { PolicyRule, Role, RoleBinding, Subject } from '../../protocol/kube/types.js';
 import { selectorMatches } from '../../protocol/kube/labels.js';
 import type { ApiCore } from '../apiserver/api-core.js';
 import type { UserInfo } from '../apiserver/http/server.js';
 import { findResource, type ResourceInfo } from '../apiserver/resources.js';
 import type { RequestAttributes } from './attributes.js';
-import { ruleAllows, type PolicyRule } from './policy-rule.js';
+import { ruleAllows } from './policy-rule.js';
 
 export const MASTERS_GROUP = 'system:masters';
 
-export interface Subject { kind?: string; apiGroup?: string; name?: string; namespace?: string }
-interface RoleRef { kind?: string; name?: string }
-interface Binding extends KubeObject { subjects?: Subject[]; roleRef?: RoleRef }
-interface Role extends KubeObject { rules?: PolicyRule[]; aggregationRule?: { clusterRoleSelectors?: object[] } }
+export type { Subject } from '../../protocol/kube/types.js';
 
 export interface Decision { allowed: boolean; reason: string }
 
@@ -63,12 +60,12 @@ export class RbacAuthorizer {
     const hit = this.cache.get(key);
     if (hit && hit.generation === this.generation) return hit.rules;
     const rules: PolicyRule[] = [];
-    for (const b of this.core.list(rbac('clusterrolebindings'), undefined).items as Binding[]) {
+    for (const b of this.core.list(rbac('clusterrolebindings'), undefined).items as RoleBinding[]) {
       if (!(b.subjects ?? []).some((s) => subjectMatches(s, user, ''))) continue;
       if (b.roleRef?.kind === 'ClusterRole') rules.push(...this.clusterRoleRules(b.roleRef.name ?? ''));
     }
     if (namespace) {
-      for (const b of this.core.list(rbac('rolebindings'), namespace).items as Binding[]) {
+      for (const b of this.core.list(rbac('rolebindings'), namespace).items as RoleBinding[]) {
         if (!(b.subjects ?? []).some((s) => subjectMatches(s, user, namespace))) continue;
         if (b.roleRef?.kind === 'ClusterRole') rules.push(...this.clusterRoleRules(b.roleRef.name ?? ''));
         else if (b.roleRef?.kind === 'Role') {

@@ -227,6 +227,7 @@ export type * from './types/config.js';
 export type * from './types/namespace.js';
 export type * from './types/networking.js';
 export type * from './types/policy.js';
+export type * from './types/rbac.js';
 export type * from './types/service.js';
 export type * from './types/storage.js';
 
