@@ -9,7 +9,7 @@ import { ClusterDns } from '../dns/cluster-dns.js';
 import { DEFAULT_CLUSTER_DOMAIN } from '../dns/cluster-records.js';
 import { ServiceProxy, type ProxyMode, type ProxyModeSetting } from '../proxy/service-proxy.js';
 import { HostRoutes } from './host-routes.js';
-import { isRoot } from './ip-command.js';
+import { isRoot, type CommandRunner } from './ip-command.js';
 import { PodNetwork, type NetworkRuntime } from './pod-network.js';
 
 export interface ClusterNetworkingOptions {
@@ -23,6 +23,8 @@ export interface ClusterNetworkingOptions {
   clusterDns?: boolean;
   dnsPort?: number;
   log: Logger;
+  /** Runs the runtime's network commands (tests record them). */
+  run?: CommandRunner;
 }
 
 /** Periodic re-application, so routes or addresses someone removed come back. */
@@ -40,13 +42,15 @@ export class ClusterNetworking {
   readonly dns?: ClusterDns;
   private services?: ServiceRoutingPayload;
   private podCIDR?: string;
+  /** The network for `podCIDR` being made (or made): later payloads wait for it. */
+  private podNetworkReady: Promise<unknown> = Promise.resolve();
   private resync?: NodeJS.Timeout;
   private readonly simulated: boolean;
 
   constructor(private readonly opts: ClusterNetworkingOptions) {
     this.simulated = opts.runtime === 'simulated';
     const log = opts.log;
-    this.podNetwork = new PodNetwork({ runtime: opts.runtime, nodeName: opts.nodeName, defaultNetwork: opts.runtimeNetwork, cliArgs: opts.runtimeCliArgs, log: log.child({ component: 'pod-network' }) });
+    this.podNetwork = new PodNetwork({ runtime: opts.runtime, nodeName: opts.nodeName, defaultNetwork: opts.runtimeNetwork, cliArgs: opts.runtimeCliArgs, log: log.child({ component: 'pod-network' }), ...(opts.run ? { run: opts.run } : {}) });
     this.routes = new HostRoutes({ nodeName: opts.nodeName, log: log.child({ component: 'routes' }) });
     // A simulated node has no real pods to forward to.
     const mode = this.simulated && opts.proxyMode === 'auto' ? 'off' : opts.proxyMode;
@@ -86,11 +90,19 @@ export class ClusterNetworking {
   /** The node's pod range from the controller (each desired pods payload). */
   async setPodCIDR(cidr: string | undefined): Promise<void> {
     if (this.simulated) return;
-    if (cidr === this.podCIDR && this.podNetwork.current.gateway) return;
+    if (cidr === this.podCIDR) {
+      // A payload right behind the one that brought this range must not start pods before
+      // its network exists: they would land on the runtime's default network for good.
+      await this.podNetworkReady;
+      if (this.podNetwork.current.gateway) return;
+    }
     this.podCIDR = cidr;
-    const state = await this.podNetwork.ensure(cidr);
-    void this.dns?.setAddress(state.gateway);
-    this.reapply();
+    const ready = this.podNetwork.ensure(cidr).then((state) => {
+      void this.dns?.setAddress(state.gateway);
+      this.reapply();
+    });
+    this.podNetworkReady = ready.catch(() => undefined);
+    await ready;
   }
 
   onServices(p: ServiceRoutingPayload): void {

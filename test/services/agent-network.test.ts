@@ -9,6 +9,7 @@ import { bridgeName, parseNetworkInspect, PodNetwork, podNetworkName } from '../
 import { desiredRoutes, HostRoutes } from '../../agent/network/host-routes.js';
 import { cidrContains, firstHost, parseCidr, formatCidr } from '../../agent/network/ipv4.js';
 import { runCommand, isRoot, type CommandRunner } from '../../agent/network/ip-command.js';
+import { ClusterNetworking } from '../../agent/network/cluster-networking.js';
 
 const log = pino({ level: 'silent' });
 
@@ -62,6 +63,26 @@ test('pod network: refusal falls back to the default network and its gateway', a
   t.deepEqual(s, { gateway: '10.88.0.1', podCIDR: '10.88.0.0/16' });
   t.deepEqual(parseNetworkInspect(JSON.stringify([{ IPAM: { Config: [{ Subnet: '10.4.0.0/24', Gateway: '10.4.0.1' }] } }])), { subnet: '10.4.0.0/24', gateway: '10.4.0.1' });
   t.deepEqual(await new PodNetwork({ runtime: 'simulated', nodeName: 'x', run, log }).ensure('10.42.3.0/24'), {});
+});
+
+test('pod network: a desired set right behind the one that brought the range waits for its network', async (t) => {
+  // First contact had no range yet (the default network's gateway is known), then two sets
+  // with the range arrive back to back while the network is still being made.
+  let created = false;
+  const { run } = recorder((_c, args) => {
+    if (args[1] === 'inspect' && args[2] === 'podman') return { ok: true, stdout: JSON.stringify([{ subnets: [{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }] }]) };
+    if (args[1] === 'inspect') return created ? { ok: true, stdout: JSON.stringify([{ subnets: [{ subnet: '10.42.3.0/24', gateway: '10.42.3.1' }] }]) } : { ok: false, stderr: 'no such network' };
+    if (args[1] === 'create') { created = true; return { ok: true }; }
+    return { ok: false };
+  });
+  const slow: CommandRunner = async (cmd, args) => { if (args[1] === 'create') await new Promise((r) => setTimeout(r, 200)); return run(cmd, args); };
+  const net = new ClusterNetworking({ nodeName: 'pi-1', runtime: 'podman', proxyMode: 'off', clusterDns: false, log, run: slow });
+  await net.setPodCIDR(undefined);
+  t.is(net.network, undefined, 'no range: the runtime default');
+  const first = net.setPodCIDR('10.42.3.0/24');
+  await net.setPodCIDR('10.42.3.0/24');
+  t.is(net.network, 'pikube-pi-1', 'the second set resolves only once the network exists');
+  await first;
 });
 
 test('routes: one per other node via its first IPv4 address, none to ourselves', (t) => {
