@@ -38,6 +38,9 @@ export async function removeNodeContainers(node: string): Promise<void> {
   if (ids.length) await execa('podman', ['rm', '-f', '-t', '0', ...ids], { reject: false });
   const pods = String((await execa('podman', ['pod', 'ps', '-q', '--filter', `label=${NODE_LABEL}=${node}`], { reject: false })).stdout).split('\n').filter(Boolean);
   if (pods.length) await execa('podman', ['pod', 'rm', '-f', '-t', '0', ...pods], { reject: false });
+  // The node's pod network too: left behind, its range is "already used" for the next
+  // agent given the same one, whose pods would then fall back to the default network.
+  await execa('podman', ['network', 'rm', '-f', `pikube-${node}`], { reject: false });
 }
 
 /** GET / on host:port; resolves with the status code. */
