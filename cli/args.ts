@@ -1,6 +1,7 @@
 // Small helpers for command-line flags shared by the commands.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseJoinToken, type ParsedJoinToken } from '../protocol/join-token.js';
 
 export class UsageError extends Error {}
 
@@ -24,4 +25,16 @@ export function parseDuration(value: string, flag: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
+
+/**
+ * A controller's `--token`: the bare token, or the K10<ca-hash>::<token> form `pikube
+ * token show` prints, whose hash then pins the cluster's CA.
+ */
+export function parseTokenFlag(value: string): ParsedJoinToken {
+  try {
+    return parseJoinToken(value);
+  } catch (err) {
+    throw new UsageError(`--token: ${(err as Error).message}`);
+  }
 }

@@ -2,14 +2,13 @@
 import { parseArgs } from 'node:util';
 import { Controller, type ControllerOptions } from '../../controller/control-plane.js';
 import { createLogger } from '../logger.js';
-import { defaultDataDir, parseDuration, parseHostPort, UsageError } from '../args.js';
+import { defaultDataDir, parseDuration, parseHostPort, parseTokenFlag, UsageError } from '../args.js';
 import { BEATS_PER_GRACE_PERIOD, MIN_GRACE_PERIOD_SECONDS } from '../../protocol/mqtt/heartbeat-policy.js';
 import { readFileSync } from 'node:fs';
 import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
 import { parseEndpoints } from '../../controller/store/etcd/connect.js';
 import { joinRoute } from '../../controller/cluster/join-route.js';
 import { isLoopbackHost } from '../../controller/broker/listeners.js';
-import { parseJoinToken } from '../../protocol/join-token.js';
 import { CaMismatchError } from '../../protocol/pinned-ca.js';
 import { MANAGED_ETCD_FLAGS, MANAGED_ETCD_USAGE, setUpManagedEtcd } from './managed-etcd-command.js';
 
@@ -177,13 +176,9 @@ function haOptions(v: Values): Pick<ControllerOptions, 'datastore' | 'token' | '
   // part, and the hash must name the CA the datastore's cluster holds.
   let tokenCaHash: string | undefined;
   if (v.token) {
-    try {
-      const parsed = parseJoinToken(v.token);
-      tokenCaHash = parsed.caHash;
-      v = { ...v, token: parsed.credentials };
-    } catch (err) {
-      throw new UsageError(`--token: ${(err as Error).message}`);
-    }
+    const parsed = parseTokenFlag(v.token);
+    tokenCaHash = parsed.caHash;
+    v = { ...v, token: parsed.credentials };
   }
   const pinned = tokenCaHash ? { tokenCaHash } : {};
   if (!v['datastore-endpoint']) return { leaderElection, ...(v.token ? { token: v.token } : {}), ...pinned };

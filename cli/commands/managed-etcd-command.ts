@@ -13,8 +13,7 @@ import { ManagedEtcd } from '../../controller/cluster/managed-etcd.js';
 import { requestJoin } from '../../controller/cluster/join-route.js';
 import { writeShared } from '../../controller/cluster/shared-secrets.js';
 import type { DatastoreOptions } from '../../controller/cluster/datastore.js';
-import { parseHostPort, UsageError } from '../args.js';
-import { parseJoinToken } from '../../protocol/join-token.js';
+import { parseHostPort, parseTokenFlag, UsageError } from '../args.js';
 import { assertTokenCa } from '../../protocol/pinned-ca.js';
 
 export const MANAGED_ETCD_FLAGS = {
@@ -51,13 +50,9 @@ export async function setUpManagedEtcd(v: ManagedEtcdValues, dataDir: string, lo
   // The K10<ca-hash>::<token> form `pikube token show` prints: the hash pins the cluster's CA.
   let caHash: string | undefined;
   if (v.token) {
-    try {
-      const parsed = parseJoinToken(v.token);
-      caHash = parsed.caHash;
-      v = { ...v, token: parsed.credentials };
-    } catch (err) {
-      throw new UsageError(`--token: ${(err as Error).message}`);
-    }
+    const parsed = parseTokenFlag(v.token);
+    caHash = parsed.caHash;
+    v = { ...v, token: parsed.credentials };
   }
   if (v.token && !isWellFormedJoinToken(v.token)) throw new UsageError('--token must look like abcdef.0123456789abcdef');
   if (v.join && !/^https:\/\/[^/]+$/.test(v.join.replace(/\/$/, ''))) throw new UsageError('--join must be https://HOST:PORT of a running controller');
