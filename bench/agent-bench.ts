@@ -22,9 +22,9 @@ import type { Metric } from './metric.js';
 const CLK_TCK = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface WatchedPod { object: { metadata: { name: string }; status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } } }
+interface WatchedPod { object: { metadata: { name: string }; status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } } }
 
-export function isRunning(p: WatchedPod['object']): boolean {
+function isRunning(p: WatchedPod['object']): boolean {
   const cs = p.status?.containerStatuses ?? [];
   return p.status?.phase === 'Running' && cs.length > 0 && cs.every((c) => c.state?.running);
 }
@@ -84,7 +84,7 @@ async function bareNodeRssMb(): Promise<number> {
   }
 }
 
-export function sleeperPod(name: string, node: string): object {
+function sleeperPod(name: string, node: string): object {
   return {
     apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'agent' } },
     spec: {
@@ -130,34 +130,51 @@ async function removePodmanNode(node: string): Promise<void> {
   if (pods.length) await execa('podman', ['pod', 'rm', '-f', '-t', '0', ...pods], { reject: false });
 }
 
-/** Creates pods one at a time; per pod: ms until the desired set carries it, and until a watcher sees it Running. */
-async function createAndTime(c: Cluster, names: string[]): Promise<{ delivered: number[]; running: number[] }> {
-  const sent = new Map<string, number>();
-  const delivered = new Map<string, number>();
-  const running = new Map<string, number>();
+/** One created pod's marks, in wall-clock ms (fractional): created, desired set on MQTT, Running seen by a watcher. */
+export interface PodWindow { name: string; created: number; delivered?: number; running?: number }
+
+/** Wall-clock now with sub-millisecond precision, comparable with the processes' log times. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/** Creates pods one at a time, each once the one before is Running, and marks each one's window. */
+export async function createOneByOne(c: Cluster, names: string[]): Promise<PodWindow[]> {
+  const windows = new Map<string, PodWindow>();
   await c.probe.subscribe(c.topics.pods(c.node), (_t, payload) => {
-    const now = performance.now();
+    const now = wallNow();
     const set = JSON.parse(payload.toString()) as { pods: { pod: { metadata: { name: string } } }[] };
-    for (const p of set.pods) if (sent.has(p.pod.metadata.name) && !delivered.has(p.pod.metadata.name)) delivered.set(p.pod.metadata.name, now - sent.get(p.pod.metadata.name)!);
+    for (const p of set.pods) {
+      const w = windows.get(p.pod.metadata.name);
+      if (w && w.delivered === undefined) w.delivered = now;
+    }
   });
   const list = await c.api.get('/api/v1/namespaces/default/pods');
   const rv = (list.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const watch = await openWatch(c.api, `/api/v1/namespaces/default/pods?watch=true&resourceVersion=${rv}`, (ev) => {
     const o = ev.object as WatchedPod['object'];
-    const name = o.metadata.name;
-    if (sent.has(name) && !running.has(name) && isRunning(o)) running.set(name, performance.now() - sent.get(name)!);
+    const w = windows.get(o.metadata.name);
+    if (w && w.running === undefined && isRunning(o)) w.running = wallNow();
   });
   try {
     for (const name of names) {
-      sent.set(name, performance.now());
+      const w: PodWindow = { name, created: wallNow() };
+      windows.set(name, w);
       const r = await c.api.post('/api/v1/namespaces/default/pods', sleeperPod(name, c.node));
       if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${r.text}`);
-      await waitFor(`${name} Running`, () => running.has(name), 120_000, 5);
+      await waitFor(`${name} Running`, () => w.running !== undefined, 120_000, 5);
     }
   } finally {
     watch.close();
   }
-  return { delivered: names.map((n) => delivered.get(n) ?? NaN), running: names.map((n) => running.get(n)!) };
+  return names.map((n) => windows.get(n)!);
+}
+
+/** Creates pods one at a time; per pod: ms until the desired set carries it, and until a watcher sees it Running. */
+async function createAndTime(c: Cluster, names: string[]): Promise<{ delivered: number[]; running: number[] }> {
+  const windows = await createOneByOne(c, names);
+  return {
+    delivered: windows.map((w) => (w.delivered === undefined ? NaN : w.delivered - w.created)),
+    running: windows.map((w) => w.running! - w.created),
+  };
 }
 
 /** `podman run -d` of the same container, with the flags the driver settled on on this host. */

@@ -7,10 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBusyboxImage } from '../test/helpers/podman-image.js';
-import { waitFor } from '../test/helpers/processes.js';
 import { percentile } from '../test/helpers/api-client.js';
-import { openWatch } from './api-bench.js';
-import { isRunning, sleeperPod, withCluster, type Cluster, type WatchedPod } from './agent-bench.js';
+import { createOneByOne, withCluster, type PodWindow } from './agent-bench.js';
 import type { Metric } from './metric.js';
 
 /** The stages, in order; each ends where the next begins. */
@@ -31,10 +29,8 @@ function readLog(path: string): LogLine[] {
   return out;
 }
 
-interface Window { name: string; created: number; delivered?: number; running?: number }
-
 /** The end of every stage for one pod, from the lines inside its window; undefined where a mark is missing. */
-export function stageEnds(w: Window, ctrlLog: LogLine[], agentLog: LogLine[]): Partial<Record<Stage, number>> | undefined {
+export function stageEnds(w: PodWindow, ctrlLog: LogLine[], agentLog: LogLine[]): Partial<Record<Stage, number>> | undefined {
   if (w.running === undefined) return undefined;
   const inWindow = (l: LogLine) => l.time >= w.created && l.time <= w.running! + 50;
   const first = (lines: LogLine[], test: (l: LogLine) => boolean) => lines.find((l) => inWindow(l) && test(l))?.time;
@@ -51,37 +47,6 @@ export function stageEnds(w: Window, ctrlLog: LogLine[], agentLog: LogLine[]): P
     queue: binding, bind: bound, publish: w.delivered, 'agent receive': received, 'agent persist': saved,
     sandbox, 'container start': container, 'first status': status, 'status to API': w.running,
   };
-}
-
-async function createOneByOne(c: Cluster, names: string[]): Promise<Window[]> {
-  const windows = new Map<string, Window>();
-  await c.probe.subscribe(c.topics.pods(c.node), (_t, payload) => {
-    const now = Date.now();
-    const set = JSON.parse(payload.toString()) as { pods: { pod: { metadata: { name: string } } }[] };
-    for (const p of set.pods) {
-      const w = windows.get(p.pod.metadata.name);
-      if (w && w.delivered === undefined) w.delivered = now;
-    }
-  });
-  const list = await c.api.get('/api/v1/namespaces/default/pods');
-  const rv = (list.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-  const watch = await openWatch(c.api, `/api/v1/namespaces/default/pods?watch=true&resourceVersion=${rv}`, (ev) => {
-    const o = ev.object as WatchedPod['object'];
-    const w = windows.get(o.metadata.name);
-    if (w && w.running === undefined && isRunning(o)) w.running = Date.now();
-  });
-  try {
-    for (const name of names) {
-      const w: Window = { name, created: Date.now() };
-      windows.set(name, w);
-      const r = await c.api.post('/api/v1/namespaces/default/pods', sleeperPod(name, c.node));
-      if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${r.text}`);
-      await waitFor(`${name} Running`, () => w.running !== undefined, 120_000, 5);
-    }
-  } finally {
-    watch.close();
-  }
-  return names.map((n) => windows.get(n)!);
 }
 
 /** Median ms of each stage over `pods` podman pods, and the median total (create → Running). */
