@@ -9,6 +9,14 @@ import { runProcess as run } from '../runtime/child-process.js';
 
 export class ClaimMountError extends Error {}
 
+/**
+ * Directories this agent removed for a reclaimed volume. A pass of a pod that is ending
+ * may still prepare its volumes after the controller reclaimed them; it must not bring
+ * the directory back, or it outlives its volume. Names carry the claim's uid, so a path
+ * once reclaimed is never a new volume's.
+ */
+const reclaimed = new Set<string>();
+
 /** Makes the claim's volume reachable on the host and returns its path. */
 export async function mountClaim(claimName: string, cv: ClaimVolume | undefined, mountDir: string): Promise<string> {
   if (!cv) throw new ClaimMountError(`persistentvolumeclaim "${claimName}" is not bound to a volume yet`);
@@ -16,6 +24,7 @@ export async function mountClaim(claimName: string, cv: ClaimVolume | undefined,
     const stat = await fs.stat(cv.path).catch(() => undefined);
     if (!stat) {
       if (!cv.create) throw new ClaimMountError(`volume "${cv.volumeName}": path ${cv.path} does not exist`);
+      if (reclaimed.has(path.resolve(cv.path))) throw new ClaimMountError(`volume "${cv.volumeName}" was reclaimed: ${cv.path} is gone`);
       // World-writable like k3s's local-path volumes: the pod's user is not known here.
       await fs.mkdir(cv.path, { recursive: true, mode: 0o777 });
       await fs.chmod(cv.path, 0o777);
@@ -62,5 +71,6 @@ export async function removeLocalVolume(storageDir: string, target: string): Pro
   const resolved = path.resolve(target);
   if (path.dirname(resolved) !== root) throw new ClaimMountError(`${target} is not a volume directory of ${root}`);
   if (mountPoints().some((m) => m === resolved || m.startsWith(`${resolved}/`))) throw new ClaimMountError(`${target} is still mounted`);
+  reclaimed.add(resolved);
   await fs.rm(resolved, { recursive: true, force: true });
 }

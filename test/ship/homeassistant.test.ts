@@ -135,7 +135,8 @@ test('discovery configs appear for each node, follow Home Assistant restarts and
   await k(['annotate', 'deployment', 'lamp', 'pikube.io/homeassistant=true']);
   const numberTopic = 'homeassistant/number/pikube_deployment_default_lamp/replicas/config';
   const number = JSON.parse(await waitFor('replicas number', () => latest(ha.got, numberTopic)?.body, 10_000));
-  t.truthy(latest(ha.got, 'homeassistant/button/pikube_deployment_default_lamp/restart/config')?.body);
+  // each entity's config is its own retained topic, published on its own
+  await waitFor('restart button', () => latest(ha.got, 'homeassistant/button/pikube_deployment_default_lamp/restart/config')?.body, 10_000);
   await execa('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', HOMEASSISTANT_USERNAME, '-P', haPassword, '-q', '1', '-t', number.command_topic, '-m', '3']);
   await waitFor('lamp scaled to 3 from Home Assistant', async () => (await k(['get', 'deploy', 'lamp', '-o', 'jsonpath={.spec.replicas}'])).stdout === '3', 15_000);
   await k(['scale', 'deployment', 'lamp', '--replicas=2']);
