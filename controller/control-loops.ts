@@ -8,7 +8,7 @@ import type { DesiredPod } from '../protocol/mqtt/payloads.js';
 import type { MqttLink } from '../protocol/mqtt/link.js';
 import type { Topics } from '../protocol/mqtt/topics.js';
 import type { ApiCore } from './apiserver/api-core.js';
-import type { ClusterClient } from './apiserver/client.js';
+import { R, type ClusterClient } from './apiserver/client.js';
 import type { ExtraRoute, SelfAuthenticatingRoute, UserInfo } from './apiserver/http/server.js';
 import type { TokenIssuer } from './apiserver/http/resource-routes.js';
 import type { NodeTelemetry } from './client/node-telemetry.js';
@@ -24,7 +24,7 @@ import { LoadBalancerController } from './controller-manager/load-balancer.js';
 import { HorizontalPodAutoscalerController, usageFromTelemetry } from './controller-manager/hpa-controller.js';
 import { IngressStatusController } from './ingress/ingress-status.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { AuthorizedClient, CONTROLLER_MANAGER_USER, SCHEDULER_USER } from './auth/component-identities.js';
+import { AuthorizedClient, CONTROLLER_MANAGER_USER, SCHEDULER_USER, TOPIC_BINDING_CONTROLLER_USER } from './auth/component-identities.js';
 import { LocalClient } from './apiserver/local-client.js';
 import { TopicBindingController } from './topicbindings/topic-binding-controller.js';
 import { ImagePlatforms } from './images/image-platforms.js';
@@ -129,11 +129,16 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
   const manager = startControllerManager({ client: cm, log: log.child({ component: 'controller-manager' }), tokenSigner: signer, hostname: host, ...(deps.volumeHost ? { volumeHost: deps.volumeHost } : {}), extra: [lifecycle, ...serviceLoops, autoscaler] });
   await scheduler.start();
   const view = new ClusterView(informers, telemetry, undefined, deps.alerts);
+  // The namespaces the page offers each reader (filtered by the reader's own rights).
+  const namespaceCache = informers.get(R.namespaces);
+  namespaceCache.start();
   const extra: ControlLoop[] = [{ name: 'status-page', start() {}, stop: () => view.stop() }];
   // Node taints and labels from home-lab MQTT topics.
+  // Its writes as its own user; its caches are the controller manager's.
+  const topicBindingClient = componentClient(deps, TOPIC_BINDING_CONTROLLER_USER);
   const topicBindings = new TopicBindingController({
-    client, informers, link: deps.link, baseTopic: deps.topics.base, log: log.child({ component: 'topicbinding-controller' }),
-    recorder: new EventRecorder(client, { component: 'topicbinding-controller', host }, log),
+    client: topicBindingClient, informers, link: deps.link, baseTopic: deps.topics.base, log: log.child({ component: 'topicbinding-controller' }),
+    recorder: new EventRecorder(topicBindingClient, { component: 'topicbinding-controller', host }, log),
   });
   topicBindings.start();
   extra.push(topicBindings);
@@ -151,8 +156,10 @@ export async function startControlLoops(deps: ControlLoopDeps): Promise<StartedL
     routes: [],
     selfAuthenticatingRoutes: [statusPageRoute(view, {
       ...(deps.authorize ? { authorize: deps.authorize } : {}),
-      namespaces: () => client.list({ group: '', resource: 'namespaces' }).items.map((n) => n.metadata.name!),
+      namespaces: () => namespaceCache.list().map((n) => n.metadata.name!).sort(),
     })],
+    // The API server's own check that a token's account, pod and secret still exist reads
+    // its storage directly, as upstream's token authenticator does through its getters.
     authenticateServiceAccount: serviceAccountAuthenticator(signer, client),
     issueToken: serviceAccountTokenIssuer(signer, maxTokenSeconds),
     serviceAccountFor: (cluster, read = client) => (pod) => {

@@ -107,6 +107,16 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule(['create', 'patch'], [''], ['events']),
     ],
   },
+  // The TopicBinding loop (TOPIC_BINDING_CONTROLLER_USER): its bindings, the nodes whose
+  // taints and labels it keeps, and its events; nothing that holds a secret.
+  {
+    name: 'system:pikube-topicbinding-controller', rules: [
+      rule([...READ, 'patch', 'update'], ['pikube.io'], ['topicbindings']),
+      rule(['patch', 'update'], ['pikube.io'], ['topicbindings/status']),
+      rule([...READ, 'patch', 'update'], [''], ['nodes']),
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+    ],
+  },
 ];
 
 export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapBinding[] = [
@@ -118,4 +128,5 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapBinding[] = [
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },
   { name: 'system:pikube-bridge', role: 'system:pikube-bridge', subjects: [{ kind: 'User', name: 'system:pikube-bridge' }] },
+  { name: 'system:pikube-topicbinding-controller', role: 'system:pikube-topicbinding-controller', subjects: [{ kind: 'User', name: 'system:pikube-topicbinding-controller' }] },
 ];

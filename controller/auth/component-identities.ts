@@ -20,6 +20,11 @@ export const CONTROLLER_MANAGER_USER: UserInfo = { username: 'system:kube-contro
  * made before its writes; this identity bounds what the bridge can do at all.
  */
 export const MQTT_BRIDGE_USER: UserInfo = { username: 'system:pikube-bridge', groups: ['system:authenticated'] };
+/**
+ * The TopicBinding loop (controller/topicbindings/): it reads its bindings and the nodes,
+ * and writes the nodes' taints and labels, the bindings' finalizer and status, and events.
+ */
+export const TOPIC_BINDING_CONTROLLER_USER: UserInfo = { username: 'system:pikube-topicbinding-controller', groups: ['system:authenticated'] };
 
 export interface ComponentClientOptions {
   /** The in-process client for this user (its writes carry the user). */
