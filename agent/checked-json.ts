@@ -21,7 +21,11 @@ const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
 
 /** `value` (a non-empty object) as JSON with its checksum as last member. */
 export function sealJson(value: object): string {
-  const text = JSON.stringify(value);
+  return sealJsonText(JSON.stringify(value));
+}
+
+/** The same, for an object already serialized (`text` is JSON.stringify's output). */
+export function sealJsonText(text: string): string {
   if (!text.startsWith('{') || text === '{}') throw new Error('only a non-empty object can be sealed');
   return `${text.slice(0, -1)},"crc32":"${hex(crc32(text))}"}`;
 }

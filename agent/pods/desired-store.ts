@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
 import { PayloadError, checkDesiredPods } from '../../protocol/mqtt/validate.js';
-import { DamagedFile, readCheckedJson, sealJson, setAside, writeFileAtomically } from '../checked-json.js';
+import { DamagedFile, readCheckedJson, sealJsonText, setAside, writeFileAtomically } from '../checked-json.js';
 
 export const DESIRED_FILE = 'desired-pods.json';
 
@@ -39,7 +39,7 @@ export class DesiredStore {
   async save(p: DesiredPodsPayload): Promise<void> {
     const text = JSON.stringify(p);
     if (text === this.lastWritten) return;
-    await writeFileAtomically(this.file, sealJson(p), 0o600); // holds secrets and tokens
+    await writeFileAtomically(this.file, sealJsonText(text), 0o600); // holds secrets and tokens
     this.lastWritten = text;
   }
 }

@@ -83,6 +83,8 @@ export class PodManager {
   private started = false;
   private stopped = false;
   private applying: Promise<void> = Promise.resolve();
+  /** The newest set handed to setDesired, applied or still queued. */
+  private newest?: DesiredPodsPayload;
   private readonly statuses: PodStatusBatcher;
   private resyncTimer?: NodeJS.Timeout;
   private readonly relister: PodRelister;
@@ -137,8 +139,11 @@ export class PodManager {
    */
   setDesired(p: DesiredPodsPayload): Promise<void> {
     this.opts.log.debug({ generation: p.generation, pods: p.pods.map((d) => d.pod.metadata.name) }, 'desired pod set received');
+    if (!this.newest || p.generation >= this.newest.generation) this.newest = p;
     const run = this.applying.then(async () => {
       if (this.stopped) return;
+      // Each set is whole: one queued behind this one, at least as new, replaces it unsaved.
+      if (this.newest !== p && this.newest!.generation >= p.generation) return;
       if (p.generation < this.generation) {
         this.opts.log.info({ generation: p.generation, current: this.generation }, 'older desired pod set ignored');
         return;

@@ -74,6 +74,8 @@ export class PodWorker {
   readonly uid: string;
   readonly id: PodIdentity;
   desired?: DesiredPod;
+  /** JSON of `desired` as last given to update(). */
+  private desiredText?: string;
   /** Set once the pod is to be removed; its value is the grace period in seconds. */
   private terminateGrace?: number;
   private gone = false;
@@ -147,9 +149,12 @@ export class PodWorker {
 
   /** A newer spec for the pod (same uid). */
   update(desired: DesiredPod): void {
-    const before = this.desired ? JSON.stringify(this.desired) : '';
+    // every desired set carries every pod: keep the text of the last one to compare with
+    const text = JSON.stringify(desired);
+    const before = this.desiredText ?? (this.desired ? JSON.stringify(this.desired) : '');
     this.desired = desired;
-    if (JSON.stringify(desired) !== before) this.trigger();
+    this.desiredText = text;
+    if (text !== before) this.trigger();
   }
 
   /** Stop the pod's containers (SIGTERM, then kill after graceSeconds) and remove everything. */

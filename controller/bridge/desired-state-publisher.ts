@@ -88,7 +88,12 @@ export class DesiredStatePublisher {
   private readonly podNode = new Map<string, string>();
   private readonly knownNodes = new Set<string>();
   /** JSON of each pod's DesiredPod, reused while the pod and what it reads are unchanged. */
-  private readonly podJson = new Map<string, { key: string; json: string }>();
+  private readonly podJson = new Map<string, { pod: Pod; refs: number; key: string; json: string }>();
+  /**
+   * Rises whenever something a pod may read changes (a ConfigMap, Secret, claim or volume)
+   * and when tokens are due a look: a pod object seen at the same value needs no new key.
+   */
+  private refs = 0;
   private readonly topics: RetainedTopics<Buffer>;
   private detach: (() => void)[] = [];
   private tokenTimer?: NodeJS.Timeout;
@@ -107,6 +112,7 @@ export class DesiredStatePublisher {
   start(): void {
     this.topics.start();
     const onRef = (kind: 'configMaps' | 'secrets') => (_type: string, obj: KubeObject) => {
+      this.refs++;
       const ns = obj.metadata.namespace;
       const name = obj.metadata.name!;
       for (const [node, pods] of this.byNode) {
@@ -117,6 +123,7 @@ export class DesiredStatePublisher {
     };
     // A claim bound (or its volume changed) after its pod reached the node.
     const onClaim = (ns: string | undefined, name: string) => {
+      this.refs++;
       for (const [node, pods] of this.byNode) {
         for (const p of pods.values()) if (p.metadata.namespace === ns && podClaimNames(p.spec).includes(name)) { this.markDirty(node); break; }
       }
@@ -142,7 +149,10 @@ export class DesiredStatePublisher {
     this.follow<Pod>(R.pods, (type, pod) => this.onPod(type, pod));
     // Pod tokens are re-signed before they expire; a node whose set did not change is not
     // published again (the hash is the same).
-    this.tokenTimer = setInterval(() => { for (const n of this.byNode.keys()) this.markDirty(n); }, TOKEN_CHECK_MS);
+    this.tokenTimer = setInterval(() => {
+      this.refs++;
+      for (const n of this.byNode.keys()) this.markDirty(n);
+    }, TOKEN_CHECK_MS);
     this.tokenTimer.unref();
   }
 
@@ -203,12 +213,13 @@ export class DesiredStatePublisher {
     const parts: string[] = [];
     for (const pod of pods) {
       const uid = pod.metadata.uid!;
-      const key = this.cacheKey(pod);
       let cached = this.podJson.get(uid);
-      if (!cached || cached.key !== key) {
-        cached = { key, json: JSON.stringify(this.desiredPod(pod)) };
-        this.podJson.set(uid, cached);
-      }
+      // the same pod object, and nothing it reads changed since: its key is the same too
+      if (cached && cached.pod === pod && cached.refs === this.refs) { parts.push(cached.json); continue; }
+      const key = this.cacheKey(pod);
+      if (!cached || cached.key !== key) cached = { pod, refs: this.refs, key, json: JSON.stringify(this.desiredPod(pod)) };
+      else cached = { ...cached, pod, refs: this.refs };
+      this.podJson.set(uid, cached);
       parts.push(cached.json);
     }
     const podCIDR = this.opts.podCidrFor?.(node);

@@ -167,6 +167,31 @@ test('older generations are ignored; the set is saved before it is acted on', as
   t.is(JSON.parse(readFileSync(join(h.dataDir, 'desired-pods.json'), 'utf8')).generation, 5);
 });
 
+test('sets that queue up while one is saved: only the newest is saved and acted on, and an older one arriving last does not win', async (t) => {
+  const rt = new SimulatedRuntime();
+  const h = harness(rt);
+  t.teardown(async () => { await h.manager.stop(); h.cleanup(); });
+  await h.manager.start();
+  const a = pod({ containers: [{ name: 'c', image: 'img:1', command: sleepForever }] });
+  const b = pod({ containers: [{ name: 'c', image: 'img:1', command: sleepForever }] });
+  const c = pod({ containers: [{ name: 'c', image: 'img:1', command: sleepForever }] });
+  const started: string[] = [];
+  const run = rt.run.bind(rt);
+  rt.run = async (spec) => { started.push(spec.labels[LABEL.podUid]!); return run(spec); };
+  await Promise.all([
+    h.manager.setDesired(set(1, desired(a))),
+    h.manager.setDesired(set(2, desired(b))), // replaced before it is saved
+    h.manager.setDesired(set(4, desired(c))),
+    h.manager.setDesired(set(3, desired(b))), // older than the newest: ignored
+  ]);
+  await waitStatus(h, c.metadata.uid!, 'c Running', (s) => s.phase === 'Running');
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(h.manager.currentGeneration, 4);
+  t.false(started.includes(b.metadata.uid!), 'the replaced set was never acted on');
+  t.is((await rt.list({ [LABEL.podUid]: b.metadata.uid! })).length, 0);
+  t.is(JSON.parse(readFileSync(join(h.dataDir, 'desired-pods.json'), 'utf8')).generation, 4);
+});
+
 test('deleting a pod stops, removes everything and reports gone', async (t) => {
   const rt = new SimulatedRuntime();
   const h = harness(rt);
