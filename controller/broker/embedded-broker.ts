@@ -8,6 +8,7 @@ import { Topics } from '../../protocol/mqtt/topics.js';
 import { mayPublish, mayReceive, maySubscribe } from './acl.js';
 import { LoginLimiter, PublishLimits } from './client-limits.js';
 import { ownsClientId, type BrokerCredentials, type BrokerIdentity } from './credentials.js';
+import { withoutNumberCache } from '../../protocol/mqtt/packet-numbers.js';
 
 export interface BrokerLogger {
   info(obj: object, msg: string): void;
@@ -84,6 +85,7 @@ export class EmbeddedBroker {
     const logins = new LoginLimiter(log);
     const addressOf = (client: Client) => (client as unknown as { conn?: { remoteAddress?: string } }).conn?.remoteAddress ?? 'unknown';
 
+    withoutNumberCache();
     const aedes = await Aedes.createBroker({
       connectTimeout: 10_000,
       keepaliveLimit: 600,

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { isPublishableTopic, topicMatches } from './topics.js';
 import type { AvailabilityPayload } from './payloads.js';
+import { withoutNumberCache } from './packet-numbers.js';
 
 export type QoS = 0 | 1;
 
@@ -134,6 +135,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         return { host: p.hostname.replace(/^\[|\]$/g, ''), port: Number(p.port) || (p.protocol === 'mqtts:' ? 8883 : 1883), protocol: p.protocol.slice(0, -1) as 'mqtt' | 'mqtts' };
       });
     }
+    withoutNumberCache();
     const client = mqtt.connect(urls[0]!, clientOptions);
     this.client = client;
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedBroker } from '../../controller/broker/embedded-broker.js';
 import { BrokerCredentials } from '../../controller/broker/credentials.js';
@@ -43,6 +44,19 @@ test('publishes JSON, counts messages and bytes, clears retained topics with an 
   const laterSeen = await record(later, topics.status('pi-1'));
   await sleep(300);
   t.is(laterSeen.length, 0);
+});
+
+test('neither the broker nor a link builds mqtt-packet\'s table of 65,536 number Buffers', async (t) => {
+  const { broker, controller, credentials } = await setup();
+  t.teardown(async () => { await controller.end(); await broker.close(); });
+  const node = await connectLink(broker.url, { username: 'pi-1', password: credentials.provisionNode('pi-1') });
+  t.teardown(() => node.end());
+  const seen = await record(controller, topics.status('pi-1'));
+  await node.publish(topics.status('pi-1'), { a: 1 }, { qos: 1 });
+  await waitUntil(() => seen.length === 1);
+  // the table the encoder fills at its first packet unless told not to (the same module instance)
+  const numbers = createRequire(createRequire(import.meta.url).resolve('mqtt-packet'))('./numbers.js') as { cache: Record<number, Buffer> };
+  t.is(Object.keys(numbers.cache).length, 0);
 });
 
 test('refuses to publish to wildcard topics, and rejects bad options', async (t) => {
