@@ -88,7 +88,9 @@ export class DesiredStatePublisher {
   private readonly podNode = new Map<string, string>();
   private readonly knownNodes = new Set<string>();
   /** JSON of each pod's DesiredPod, reused while the pod and what it reads are unchanged. */
-  private readonly podJson = new Map<string, { pod: Pod; refs: number; key: string; json: string }>();
+  private readonly podJson = new Map<string, { pod: Pod; refs: number; key: string; json: string; serial: number }>();
+  /** Numbers each new JSON of a pod: a node's set is named by its pods' uids and serials. */
+  private serial = 0;
   /**
    * Rises whenever something a pod may read changes (a ConfigMap, Secret, claim or volume)
    * and when tokens are due a look: a pod object seen at the same value needs no new key.
@@ -102,7 +104,7 @@ export class DesiredStatePublisher {
     this.topics = new RetainedTopics<Buffer>({
       render: (nodes) => new Map(nodes.map((n) => [n, this.retained(n)])),
       publish: (node, payload) => opts.publish(node, payload),
-      debounceMs: opts.debounceMs ?? 2,
+      debounceMs: opts.debounceMs ?? 0,
       minIntervalMs: opts.minIntervalMs ?? 25,
       log: opts.log,
       failure: { message: 'desired pods not published; will retry', keyField: 'node' },
@@ -203,28 +205,36 @@ export class DesiredStatePublisher {
 
   /** The node's set as retained content: the generation is left out of what counts as a change. */
   private retained(node: string): Retained<Buffer> {
-    const { body, tail } = this.serialized(node);
-    return { identity: body + tail, payload: () => Buffer.from(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`) };
+    const { body, tail, identity } = this.serialized(node);
+    return { identity, payload: () => Buffer.from(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`) };
   }
 
   /** The node's pods as a JSON array, built from per-pod JSON kept between publications. */
-  private serialized(node: string): { body: string; tail: string } {
+  private serialized(node: string): { body: string; tail: string; identity: string } {
     const pods = [...(this.byNode.get(node)?.values() ?? [])].sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1));
     const parts: string[] = [];
+    // What the set is made of, short: the same uids and serials mean the same JSON.
+    const names: string[] = [];
     for (const pod of pods) {
       const uid = pod.metadata.uid!;
       let cached = this.podJson.get(uid);
       // the same pod object, and nothing it reads changed since: its key is the same too
-      if (cached && cached.pod === pod && cached.refs === this.refs) { parts.push(cached.json); continue; }
-      const key = this.cacheKey(pod);
-      if (!cached || cached.key !== key) cached = { pod, refs: this.refs, key, json: JSON.stringify(this.desiredPod(pod)) };
-      else cached = { ...cached, pod, refs: this.refs };
-      this.podJson.set(uid, cached);
+      if (!cached || cached.pod !== pod || cached.refs !== this.refs) {
+        const key = this.cacheKey(pod);
+        if (!cached || cached.key !== key) {
+          const json = JSON.stringify(this.desiredPod(pod));
+          cached = { pod, refs: this.refs, key, json, serial: cached?.json === json ? cached.serial : ++this.serial };
+        } else {
+          cached = { ...cached, pod, refs: this.refs };
+        }
+        this.podJson.set(uid, cached);
+      }
       parts.push(cached.json);
+      names.push(`${uid}:${cached.serial}`);
     }
     const podCIDR = this.opts.podCidrFor?.(node);
     const tail = `${podCIDR ? `,"podCIDR":${JSON.stringify(podCIDR)}` : ''}${this.opts.dns ? `,"dns":${JSON.stringify(this.opts.dns)}` : ''}`;
-    return { body: `[${parts.join(',')}]`, tail };
+    return { body: `[${parts.join(',')}]`, tail, identity: `${names.join(',')}${tail}` };
   }
 
   /** Changes whenever the pod or a ConfigMap or Secret it reads changes. */

@@ -27,6 +27,19 @@ export interface RetainedTopicsOptions<P> {
   failure: { message: string; keyField?: string };
 }
 
+/**
+ * Runs `fn` after `ms`; with 0, once this turn's I/O is done (setImmediate) rather than
+ * after the 1 ms a zero timeout really takes: changes made in one turn still coalesce.
+ */
+function later(ms: number, fn: () => void): { cancel(): void } {
+  if (ms <= 0) {
+    const h = setImmediate(fn);
+    return { cancel: () => clearImmediate(h) };
+  }
+  const h = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(h) };
+}
+
 /** Hash last sent; CLEARED once the topic was emptied. */
 const CLEARED = '';
 
@@ -34,7 +47,7 @@ export class RetainedTopics<P> {
   private readonly sent = new Map<string, string>();
   private readonly dirty = new Set<string>();
   private readonly lastPublished = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
+  private timer?: { cancel(): void };
   private timerAt = 0;
   private publishing = Promise.resolve();
   private stopped = false;
@@ -65,7 +78,7 @@ export class RetainedTopics<P> {
 
   /** Resolves once every change seen so far has been published (or found unchanged). */
   async flushed(): Promise<void> {
-    while (this.timer) await new Promise((r) => setTimeout(r, this.o.debounceMs));
+    while (this.timer) await new Promise((r) => setTimeout(r, Math.max(1, this.o.debounceMs)));
     await this.publishing;
   }
 
@@ -75,7 +88,7 @@ export class RetainedTopics<P> {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
@@ -89,9 +102,9 @@ export class RetainedTopics<P> {
   private schedule(delayMs: number): void {
     const at = Date.now() + delayMs;
     if (this.timer && this.timerAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
+    this.timer = later(delayMs, () => {
       this.timer = undefined;
       const due = [...this.dirty].filter((k) => this.wait(k) === 0);
       for (const k of due) this.dirty.delete(k);
@@ -99,7 +112,7 @@ export class RetainedTopics<P> {
       if (this.o.minIntervalMs) for (const k of due) this.lastPublished.set(k, now);
       if (due.length) this.publishing = this.publishing.then(() => this.flush(due));
       if (this.dirty.size) this.schedule(Math.min(...[...this.dirty].map((k) => this.wait(k))));
-    }, delayMs);
+    });
   }
 
   private async flush(keys: string[]): Promise<void> {
