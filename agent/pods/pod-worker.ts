@@ -19,7 +19,7 @@ import { PodActionExecutor } from './pod-action-executor.js';
 import { PodProbes } from './pod-probes.js';
 import { PodStatusReporter } from './pod-status-reporter.js';
 import type { NodeSpecContext, StartContext } from './runtime-specs.js';
-import { VolumeError, prepareVolumes, removePodDir, type PreparedVolumes } from './volumes.js';
+import { VolumeError, prepareVolumes, removePodDir, type PreparedVolumes, type WrittenVolumes } from './volumes.js';
 import { rfc3339Seconds } from '../../protocol/kube/time.js';
 
 export { DEFAULT_GRACE_SECONDS, gracePeriodOf };
@@ -74,6 +74,8 @@ export class PodWorker {
   readonly uid: string;
   readonly id: PodIdentity;
   desired?: DesiredPod;
+  /** The pod's file volumes as last written (volumes.ts). */
+  private readonly writtenVolumes: WrittenVolumes = new Map();
   /** JSON of `desired` as last given to update(). */
   private desiredText?: string;
   /** Set once the pod is to be removed; its value is the grace period in seconds. */
@@ -301,7 +303,7 @@ export class PodWorker {
     let volumes: PreparedVolumes | undefined;
     if (!plan.finished) {
       try {
-        volumes = await prepareVolumes(this.deps.dataDir, dp, { podIP, hostIP });
+        volumes = await prepareVolumes(this.deps.dataDir, dp, { podIP, hostIP, written: this.writtenVolumes });
       } catch (err) {
         if (!(err instanceof VolumeError)) throw err;
         this.event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);

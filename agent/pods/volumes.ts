@@ -1,6 +1,7 @@
 // Pod volumes as directories under <dataDir>/pods/<uid>/volumes/<name>, bind-mounted
 // into the containers. ConfigMap, Secret and projected files are rewritten only when
 // their content changes: an SD card should not see writes at rest.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Container, Pod, Volume } from '../../protocol/kube/types.js';
@@ -35,8 +36,26 @@ function checkRelativePath(p: string): string {
   return norm;
 }
 
+/**
+ * What a pod's file volumes were last written with, by directory, and the directory's
+ * mtime then: a pass that would write the same files into a directory nobody has added
+ * to or removed from since stats it once instead of reading every file. The pod's worker
+ * keeps it, so it lives as long as the pod does on this agent.
+ */
+export type WrittenVolumes = Map<string, { print: string; mtimeMs: number }>;
+
+function fingerprint(files: Map<string, FileContent>): string {
+  const h = createHash('sha1');
+  for (const [rel, f] of files) h.update(`${rel}\0${f.mode}\0${f.data.length}\0`).update(f.data);
+  return h.digest('hex');
+}
+
 /** Writes exactly these files into dir: changed ones are replaced, others removed. */
-async function syncFiles(dir: string, files: Map<string, FileContent>): Promise<void> {
+async function syncFiles(dir: string, files: Map<string, FileContent>, written?: WrittenVolumes): Promise<void> {
+  const print = written ? fingerprint(files) : '';
+  const last = written?.get(dir);
+  if (last?.print === print && (await fs.stat(dir).catch(() => undefined))?.mtimeMs === last.mtimeMs) return;
+  written?.delete(dir);
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   for (const [rel, f] of files) {
     const target = path.join(dir, rel);
@@ -52,6 +71,7 @@ async function syncFiles(dir: string, files: Map<string, FileContent>): Promise<
   for (const rel of await listFiles(dir)) {
     if (!files.has(rel)) await fs.rm(path.join(dir, rel), { force: true });
   }
+  if (written) written.set(dir, { print, mtimeMs: (await fs.stat(dir)).mtimeMs });
 }
 
 /** chmod touches the inode even when nothing changes: only call it when needed. */
@@ -154,7 +174,7 @@ export function wantsAutoToken(desired: DesiredPod): boolean {
 }
 
 /** Creates or refreshes every volume of the pod. Throws VolumeError. */
-export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: { podIP?: string; hostIP?: string }): Promise<PreparedVolumes> {
+export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: { podIP?: string; hostIP?: string; written?: WrittenVolumes }): Promise<PreparedVolumes> {
   const pod: Pod = desired.pod;
   const uid = pod.metadata.uid!;
   const namespace = pod.metadata.namespace ?? 'default';
@@ -174,18 +194,18 @@ export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: 
       }
     } else if (v.configMap) {
       const cm = v.configMap;
-      await syncFiles(dir, keyedFiles('ConfigMap', cm.name, desired.configMaps[cm.name], cm.optional, cm.items, cm.defaultMode ?? 0o644, namespace));
+      await syncFiles(dir, keyedFiles('ConfigMap', cm.name, desired.configMaps[cm.name], cm.optional, cm.items, cm.defaultMode ?? 0o644, namespace), ctx.written);
       out.set(v.name, { path: dir, readOnly: true });
     } else if (v.secret) {
       const s = v.secret;
-      await syncFiles(dir, keyedFiles('Secret', s.secretName, desired.secrets[s.secretName], s.optional, s.items, s.defaultMode ?? 0o644, namespace));
+      await syncFiles(dir, keyedFiles('Secret', s.secretName, desired.secrets[s.secretName], s.optional, s.items, s.defaultMode ?? 0o644, namespace), ctx.written);
       out.set(v.name, { path: dir, readOnly: true });
     } else if (v.projected) {
-      await syncFiles(dir, projectedFiles(desired, v, ctx));
+      await syncFiles(dir, projectedFiles(desired, v, ctx), ctx.written);
       out.set(v.name, { path: dir, readOnly: true });
     } else if (v.downwardAPI) {
       const d = v.downwardAPI;
-      await syncFiles(dir, downwardFiles(desired, d.items ?? [], d.defaultMode ?? 0o644, ctx));
+      await syncFiles(dir, downwardFiles(desired, d.items ?? [], d.defaultMode ?? 0o644, ctx), ctx.written);
       out.set(v.name, { path: dir, readOnly: true });
     } else {
       // emptyDir, and any type we do not know: a scratch directory that lives as long as the pod
@@ -196,7 +216,7 @@ export async function prepareVolumes(dataDir: string, desired: DesiredPod, ctx: 
   }
   if (wantsAutoToken(desired)) {
     const dir = volumeDir(dataDir, uid, AUTO_TOKEN_VOLUME);
-    await syncFiles(dir, tokenFiles(desired, 0o644));
+    await syncFiles(dir, tokenFiles(desired, 0o644), ctx.written);
     out.set(AUTO_TOKEN_VOLUME, { path: dir, readOnly: true });
   }
   return out;
