@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { isPublishableTopic, topicMatches } from './topics.js';
 import type { AvailabilityPayload } from './payloads.js';
-import { withoutNumberCache } from './packet-numbers.js';
 
 export type QoS = 0 | 1;
 
@@ -112,6 +111,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       keepalive: o.keepaliveSeconds ?? 30,
       reconnectPeriod: o.reconnectPeriodMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
+      // no table of 65,536 number Buffers in mqtt-packet (packet-numbers.ts says why)
+      writeCache: false,
       protocolVersion: 4,
       clean: true,
       // We resubscribe ourselves from the handler table on every connect.
@@ -135,7 +136,6 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         return { host: p.hostname.replace(/^\[|\]$/g, ''), port: Number(p.port) || (p.protocol === 'mqtts:' ? 8883 : 1883), protocol: p.protocol.slice(0, -1) as 'mqtt' | 'mqtts' };
       });
     }
-    withoutNumberCache();
     const client = mqtt.connect(urls[0]!, clientOptions);
     this.client = client;
 
