@@ -72,7 +72,14 @@ export class LeaderElector {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.watchdog) clearInterval(this.watchdog);
-    await this.running?.catch(() => undefined);
+    // A round stuck on an unreachable datastore must not hold shutdown: wait at most
+    // one renew deadline for it, as the leader would have given up by then anyway.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running?.catch(() => undefined),
+      new Promise<void>((r) => { bound = setTimeout(r, this.opts.renewDeadlineMs); }),
+    ]);
+    clearTimeout(bound);
     if (this.leading) {
       this.lose('shutting down');
       const lease = this.current();

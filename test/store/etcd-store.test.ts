@@ -35,4 +35,20 @@ if (!ready) {
       async cleanup() { for (const s of opened) await s.close(); },
     };
   });
+
+  // A write waits for its own watch event; one committed just before close would
+  // otherwise hold its caller (a leader's last renewal, say) for good.
+  test.serial('closing the store releases writes still waiting for their watch event', async (t) => {
+    const c = await ready;
+    const s = new EtcdStore({ endpoints: c.endpoints, prefix: `/t-${randomBytes(4).toString('hex')}/` });
+    await s.open();
+    const waiting = s.caughtUp(s.revision + 1000);
+    let released = false;
+    void waiting.then(() => { released = true; });
+    await new Promise((r) => setTimeout(r, 50));
+    t.false(released);
+    await s.close();
+    await waiting;
+    t.true(released);
+  });
 }

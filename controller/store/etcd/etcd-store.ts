@@ -77,6 +77,9 @@ export class EtcdStore implements StoreBackend {
     this.closed = true;
     await this.watcher?.cancel().catch(() => undefined);
     this.client.close();
+    // A write committed just before the watch was cancelled would wait for its event
+    // forever: it did happen, so it is released (the mirror behind it is gone anyway).
+    for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   get(gr: GroupResource, namespace: string, name: string): KubeObject | undefined {
@@ -172,7 +175,7 @@ export class EtcdStore implements StoreBackend {
 
   /** Resolves once the mirror has seen `revision` (its own watch delivered it). */
   caughtUp(revision: number): Promise<void> {
-    if (this.rev >= revision) return Promise.resolve();
+    if (this.rev >= revision || this.closed) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ revision, resolve }));
   }
 
