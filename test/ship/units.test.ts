@@ -4,12 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from './run-command.js';
+import { unitDirectives, unitEnvironment, unitText } from '../helpers/units.js';
 
 const units = ['pikube-controller.service', 'pikube-agent.service'];
-
-function unitText(name: string): string {
-  return readFileSync(join(packageRoot, 'systemd', name), 'utf8');
-}
 
 /** systemd-analyze verify's complaints, less the one about a missing executable. */
 function verify(path: string): string[] {
@@ -19,26 +16,6 @@ function verify(path: string): string[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .filter((line) => !/Command .* is not executable|executable path .* (does not exist|is not executable)|No such file or directory/i.test(line));
-}
-
-/** Directive values of one section (last one wins, as systemd reads them). */
-function directives(text: string, section: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let current = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('#') || line === '') continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = header[1]!;
-      continue;
-    }
-    if (current !== section) continue;
-    const at = line.indexOf('=');
-    const key = line.slice(0, at);
-    out.set(key, [...(out.get(key) ?? []), line.slice(at + 1)]);
-  }
-  return out;
 }
 
 for (const unit of units) {
@@ -57,8 +34,8 @@ test('the verify check does catch a broken unit', (t) => {
 
 test('both units are notify services with watchdog, restart, network ordering and one journal', (t) => {
   for (const unit of units) {
-    const service = directives(unitText(unit), 'Service');
-    const head = directives(unitText(unit), 'Unit');
+    const service = unitDirectives(unitText(unit), 'Service');
+    const head = unitDirectives(unitText(unit), 'Unit');
     t.deepEqual(service.get('Type'), ['notify'], unit);
     t.deepEqual(service.get('NotifyAccess'), ['all'], unit);
     t.regex(service.get('WatchdogSec')?.[0] ?? '', /^\d+s$/, unit);
@@ -72,11 +49,11 @@ test('both units are notify services with watchdog, restart, network ordering an
     t.deepEqual(service.get('EnvironmentFile'), [`-/etc/default/pikube-${side}`], unit);
     t.regex(service.get('ExecStart')![0]!, new RegExp(`^/usr/bin/node \\$\\{PIKUBE_MAIN\\} ${side} `), unit);
   }
-  t.true(directives(unitText('pikube-agent.service'), 'Unit').get('After')![0]!.includes('containerd.service'));
+  t.true(unitDirectives(unitText('pikube-agent.service'), 'Unit').get('After')![0]!.includes('containerd.service'));
 });
 
 test('the controller runs unprivileged and sandboxed; the agent as root', (t) => {
-  const controller = directives(unitText('pikube-controller.service'), 'Service');
+  const controller = unitDirectives(unitText('pikube-controller.service'), 'Service');
   t.deepEqual(controller.get('User'), ['pikube']);
   t.deepEqual(controller.get('StateDirectory'), ['pikube']);
   t.deepEqual(controller.get('ProtectSystem'), ['strict']);
@@ -84,17 +61,17 @@ test('the controller runs unprivileged and sandboxed; the agent as root', (t) =>
   t.deepEqual(controller.get('PrivateTmp'), ['yes']);
   t.deepEqual(controller.get('NoNewPrivileges'), ['yes']);
   t.deepEqual(controller.get('CapabilityBoundingSet'), ['']);
-  const agent = directives(unitText('pikube-agent.service'), 'Service');
+  const agent = unitDirectives(unitText('pikube-agent.service'), 'Service');
   t.deepEqual(agent.get('User'), ['root']);
   t.deepEqual(agent.get('StateDirectory'), ['pikube-agent']);
 });
 
 test('every variable ExecStart uses has a default and appears in the example file', (t) => {
   for (const unit of units) {
-    const service = directives(unitText(unit), 'Service');
+    const service = unitDirectives(unitText(unit), 'Service');
     const side = unit.includes('controller') ? 'controller' : 'agent';
     const example = readFileSync(join(packageRoot, 'systemd', `pikube-${side}.env.example`), 'utf8');
-    const defaults = new Set((service.get('Environment') ?? []).map((entry) => entry.split('=')[0]));
+    const defaults = new Set(Object.keys(unitEnvironment(unitText(unit))));
     const used = [...service.get('ExecStart')![0]!.matchAll(/\$\{?([A-Z_]+)\}?/g)].map((match) => match[1]!);
     t.true(used.length >= 4, unit);
     for (const name of used) {
@@ -110,4 +87,27 @@ test('the example environment files parse in a shell', (t) => {
     const out = execFileSync('bash', ['-c', 'set -a; . "$1"; echo "$PIKUBE_DATA_DIR"', 'sh', file], { encoding: 'utf8' });
     t.regex(out, /^\/var\/lib\/pikube/);
   }
+});
+
+// V8 grows its young generation to 16 MiB under any burst and keeps it; on a 512 MB board
+// the agent caps it at 2 MiB (measured in bench/agent-bench.ts).
+// A flag node refuses in NODE_OPTIONS would stop the service from starting at all.
+test('node starts with each unit\'s NODE_OPTIONS; the agent\'s keeps the young generation small', (t) => {
+  const script = [
+    "const v8 = require('node:v8');",
+    'let keep = [];',
+    'for (let i = 0; i < 200000; i++) { keep.push({ i, s: String(i) }); if (keep.length > 5000) keep = []; }',
+    "console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);",
+  ].join('\n');
+  const young = (unit: string) => {
+    const options = unitEnvironment(unitText(unit)).NODE_OPTIONS;
+    t.truthy(options, unit);
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: options } });
+    t.is(r.status, 0, `${unit}: ${r.stderr}`);
+    return Number(r.stdout.trim());
+  };
+  young('pikube-controller.service');
+  t.true(young('pikube-agent.service') <= 4 * 1024 * 1024);
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  t.true(Number(r.stdout.trim()) > 4 * 1024 * 1024, 'without the flag the young generation grows');
 });
