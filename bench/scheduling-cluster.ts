@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
 import { ApiClient, runConcurrently } from '../test/helpers/api-client.js';
+import { unitEnvironment, unitText } from '../test/helpers/units.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
@@ -58,11 +59,13 @@ export async function startBenchController(dir: string, args: string[] = []): Pr
   // BENCH_CONTROLLER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the controller;
   // BENCH_CONTROLLER_STOP=term then ends it with SIGTERM so that the profile gets written.
   const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // It runs with its unit's NODE_OPTIONS, as on the control-plane Pi; BENCH_CONTROLLER_NODE_OPTIONS replaces them.
+  const nodeOptions = process.env.BENCH_CONTROLLER_NODE_OPTIONS ?? unitEnvironment(unitText('pikube-controller.service')).NODE_OPTIONS ?? '';
   mkdirSync(dir, { recursive: true });
   const apiPort = await freePort();
   const mqttPort = await freePort();
   const log = openSync(join(dir, 'controller.log'), 'a');
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'controller', '--data-dir', dir, '--api-listen', `127.0.0.1:${apiPort}`, '--mqtt-listen', `127.0.0.1:${mqttPort}`, '--mqtt-tls-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', log, log], env: { ...process.env, NODE_OPTIONS: nodeOptions } });
   const kubeconfig = join(dir, 'kubeconfig');
   await until('the controller', async () => {
     if (child.exitCode !== null) throw new Error(`controller exited: ${readFileSync(join(dir, 'controller.log'), 'utf8').slice(-2000)}`);
