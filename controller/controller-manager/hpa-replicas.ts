@@ -28,7 +28,9 @@ export function proposeReplicas(current: number, samples: PodSample[], target: {
   const measured = samples.filter((s) => s.usage !== undefined && !s.unready);
   const missing = samples.filter((s) => s.usage === undefined);
   const unready = samples.filter((s) => s.usage !== undefined && s.unready);
-  if (!measured.length && !unready.length) throw new Error('did not receive metrics for targeted pods (pods might be unready)');
+  // Only ready pods' readings decide: with none, nothing is proposed (not even from the
+  // unready pods' start-up CPU), as upstream's GetResourceReplicas.
+  if (!measured.length) throw new Error('did not receive metrics for targeted pods (pods might be unready)');
   const ratioOf = (pods: PodSample[], usageOf: (s: PodSample) => number) => {
     const usage = pods.reduce((n, s) => n + usageOf(s), 0);
     if (target.utilization !== undefined) {
@@ -40,14 +42,13 @@ export function proposeReplicas(current: number, samples: PodSample[], target: {
     const average = usage / pods.length;
     return { ratio: average / target.averageValue!, average, utilization: undefined as number | undefined };
   };
-  const base = measured.length ? measured : unready;
-  const first = ratioOf(base, (s) => s.usage!);
+  const first = ratioOf(measured, (s) => s.usage!);
   const report = (replicas: number): Proposal => ({
     replicas, ...(first.utilization !== undefined ? { utilization: Math.round(first.utilization) } : {}), averageValue: first.average,
   });
-  if (!missing.length && !unready.length || base === unready) {
+  if (!missing.length && !unready.length) {
     if (Math.abs(first.ratio - 1) <= TOLERANCE) return report(current);
-    return report(Math.ceil(first.ratio * base.length));
+    return report(Math.ceil(first.ratio * measured.length));
   }
   // Fill in the pods we could not trust: conservatively, towards not scaling.
   const scaleUp = first.ratio > 1;

@@ -21,6 +21,9 @@ test('missing metrics count as 100% when scaling down and 0% when scaling up; un
   t.is(proposeReplicas(2, [pod(0.2), pod(0.5, 0.1, true)], { utilization: 100 }).replicas, 2);
   t.is(proposeReplicas(1, [pod(0.2)], { utilization: 100 }).replicas, 2);
   t.throws(() => proposeReplicas(1, [pod(undefined)], { utilization: 50 }), { message: /did not receive metrics/ });
+  // Only unready pods: their start-up CPU proposes nothing, however high.
+  t.throws(() => proposeReplicas(1, [pod(0.5, 0.1, true)], { utilization: 50 }), { message: /pods might be unready/ });
+  t.throws(() => proposeReplicas(2, [pod(0.5, 0.1, true), pod(undefined)], { utilization: 50 }), { message: /pods might be unready/ });
 });
 
 test('average value targets', (t) => {

@@ -48,7 +48,7 @@ test.serial('an HPA scales up under real CPU load and down after the stabilisati
   t.regex((await k(['autoscale', 'deployment', 'burn', '--min=1', '--max=3', '--cpu-percent=50'])).stdout, /horizontalpodautoscaler.autoscaling\/burn autoscaled/);
   await k(['patch', 'hpa', 'burn', '--type=merge', '-p', '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":20}}}}']);
   // Idle: the HPA reads a utilisation well under target and keeps one replica.
-  await waitFor('a measured utilisation', async () => /cpu: \d+%\/50%/.test((await k(['get', 'hpa', 'burn'])).stdout), 60_000, 1000);
+  await waitFor('a measured utilisation', async () => /cpu: \d+%\/50%/.test((await k(['get', 'hpa', 'burn'])).stdout), 120_000, 1000);
   t.is(await replicas(), 1);
 
   const pod = (await k(['get', 'pods', '-l', 'app=burn', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
