@@ -19,25 +19,38 @@ export function hashPassword(password: string, salt: string): string {
 
 export class NodePasswords {
   private entries: Record<string, Entry> = {};
-  private mtime = -2;
+  /**
+   * Which file the entries came from: inode, size and mtime. Every save renames a new file
+   * into place, and file times tick only every few milliseconds, so two writers (another
+   * controller loop, `pikube node reset`) within one tick leave the same mtime behind.
+   */
+  private version = '';
 
   constructor(private readonly dataDir: string) {}
 
   private get path(): string { return join(this.dataDir, NODE_PASSWORDS_FILE); }
 
+  private fileVersion(): string {
+    try {
+      const st = statSync(this.path);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'none';
+    }
+  }
+
   private load(): void {
-    let m = -1;
-    try { m = statSync(this.path).mtimeMs; } catch { m = -1; }
-    if (m === this.mtime) return;
-    this.mtime = m;
-    this.entries = m < 0 ? {} : ((JSON.parse(readFileSync(this.path, 'utf8')) as { nodes?: Record<string, Entry> }).nodes ?? {});
+    const v = this.fileVersion();
+    if (v === this.version) return;
+    this.version = v;
+    this.entries = v === 'none' ? {} : ((JSON.parse(readFileSync(this.path, 'utf8')) as { nodes?: Record<string, Entry> }).nodes ?? {});
   }
 
   private save(): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify({ nodes: this.entries }, null, 2) + '\n', { mode: 0o600 });
     renameSync(tmp, this.path);
-    this.mtime = statSync(this.path).mtimeMs;
+    this.version = this.fileVersion();
   }
 
   has(node: string): boolean {
