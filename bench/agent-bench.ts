@@ -17,14 +17,14 @@ import { ensureBusyboxImage, BUSYBOX_IMAGE } from '../test/helpers/podman-image.
 import { removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle } from '../test/helpers/processes.js';
 import { ApiClient, percentile } from '../test/helpers/api-client.js';
 import { openWatch } from './api-bench.js';
-import { unitEnvironment, unitText } from '../test/helpers/units.js';
+import { unitNodeOptions } from '../test/helpers/units.js';
 import type { Metric } from './metric.js';
 
 /**
  * The agent runs with the NODE_OPTIONS of its systemd unit, as on a board;
  * BENCH_AGENT_NODE_OPTIONS replaces them (e.g. "" to compare with V8's defaults).
  */
-export const AGENT_NODE_OPTIONS = process.env.BENCH_AGENT_NODE_OPTIONS ?? unitEnvironment(unitText('pikube-agent.service')).NODE_OPTIONS ?? '';
+export const AGENT_NODE_OPTIONS = process.env.BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions('pikube-agent.service');
 
 const CLK_TCK = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

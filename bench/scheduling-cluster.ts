@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
 import { ApiClient, runConcurrently } from '../test/helpers/api-client.js';
-import { unitEnvironment, unitText } from '../test/helpers/units.js';
+import { unitNodeOptions } from '../test/helpers/units.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
@@ -60,7 +60,7 @@ export async function startBenchController(dir: string, args: string[] = []): Pr
   // BENCH_CONTROLLER_STOP=term then ends it with SIGTERM so that the profile gets written.
   const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // It runs with its unit's NODE_OPTIONS, as on the control-plane Pi; BENCH_CONTROLLER_NODE_OPTIONS replaces them.
-  const nodeOptions = process.env.BENCH_CONTROLLER_NODE_OPTIONS ?? unitEnvironment(unitText('pikube-controller.service')).NODE_OPTIONS ?? '';
+  const nodeOptions = process.env.BENCH_CONTROLLER_NODE_OPTIONS ?? unitNodeOptions('pikube-controller.service');
   mkdirSync(dir, { recursive: true });
   const apiPort = await freePort();
   const mqttPort = await freePort();

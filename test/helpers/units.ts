@@ -45,3 +45,8 @@ export function unitEnvironment(text: string): Record<string, string> {
   }
   return env;
 }
+
+/** The NODE_OPTIONS a unit runs its service with ('' when it sets none). */
+export function unitNodeOptions(name: string): string {
+  return unitEnvironment(unitText(name)).NODE_OPTIONS ?? '';
+}
