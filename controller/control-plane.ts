@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LocalStore } from './store/local-store.js';
 import type { StoreBackend } from './store/backend.js';
-import { EtcdStore } from './store/etcd/etcd-store.js';
-import { EtcdCompactor } from './store/etcd/compactor.js';
+import type { EtcdStore } from './store/etcd/etcd-store.js';
+import type { EtcdCompactor } from './store/etcd/compactor.js';
 import { openDatastore, type DatastoreOptions } from './cluster/datastore.js';
 import { LeaderElector } from './cluster/leader-election.js';
 import { SharedNodePasswords } from './cluster/shared-node-passwords.js';
@@ -20,7 +20,6 @@ import { hostname } from 'node:os';
 import { hpaV1Route } from './apiserver/hpa-v1.js';
 import type { ClusterAuth } from './auth/index.js';
 import { snapshotRoute } from './apiserver/http/store-snapshot-route.js';
-import { etcdSnapshotRoute } from './apiserver/http/etcd-snapshot-route.js';
 import { ScheduledSnapshots } from './store/scheduled-snapshots.js';
 import { ApiCore } from './apiserver/api-core.js';
 import { Admission } from './apiserver/admission/admission.js';
@@ -228,10 +227,12 @@ export class Controller {
     signer.setLookup(serviceAccountLookup(this.client));
     const userTokens = new UserTokens();
     const apiUsers = new MqttUserDirectory(opts.dataDir);
+    const store = this.store;
     const extraRoutes: ExtraRoute[] = [
-      metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store: this.store, link: this.link }),
-      ...(this.store instanceof LocalStore ? [snapshotRoute(this.store)] : []),
-      ...(this.store instanceof EtcdStore ? [etcdSnapshotRoute(this.store.client)] : []),
+      metricsRoutes({ core: this.core, telemetry: this.telemetry, metrics: this.metrics, store, link: this.link }),
+      ...(store instanceof LocalStore ? [snapshotRoute(store)] : []),
+      // etcd's parts are loaded only on an etcd datastore (see cluster/datastore.ts)
+      ...(store.kind === 'etcd' ? [(await import('./apiserver/http/etcd-snapshot-route.js')).etcdSnapshotRoute((store as EtcdStore).client)] : []),
       hpaV1Route(this.core), ...auth.routes,
     ];
     // Logs, exec and the status page need the bridge and informers, which run on the leader.
@@ -315,8 +316,9 @@ export class Controller {
     });
     this.bridge = bridge;
     await bridge.start();
-    if (this.store instanceof EtcdStore) {
-      this.compactor = new EtcdCompactor(this.store, undefined, log.child({ component: 'compactor' }));
+    if (this.store?.kind === 'etcd') {
+      const { EtcdCompactor } = await import('./store/etcd/compactor.js');
+      this.compactor = new EtcdCompactor(this.store as EtcdStore, undefined, log.child({ component: 'compactor' }));
       this.compactor.start();
     }
     // Lost the lease while starting: undo at once.

@@ -6,7 +6,7 @@ import { defaultDataDir, parseDuration, parseHostPort, parseTokenFlag, UsageErro
 import { BEATS_PER_GRACE_PERIOD, MIN_GRACE_PERIOD_SECONDS } from '../../protocol/mqtt/heartbeat-policy.js';
 import { readFileSync } from 'node:fs';
 import { parseRegistriesConfig, RegistriesConfigError } from '../../protocol/images/registries-yaml.js';
-import { parseEndpoints } from '../../controller/store/etcd/connect.js';
+import { parseEndpoints } from '../../controller/store/etcd/endpoints.js';
 import { joinRoute } from '../../controller/cluster/join-route.js';
 import { isLoopbackHost } from '../../controller/broker/listeners.js';
 import { CaMismatchError } from '../../protocol/pinned-ca.js';

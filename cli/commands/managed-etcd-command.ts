@@ -9,7 +9,7 @@ import { ensurePki, hostAddresses } from '../../controller/apiserver/certs.js';
 import { BrokerCredentials, JOIN_TOKEN_FILE, isWellFormedJoinToken, writePrivateFile } from '../../controller/broker/credentials.js';
 import { TokenSigner } from '../../controller/controller-manager/index.js';
 import { ensureMemberPki } from '../../controller/cluster/etcd-pki.js';
-import { ManagedEtcd } from '../../controller/cluster/managed-etcd.js';
+import type { ManagedEtcd } from '../../controller/cluster/managed-etcd.js';
 import { requestJoin } from '../../controller/cluster/join-route.js';
 import { writeShared } from '../../controller/cluster/shared-secrets.js';
 import type { DatastoreOptions } from '../../controller/cluster/datastore.js';
@@ -85,6 +85,8 @@ export async function setUpManagedEtcd(v: ManagedEtcdValues, dataDir: string, lo
   }
   const ca = { cert: readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8'), key: readFileSync(join(dataDir, 'pki', 'ca.key'), 'utf8') };
   const pki = await ensureMemberPki(dataDir, ca, [advertise]);
+  // Loaded here: a controller without a managed etcd never loads the etcd client library.
+  const { ManagedEtcd } = await import('../../controller/cluster/managed-etcd.js');
   const etcd = new ManagedEtcd({
     dataDir, name, advertiseHost: advertise, clientListen, peerListen, pki,
     initialState: v['cluster-init'] || hasData ? 'new' : 'existing',

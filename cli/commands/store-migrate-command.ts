@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStore } from '../../controller/store/local-store.js';
 import { EtcdStore } from '../../controller/store/etcd/etcd-store.js';
-import { parseEndpoints } from '../../controller/store/etcd/connect.js';
+import { parseEndpoints } from '../../controller/store/etcd/endpoints.js';
 import { migrateToEtcd } from '../../controller/store/etcd/migrate.js';
 import { syncClusterSecrets } from '../../controller/cluster/shared-secrets.js';
 import { JOIN_TOKEN_FILE } from '../../controller/broker/credentials.js';

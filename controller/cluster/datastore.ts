@@ -5,18 +5,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { StoreBackend } from '../store/backend.js';
 import { LocalStore } from '../store/local-store.js';
-import { EtcdStore } from '../store/etcd/etcd-store.js';
+import type { EtcdEndpointOptions } from '../store/etcd/endpoints.js';
 import { syncClusterSecrets } from './shared-secrets.js';
 
-export interface DatastoreOptions {
-  endpoints: string[];
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Or PEM texts (the managed etcd member's client certificate). */
-  ca?: string;
-  cert?: string;
-  key?: string;
+/** The etcd endpoints and TLS material, and the key prefix the cluster's objects live under. */
+export interface DatastoreOptions extends EtcdEndpointOptions {
   prefix?: string;
 }
 
@@ -26,6 +19,8 @@ export async function openDatastore(dataDir: string, datastore: DatastoreOptions
     await store.open();
     return store;
   }
+  // Loaded only here: the etcd client library is a tenth of a controller's memory on the embedded store.
+  const { EtcdStore } = await import('../store/etcd/etcd-store.js');
   const slog = log.child({ component: 'store' });
   const store = new EtcdStore({
     ...datastore, log: slog,

@@ -42,6 +42,8 @@ export interface StoreStats {
 }
 
 export interface StoreBackend {
+  /** Which backend: lets callers pick etcd-only parts without loading the etcd client to test for it. */
+  readonly kind: 'local' | 'etcd';
   open(): Promise<void>;
   /** Finishes in-flight writes, then releases files. */
   close(): Promise<void>;

@@ -36,6 +36,7 @@ interface Entry { obj: KubeObject; revision: number }
 interface PendingChange { obj: KubeObject | undefined; revision: number; settled: Promise<void>; done: () => void }
 
 export class LocalStore implements StoreBackend {
+  readonly kind = 'local';
   private readonly objects = new Map<GroupResource, Map<string, Entry>>();
   /** Changes waiting for their record, by `<gr>/<ns>/<name>`: checked against by later writes, invisible to reads. */
   private readonly pending = new Map<string, PendingChange[]>();

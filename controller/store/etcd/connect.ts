@@ -1,39 +1,11 @@
 // Turns `--datastore-endpoint` and its TLS flags into an etcd v3 client. Every endpoint
 // of the list is used: the client balances requests and moves on when a member dies.
+// Only an etcd-backed controller loads this module (and with it the etcd client library).
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
+import type { EtcdEndpointOptions } from './endpoints.js';
 
-export interface EtcdEndpointOptions {
-  /** http(s)://HOST:PORT, one or more. */
-  endpoints: string[];
-  /** PEM files for https:// endpoints: the CA that signed etcd's certificate, and our client certificate. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Or the PEM texts themselves (managed etcd hands them over in memory). */
-  ca?: string;
-  cert?: string;
-  key?: string;
-}
-
-/** Splits a comma-separated endpoint list; throws one readable line on a bad entry. */
-export function parseEndpoints(value: string): string[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) throw new Error('--datastore-endpoint needs at least one URL');
-  for (const url of list) {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new Error(`--datastore-endpoint: not a URL: ${JSON.stringify(url)}`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--datastore-endpoint: ${url} must start with http:// or https://`);
-    if (!u.port) throw new Error(`--datastore-endpoint: ${url} needs a port (etcd's is usually 2379)`);
-  }
-  const schemes = new Set(list.map((u) => new URL(u).protocol));
-  if (schemes.size > 1) throw new Error('--datastore-endpoint: mix of http:// and https:// endpoints');
-  return list;
-}
+export type { EtcdEndpointOptions } from './endpoints.js';
 
 export function etcdClient(opts: EtcdEndpointOptions): Etcd3 {
   const tls = opts.endpoints.some((e) => e.startsWith('https://'));

@@ -28,6 +28,7 @@ export interface EtcdStoreOptions extends EtcdEndpointOptions {
 const CONFLICT = 'the object has been modified; please apply your changes to the latest version and try again';
 
 export class EtcdStore implements StoreBackend {
+  readonly kind = 'etcd';
   readonly client: Etcd3;
   readonly keys: KeyLayout;
   private readonly objects = new Map<GroupResource, Map<string, KubeObject>>();
