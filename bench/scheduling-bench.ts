@@ -106,6 +106,12 @@ export async function latency(rate = 500, seconds = 5): Promise<Metric[]> {
 }
 
 /** The controller at rest (default flags, agents' default 5 s heartbeat) with 100 nodes and `pods` pods Running. */
+/**
+ * Controller memory and CPU once 1,000 pods run on 100 nodes. Read twice: 10–30 s after
+ * the burst, when V8 still keeps the young generation the burst grew (up to 32 MB), and
+ * 60–80 s after it, once V8's memory reducer has seen the allocation rate fall and given
+ * that back. The second is the controller at rest; its CPU is taken from 30 to 90 s.
+ */
 export async function rest(pods = 1000, seconds = 20): Promise<Metric[]> {
   return withCluster('rest', [], 5000, async (ctrl, fleet) => {
     await fleet();
@@ -114,16 +120,27 @@ export async function rest(pods = 1000, seconds = 20): Promise<Metric[]> {
     await runConcurrently(pods, 32, (i) => createPod(ctrl.api, 'default', benchPod(`rest-${i}`, { bench: 'rest' })));
     await watch.whenRunning(pods, 120_000);
     watch.close();
-    await new Promise((r) => setTimeout(r, 10_000));
+    const burstEnded = performance.now();
+    const sleepUntil = (msAfterBurst: number) => new Promise((r) => setTimeout(r, Math.max(0, burstEnded + msAfterBurst - performance.now())));
+    const rssMaxOver = async () => {
+      let max = 0;
+      for (let s = 0; s < seconds; s++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        max = Math.max(max, rssBytes(ctrl.pid));
+      }
+      return max;
+    };
+    await sleepUntil(10_000);
+    const afterBurst = await rssMaxOver();
+    // CPU over a whole minute: it then holds every once-a-minute task once.
     const cpu0 = cpuSeconds(ctrl.pid), t0 = performance.now();
-    let rssMax = 0;
-    for (let s = 0; s < seconds; s++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      rssMax = Math.max(rssMax, rssBytes(ctrl.pid));
-    }
+    await sleepUntil(60_000);
+    const atRest = await rssMaxOver();
+    await sleepUntil(90_000);
     const cpuShare = (cpuSeconds(ctrl.pid) - cpu0) / ((performance.now() - t0) / 1000);
     return [
-      { metric: `controller RSS at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(rssMax / 2 ** 20), unit: 'MiB', goal: { op: '<=', value: 150 } },
+      { metric: `controller RSS 10–30 s after the burst, ${NODES} nodes, ${pods} pods`, value: Math.round(afterBurst / 2 ** 20), unit: 'MiB' },
+      { metric: `controller RSS at rest (60–80 s after), ${NODES} nodes, ${pods} pods`, value: Math.round(atRest / 2 ** 20), unit: 'MiB', goal: { op: '<=', value: 150 } },
       { metric: `controller CPU at rest, ${NODES} nodes, ${pods} pods`, value: Math.round(cpuShare * 1000) / 10, unit: '% of a core', goal: { op: '<=', value: 2 } },
     ];
   });
