@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Pod } from '../protocol/kube/types.js';
 import type { DesiredPod } from '../protocol/mqtt/payloads.js';
-import type { MqttLink } from '../protocol/mqtt/link.js';
+import type { MessageLink } from '../protocol/mqtt/link.js';
 import type { Topics } from '../protocol/mqtt/topics.js';
 import type { ApiCore } from './apiserver/api-core.js';
 import { R, type ClusterClient } from './apiserver/client.js';
@@ -45,7 +45,7 @@ export interface ControlLoopDeps {
   nodeMonitorGracePeriodMs: number;
   defaultTolerationSeconds: number;
   podCidrs: PodCidrAllocator;
-  link: MqttLink;
+  link: MessageLink;
   topics: Topics;
   homeassistant: boolean;
   metrics: ControllerMetrics;

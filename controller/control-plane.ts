@@ -43,7 +43,8 @@ import type { EmbeddedBroker } from './broker/embedded-broker.js';
 import { startListeningBroker } from './broker/listeners.js';
 import { BrokerCredentials, CONTROLLER_USERNAME, loadControllerPassword } from './broker/credentials.js';
 import { JoinService } from './broker/join-service.js';
-import { MqttLink } from '../protocol/mqtt/link.js';
+import { MqttLink, type MessageLink } from '../protocol/mqtt/link.js';
+import { InProcessLink } from './broker/in-process-link.js';
 import { Topics } from '../protocol/mqtt/topics.js';
 import type { ControlLoop } from './client/control-loop.js';
 import { PodCidrAllocator } from './controller-manager/pod-cidr.js';
@@ -113,7 +114,7 @@ export class Controller {
   private leading?: Promise<void>;
   private api?: ApiServer;
   private broker?: EmbeddedBroker;
-  private link?: MqttLink;
+  private link?: MessageLink;
   private bridge?: Bridge;
   private join?: JoinService;
   /** Loops every controller runs. */
@@ -199,12 +200,19 @@ export class Controller {
       mqttUrl = this.broker.url.replace('0.0.0.0', '127.0.0.1');
     }
     this.mqttUrl = mqttUrl;
-    this.link = new MqttLink({
-      url: mqttUrl, clientId: `pikube-controller-${process.pid}`, username: CONTROLLER_USERNAME,
-      password: await loadControllerPassword(opts.dataDir), ca: this.pki.caCert, keepaliveSeconds: 15,
-    });
-    this.link.on('error', (err) => log.warn({ err: err.message }, 'mqtt link error'));
-    await this.link.start({ timeoutMs: 15_000 });
+    // The embedded broker is reached in process; an external one over the network.
+    if (this.broker) {
+      this.link = new InProcessLink(this.broker.port());
+      this.link.on('error', (err) => log.warn({ err: err.message }, 'mqtt message handler failed'));
+    } else {
+      const link = new MqttLink({
+        url: mqttUrl, clientId: `pikube-controller-${process.pid}`, username: CONTROLLER_USERNAME,
+        password: await loadControllerPassword(opts.dataDir), ca: this.pki.caCert, keepaliveSeconds: 15,
+      });
+      this.link = link;
+      link.on('error', (err) => log.warn({ err: err.message }, 'mqtt link error'));
+      await link.start({ timeoutMs: 15_000 });
+    }
     const podCidrs = new PodCidrAllocator(this.client, opts.clusterCIDR, opts.nodeCIDRMaskSize);
     // Several controllers: every broker must know the nodes that joined through another.
     const sharedPasswords = opts.datastore ? new SharedNodePasswords(this.client, opts.dataDir, log.child({ component: 'join' })) : undefined;

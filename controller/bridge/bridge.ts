@@ -5,7 +5,7 @@
 import type { NodeDenial } from './node-restriction.js';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { ClusterConfigPayload, DesiredPod, DesiredPodsPayload } from '../../protocol/mqtt/payloads.js';
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import {
   isCleared, parseAvailability, parseEvents, parseHeartbeat, parseNodeStatus, parsePodStatus, parseResponseChunk, PayloadError,
@@ -23,7 +23,7 @@ import { ServiceRoutingPublisher } from './service-routing-publisher.js';
 import { IngressPublisher } from '../ingress/ingress-publisher.js';
 
 export interface BridgeOptions {
-  link: MqttLink;
+  link: MessageLink;
   topics: Topics;
   core: ApiCore;
   /** The bridge's own client (RBAC-checked as MQTT_BRIDGE_USER in the control plane). */

@@ -9,6 +9,7 @@ import { mayPublish, mayReceive, maySubscribe } from './acl.js';
 import { LoginLimiter, PublishLimits } from './client-limits.js';
 import { ownsClientId, type BrokerCredentials, type BrokerIdentity } from './credentials.js';
 import { withoutNumberCache } from '../../protocol/mqtt/packet-numbers.js';
+import type { BrokerMessage, BrokerPort } from './in-process-link.js';
 
 export interface BrokerLogger {
   info(obj: object, msg: string): void;
@@ -204,6 +205,20 @@ export class EmbeddedBroker {
       dropped.push(identity.user);
     }
     return dropped;
+  }
+
+  /** The broker as the controller's own link sees it: publications and subscriptions in process. */
+  port(): BrokerPort {
+    const aedes = this.aedes;
+    const persistence = (aedes as unknown as { persistence: { createRetainedStream(filter: string): AsyncIterable<BrokerMessage> } }).persistence;
+    return {
+      publish: (m) => new Promise<void>((resolve, reject) => {
+        aedes.publish({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: false }, (err) => (err ? reject(err) : resolve()));
+      }),
+      subscribe: (filter, deliver) => new Promise<void>((resolve) => aedes.subscribe(filter, deliver as never, resolve)),
+      unsubscribe: (filter, deliver) => new Promise<void>((resolve) => aedes.unsubscribe(filter, deliver as never, resolve)),
+      retained: (filter) => persistence.createRetainedStream(filter),
+    };
   }
 
   /** Stops listening, disconnects every client and closes aedes. */

@@ -2,7 +2,7 @@
 // token, asks on `<base>/v1/join/<node>/request`, and gets its own MQTT username and
 // password on `.../response` (never retained). The token is checked again here, so the
 // answer depends on the token, not only on the broker letting the client in.
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import type { JoinResponse } from '../../protocol/mqtt/payloads.js';
 import { Topics } from '../../protocol/mqtt/topics.js';
 import { PayloadError, parseJoinRequest } from '../../protocol/mqtt/validate.js';
@@ -13,7 +13,7 @@ import type { BrokerLogger } from './embedded-broker.js';
 
 export interface JoinServiceOptions {
   /** The controller's connected link (username pikube-controller). */
-  link: MqttLink;
+  link: MessageLink;
   dataDir: string;
   baseTopic?: string;
   /** 'mosquitto' when the controller runs against an external mosquitto set up by mosquitto-config. */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeObject, Node } from '../../protocol/kube/types.js';
 import type { ApiRequest, ApiResponse } from '../../protocol/mqtt/payloads.js';
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import type { Topics } from '../../protocol/mqtt/topics.js';
 import { R } from '../apiserver/client.js';
 import { findResource } from '../apiserver/resources.js';
@@ -26,7 +26,7 @@ interface Workload extends KubeObject {
 }
 
 export interface HomeAssistantControlsOptions {
-  link: Pick<MqttLink, 'subscribe' | 'publish' | 'onConnect'>;
+  link: Pick<MessageLink, 'subscribe' | 'publish' | 'onConnect'>;
   topics: Topics;
   informers: SharedInformers;
   /** Runs a request as a user (the MQTT API gateway); 401 when the user does not exist. */

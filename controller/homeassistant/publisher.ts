@@ -6,7 +6,7 @@
 // Home Assistant's expire_after only fires when the controller is really gone.
 import type { Logger } from 'pino';
 import type { Node, Pod } from '../../protocol/kube/types.js';
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import type { Topics } from '../../protocol/mqtt/topics.js';
 import { R } from '../apiserver/client.js';
 import type { NodeTelemetry } from '../client/node-telemetry.js';
@@ -17,7 +17,7 @@ import { discoveryMessages, discoveryTopicsOf, type NodeDevice } from './node-di
 import { BIRTH_TOPIC, stateTopic } from './homeassistant-topics.js';
 
 export interface HomeAssistantOptions {
-  link: MqttLink;
+  link: MessageLink;
   topics: Topics;
   telemetry: NodeTelemetry;
   informers: SharedInformers;

@@ -10,7 +10,7 @@ import { notFound } from '../apiserver/errors.js';
 import { findResource } from '../apiserver/resources.js';
 import type { NodeTelemetry } from '../client/node-telemetry.js';
 import type { StoreBackend } from '../store/backend.js';
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import type { ControllerMetrics } from './controller-metrics.js';
 
 const GROUP = 'metrics.k8s.io';
@@ -23,7 +23,7 @@ export function memKi(bytes: number): string {
   return `${Math.round(bytes / 1024)}Ki`;
 }
 
-export interface MetricsDeps { core: ApiCore; telemetry: NodeTelemetry; metrics: ControllerMetrics; store: StoreBackend; link?: MqttLink }
+export interface MetricsDeps { core: ApiCore; telemetry: NodeTelemetry; metrics: ControllerMetrics; store: StoreBackend; link?: MessageLink }
 
 export function metricsRoutes(deps: MetricsDeps): ExtraRoute {
   registerVirtualGroup({

@@ -6,7 +6,7 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { ApiRequest, ApiResponse } from '../../protocol/mqtt/payloads.js';
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import type { Topics } from '../../protocol/mqtt/topics.js';
 import { apiRequestIdOf, parseApiRequest, PayloadError } from '../../protocol/mqtt/validate.js';
 import { httpCallFor, type HttpCall } from './http-call.js';
@@ -24,7 +24,7 @@ export interface GatewayLimits {
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = { perSecond: 20, burst: 40, watches: 8 };
 
 export interface MqttApiGatewayOptions {
-  link: Pick<MqttLink, 'subscribe' | 'publish'>;
+  link: Pick<MessageLink, 'subscribe' | 'publish'>;
   topics: Topics;
   /** The controller's own HTTPS API, e.g. https://127.0.0.1:6443, and its CA. */
   apiUrl: string;

@@ -3,7 +3,7 @@
 // while its condition holds. Level-triggered like the other controllers: a message, a
 // binding change or a node change enqueues the binding, and reconcile converges.
 import type { Node } from '../../protocol/kube/types.js';
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 import { isPublishableTopic } from '../../protocol/mqtt/topics.js';
 import { R } from '../apiserver/client.js';
 import { isConflict, isNotFound } from '../client/api-errors.js';
@@ -26,7 +26,7 @@ interface Followed {
 }
 
 export interface TopicBindingDeps extends ControllerDeps {
-  link: Pick<MqttLink, 'subscribe'>;
+  link: Pick<MessageLink, 'subscribe'>;
   /** The cluster's own MQTT base topic: bindings may not read it (desired sets carry secrets). */
   baseTopic: string;
 }

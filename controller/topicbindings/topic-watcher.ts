@@ -1,7 +1,7 @@
 // One broker subscription per topic, however many bindings read it, with the last
 // message kept: a binding created after the (retained) value arrived still sees it, since
 // the broker only replays retained messages on a new subscription.
-import type { MqttLink } from '../../protocol/mqtt/link.js';
+import type { MessageLink } from '../../protocol/mqtt/link.js';
 
 export interface TopicMessage { payload: Buffer; at: number }
 type Listener = (message: TopicMessage) => void;
@@ -15,7 +15,7 @@ interface Watched {
 export class TopicWatcher {
   private readonly topics = new Map<string, Watched>();
 
-  constructor(private readonly link: Pick<MqttLink, 'subscribe'>, private readonly onError: (topic: string, err: Error) => void) {}
+  constructor(private readonly link: Pick<MessageLink, 'subscribe'>, private readonly onError: (topic: string, err: Error) => void) {}
 
   /** Calls `listener` with the last message at once (if any) and with every new one; returns the way out. */
   watch(topic: string, listener: Listener): () => void {

@@ -64,6 +64,22 @@ export class MqttRefusedError extends Error {
 
 export interface LinkCounters { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number }
 
+/**
+ * What a component needs of its connection to the broker. MqttLink is the network client;
+ * the controller reaches its embedded broker in process (controller/broker/in-process-link.ts)
+ * with the same contract: one link's filters must not overlap, handlers see `retain` only
+ * on stored messages, a QoS 1 publish resolves once the broker took it.
+ */
+export interface MessageLink {
+  readonly connected: boolean;
+  readonly counters: LinkCounters;
+  onConnect(cb: () => void | Promise<void>): () => void;
+  publish(topic: string, payload: object | '' | Buffer, opts?: PublishOptions): Promise<boolean>;
+  subscribe(filter: string, handler: MessageHandler, opts?: { qos?: QoS }): Promise<() => Promise<void>>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
 interface LinkEvents {
   connect: [];
   reconnect: [];
@@ -73,7 +89,7 @@ interface LinkEvents {
   refused: [MqttRefusedError];
 }
 
-export class MqttLink extends EventEmitter<LinkEvents> {
+export class MqttLink extends EventEmitter<LinkEvents> implements MessageLink {
   private client?: MqttClient;
   private readonly handlers = new Map<string, { qos: QoS; handlers: Set<MessageHandler> }>();
   private readonly connectCallbacks = new Set<() => void | Promise<void>>();
