@@ -105,7 +105,6 @@ export async function latency(rate = 500, seconds = 5): Promise<Metric[]> {
   });
 }
 
-/** The controller at rest (default flags, agents' default 5 s heartbeat) with 100 nodes and `pods` pods Running. */
 /**
  * Controller memory and CPU once 1,000 pods run on 100 nodes. Read twice: 10–30 s after
  * the burst, when V8 still keeps the young generation the burst grew (up to 32 MB), and

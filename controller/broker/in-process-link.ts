@@ -5,7 +5,7 @@
 // the stored (retained) messages it matches first, as aedes' handlers/subscribe.js does
 // for a network client.
 import { EventEmitter } from 'node:events';
-import type { LinkCounters, MessageHandler, MessageLink, PublishOptions, QoS } from '../../protocol/mqtt/link.js';
+import { callHandlers, payloadBytes, type LinkCounters, type MessageHandler, type MessageLink, type PublishOptions, type QoS } from '../../protocol/mqtt/link.js';
 import { isPublishableTopic } from '../../protocol/mqtt/topics.js';
 
 /** A published message as the broker hands it to in-process subscribers. */
@@ -46,7 +46,7 @@ export class InProcessLink extends EventEmitter<{ error: [Error] }> implements M
       if (opts.ifConnected) return false;
       throw new Error('link ended');
     }
-    const body = Buffer.isBuffer(payload) ? payload : payload === '' ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+    const body = payloadBytes(payload);
     await this.broker.publish({ topic, payload: body, qos: opts.qos ?? 1, retain: opts.retain ?? false });
     this.counters.messagesSent++;
     this.counters.bytesSent += body.length;
@@ -55,31 +55,32 @@ export class InProcessLink extends EventEmitter<{ error: [Error] }> implements M
 
   async subscribe(filter: string, handler: MessageHandler, _opts: { qos?: QoS } = {}): Promise<() => Promise<void>> {
     if (this.ended) throw new Error('link ended');
-    let sub = this.subscriptions.get(filter);
-    if (sub) {
-      // like the network client, which subscribes once per filter: no stored messages again
-      sub.handlers.add(handler);
-    } else {
-      const entry: Subscription = {
-        handlers: new Set([handler]),
-        // live messages: `retain` marks only stored ones, as a network client sees them
-        deliver: (message, done) => {
-          this.dispatch(entry, message.topic, message.payload, false);
-          done();
-        },
-      };
-      sub = entry;
-      this.subscriptions.set(filter, entry);
-      await this.broker.subscribe(filter, entry.deliver);
-      for await (const stored of this.broker.retained(filter)) this.dispatch(entry, stored.topic, stored.payload, true);
-    }
-    const entry = sub;
+    const existing = this.subscriptions.get(filter);
+    // like the network client, which subscribes once per filter: no stored messages again
+    existing?.handlers.add(handler);
+    const sub = existing ?? (await this.open(filter, handler));
     return async () => {
-      entry.handlers.delete(handler);
-      if (entry.handlers.size > 0 || this.subscriptions.get(filter) !== entry) return;
+      sub.handlers.delete(handler);
+      if (sub.handlers.size > 0 || this.subscriptions.get(filter) !== sub) return;
       this.subscriptions.delete(filter);
-      await this.broker.unsubscribe(filter, entry.deliver);
+      await this.broker.unsubscribe(filter, sub.deliver);
     };
+  }
+
+  /** Subscribes to the broker for a new filter, then hands its first handler the stored messages. */
+  private async open(filter: string, first: MessageHandler): Promise<Subscription> {
+    const sub: Subscription = {
+      handlers: new Set([first]),
+      // live messages: `retain` marks only stored ones, as a network client sees them
+      deliver: (message, done) => {
+        this.dispatch(sub, message.topic, message.payload, false);
+        done();
+      },
+    };
+    this.subscriptions.set(filter, sub);
+    await this.broker.subscribe(filter, sub.deliver);
+    for await (const stored of this.broker.retained(filter)) this.dispatch(sub, stored.topic, stored.payload, true);
+    return sub;
   }
 
   async end(): Promise<void> {
@@ -95,13 +96,6 @@ export class InProcessLink extends EventEmitter<{ error: [Error] }> implements M
     const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
     this.counters.messagesReceived++;
     this.counters.bytesReceived += body.length;
-    for (const handler of sub.handlers) {
-      try {
-        handler(topic, body, { retain });
-      } catch (err) {
-        // A broken handler must not take the link (or the other handlers) down.
-        if (this.listenerCount('error') > 0) this.emit('error', err as Error);
-      }
-    }
+    callHandlers(sub.handlers, topic, body, retain, (err) => { if (this.listenerCount('error') > 0) this.emit('error', err); });
   }
 }

@@ -64,6 +64,23 @@ export class MqttRefusedError extends Error {
 
 export interface LinkCounters { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number }
 
+/** A publication's bytes: a Buffer as it is, '' as the empty payload that clears a retained topic, anything else as JSON. */
+export function payloadBytes(payload: object | '' | Buffer): Buffer {
+  return Buffer.isBuffer(payload) ? payload : payload === '' ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+}
+
+/** Hands a message to each handler; one that throws is reported, and the others still get it. */
+export function callHandlers(handlers: Iterable<MessageHandler>, topic: string, payload: Buffer, retain: boolean, report: (err: Error) => void): void {
+  for (const handler of handlers) {
+    try {
+      handler(topic, payload, { retain });
+    } catch (err) {
+      // A broken handler must not take the link (or the other handlers) down.
+      report(err as Error);
+    }
+  }
+}
+
 /**
  * What a component needs of its connection to the broker. MqttLink is the network client;
  * the controller reaches its embedded broker in process (controller/broker/in-process-link.ts)
@@ -239,15 +256,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements MessageLink {
     this.counters.messagesReceived++;
     this.counters.bytesReceived += payload.length;
     for (const [filter, entry] of this.handlers) {
-      if (!topicMatches(filter, topic)) continue;
-      for (const handler of entry.handlers) {
-        try {
-          handler(topic, payload, { retain });
-        } catch (err) {
-          // A broken handler must not take the link (or the other handlers) down.
-          this.report(err as Error);
-        }
-      }
+      if (topicMatches(filter, topic)) callHandlers(entry.handlers, topic, payload, retain, (err) => this.report(err));
     }
   }
 
@@ -261,7 +270,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements MessageLink {
     const client = this.client;
     if (!client) return Promise.reject(new Error('MqttLink not started'));
     if (opts.ifConnected && !client.connected) return Promise.resolve(false);
-    const body = Buffer.isBuffer(payload) ? payload : payload === '' ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+    const body = payloadBytes(payload);
     const qos = opts.qos ?? 1;
     return new Promise<boolean>((resolve, reject) => {
       client.publish(topic, body, { qos, retain: opts.retain ?? false }, (err) => {
