@@ -20,6 +20,7 @@ import { DesiredStore } from './pods/desired-store.js';
 import { statusChangeReason } from './status-change.js';
 import { refusalFor } from './pods/request-refusal.js';
 import { IngressProxy } from './ingress/ingress-proxy.js';
+import { HOT_INGRESS, OptimizerSwitch } from './optimizer-switch.js';
 import { INGRESS_PROXY_LABEL } from '../protocol/mqtt/ingress-payload.js';
 import type { RegistrySettings } from './images/registries-config.js';
 import { DEFAULT_IMAGE_GC, ImageGc, type ImageGcOptions } from './images/image-gc.js';
@@ -50,6 +51,8 @@ export interface AgentOptions {
   clusterDns?: boolean;
   /** The built-in ingress proxy's listen address and ports; false turns it off. */
   ingress?: { address?: string; httpPort: number; httpsPort: number } | false;
+  /** The process runs without V8's optimising compiler: turn it on once ingress traffic is sustained. */
+  optimizeOnHotIngress?: boolean;
   /** Where local-path volumes live (default <dataDir>/storage). */
   storageDir?: string;
   /** Mirrors, insecure registries, per-host TLS and credentials (registries.yaml). */
@@ -127,9 +130,11 @@ export class Agent {
       admit: (pod) => (this.diskPressure.underPressure && !isCriticalPod(pod) ? pressureRejectionMessage(['DiskPressure']) : undefined),
     });
     if (opts.ingress) {
+      const optimizer = opts.optimizeOnHotIngress ? new OptimizerSwitch({ ...HOT_INGRESS, log: opts.log }) : undefined;
       this.ingress = new IngressProxy({
         nodeName: opts.nodeName, certDir: join(opts.dataDir, 'ingress'), ...opts.ingress, log: opts.log.child({ component: 'ingress' }),
         onListening: () => void this.publishStatus({ full: true }),
+        ...(optimizer ? { onRequest: () => optimizer.hit() } : {}),
       });
     }
   }

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // The `pikube` command: one binary, one subcommand per role or task.
 import { UsageError } from './args.js';
+import { agentV8Flags, setV8Flags } from './v8-flags.js';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> = {
+/** A command: what `--help` says of it, its code, and the V8 flags it runs with (set before its code loads). */
+interface Command { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }>; v8Flags?: () => string[] }
+
+const COMMANDS: Record<string, Command> = {
   up: { summary: 'controller, embedded broker and a local agent in one process (try it out)', load: () => import('./commands/up-command.js') },
   controller: { summary: 'run the control plane', load: () => import('./commands/controller-command.js') },
-  agent: { summary: 'run a node agent', load: () => import('./commands/agent-command.js') },
+  agent: { summary: 'run a node agent', load: () => import('./commands/agent-command.js'), v8Flags: agentV8Flags },
   kubeconfig: { summary: 'print the admin kubeconfig', load: () => import('./commands/kubeconfig-command.js') },
   user: { summary: 'API users with client certificates: pikube user add NAME [--group G] | revoke NAME', load: () => import('./commands/user-command.js') },
   node: { summary: 'pikube node reset NAME: let a node name join again', load: () => import('./commands/node-command.js') },
@@ -38,13 +42,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const subKey = `${name} ${rest[0] ?? ''}`;
   const sub = subKey in SUBCOMMANDS ? { load: SUBCOMMANDS[subKey]! } : undefined;
-  const cmd = sub ?? COMMANDS[name];
+  const cmd: Omit<Command, 'summary'> | undefined = sub ?? COMMANDS[name];
   if (sub) rest.shift();
   if (!cmd) {
     process.stderr.write(`pikube: unknown command "${name}" (see 'pikube --help')\n`);
     return 2;
   }
   try {
+    if (cmd.v8Flags) setV8Flags(cmd.v8Flags());
     return await (await cmd.load()).run(rest);
   } catch (err) {
     // Bad flags: one readable line, non-zero exit.

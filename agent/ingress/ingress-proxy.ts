@@ -36,6 +36,8 @@ export interface IngressProxyOptions {
   rebindMs?: number;
   /** Where the node's default certificate is kept (made anew on each start without it). */
   certDir?: string;
+  /** Called for every request and upgrade the proxy receives (the agent's optimiser switch counts them). */
+  onRequest?: () => void;
 }
 
 /** Forwarding headers a client sent are not trusted: the proxy sets its own. */
@@ -159,6 +161,7 @@ export class IngressProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+    this.opts.onRequest?.();
     if (!secure && this.table.redirects) {
       const host = normalizeHost(req.headers.host);
       if (host && this.table.redirectFor(host)) {
@@ -182,6 +185,7 @@ export class IngressProxy {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    this.opts.onRequest?.();
     socket.on('error', () => undefined);
     const { target, problem, match } = this.route(req);
     if (!target) {

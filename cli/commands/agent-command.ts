@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js';
 import { defaultDataDir, parseDuration, UsageError } from '../args.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { imageFlags } from './agent-image-flags.js';
+import { agentV8Flags } from '../v8-flags.js';
 
 const RUNTIMES = ['nerdctl', 'podman', 'docker', 'simulated'];
 
@@ -101,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
     baseTopic: values['base-topic']!, heartbeatMs: parseDuration(values['heartbeat-interval']!, '--heartbeat-interval'),
     runtimeNamespace: values['runtime-namespace'], runtimeNetwork: values.network, pauseImage: values['pause-image'],
     ...(values['storage-dir'] ? { storageDir: values['storage-dir'] } : {}),
-    proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ingress, ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
+    proxyMode: proxyMode as NonNullable<AgentOptions['proxyMode']>, ingress, optimizeOnHotIngress: agentV8Flags().includes('--no-opt'), ...(clusterDns ? { clusterDns: clusterDns === 'on' } : {}),
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
     ...(values['mqtt-insecure'] ? { mqttInsecure: true } : {}),
     ...imageFlags(values),
