@@ -18,12 +18,16 @@ import { removeDir, startAgent, startController, waitFor, type AgentHandle, type
 import { ApiClient, percentile } from '../test/helpers/api-client.js';
 import { openWatch } from './api-bench.js';
 import { unitNodeOptions } from '../test/helpers/units.js';
+import { agentV8Flags } from '../cli/v8-flags.js';
 import type { Metric } from './metric.js';
 
 /**
  * The agent runs with the NODE_OPTIONS of its systemd unit, as on a board;
  * BENCH_AGENT_NODE_OPTIONS replaces them (e.g. "" to compare with V8's defaults).
  */
+/** What `pikube agent` sets for itself (cli/v8-flags.ts), as the bench's agents inherit this environment. */
+const v8Flags = () => agentV8Flags().join(' ') || 'none';
+
 export const AGENT_NODE_OPTIONS = process.env.BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions('pikube-agent.service');
 
 const CLK_TCK = 100;
@@ -262,7 +266,7 @@ export async function benchAgentIdle(o: { pods: number; idleSeconds: number }): 
     const rss = rssMb(pid);
     const anon = statusMb(pid, 'RssAnon');
     return [
-      { metric: 'agent_rss_10_pods', value: rss, unit: 'MB', goal: { op: '<=', value: 50 }, note: `VmRSS with ${o.pods} running podman pods; ${anon.toFixed(1)} MB of it anonymous, the rest mapped files (the node binary); NODE_OPTIONS="${AGENT_NODE_OPTIONS}"` },
+      { metric: 'agent_rss_10_pods', value: rss, unit: 'MB', goal: { op: '<=', value: 50 }, note: `VmRSS with ${o.pods} running podman pods; ${anon.toFixed(1)} MB of it anonymous, the rest mapped files (the node binary); NODE_OPTIONS="${AGENT_NODE_OPTIONS}", V8 flags the agent sets itself: ${v8Flags()}` },
       { metric: 'agent_idle_cpu', value: ownPct + childPct, unit: '% of a core', goal: { op: '<=', value: 0.5 }, note: `${o.idleSeconds} s idle with ${o.pods} pods: the agent (${ownPct.toFixed(2)} %) and the runtime CLIs it spawned, event stream included (${childPct.toFixed(2)} %)` },
       { metric: 'agent_idle_cpu_own', value: ownPct, unit: '% of a core' },
       { metric: 'agent_idle_mqtt_messages', value: messages * perMinute, unit: 'msgs/min', note: `on ${c.topics.root}/nodes/<node>/#, both directions` },
@@ -276,7 +280,7 @@ export async function benchAgentIdle(o: { pods: number; idleSeconds: number }): 
   });
   return [
     ...podman,
-    { metric: 'agent_rss_10_simulated_pods', value: simulated.rss, unit: 'MB', goal: { op: '<=', value: 50 }, note: `VmRSS with ${o.pods} simulated pods; ${simulated.anon.toFixed(1)} MB anonymous; NODE_OPTIONS="${AGENT_NODE_OPTIONS}"` },
+    { metric: 'agent_rss_10_simulated_pods', value: simulated.rss, unit: 'MB', goal: { op: '<=', value: 50 }, note: `VmRSS with ${o.pods} simulated pods; ${simulated.anon.toFixed(1)} MB anonymous; NODE_OPTIONS="${AGENT_NODE_OPTIONS}", V8 flags the agent sets itself: ${v8Flags()}` },
     { metric: 'node_bare_rss', value: await bareNodeRssMb(), unit: 'MB', note: 'VmRSS of a node process that only waits: the floor under any Node.js agent here' },
   ];
 }
