@@ -25,10 +25,10 @@ import type { Metric } from './metric.js';
  * The agent runs with the NODE_OPTIONS of its systemd unit, as on a board;
  * BENCH_AGENT_NODE_OPTIONS replaces them (e.g. "" to compare with V8's defaults).
  */
+export const AGENT_NODE_OPTIONS = process.env.BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions('pikube-agent.service');
+
 /** What `pikube agent` sets for itself (cli/v8-flags.ts), as the bench's agents inherit this environment. */
 const v8Flags = () => agentV8Flags().join(' ') || 'none';
-
-export const AGENT_NODE_OPTIONS = process.env.BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions('pikube-agent.service');
 
 const CLK_TCK = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
