@@ -61,7 +61,7 @@ export class ImageGc {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly opts: ImageGcOptions,
-    private readonly deps: { log: Logger; event: NodeEventFn; pinned: (img: RuntimeImage) => boolean; now?: () => number },
+    private readonly deps: { log: Logger; event: NodeEventFn; pinned: (img: RuntimeImage) => boolean; now?: () => number; onRemoved?: (img: RuntimeImage) => void },
   ) {}
 
   private now(): number {
@@ -197,6 +197,7 @@ export class ImageGc {
       freed += img.sizeBytes;
       this.records.delete(img.id);
       this.removed.push(img);
+      this.deps.onRemoved?.(img);
       this.lastImages = this.lastImages.filter((i) => i.id !== img.id);
       this.deps.log.info({ image: img.names[0] ?? img.id, sizeBytes: img.sizeBytes }, 'removed unused image');
     }

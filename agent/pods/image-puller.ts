@@ -38,12 +38,20 @@ interface PullResult { totalMs: number; pullMs: number; sizeBytes: Promise<numbe
 
 /** A prefetched outcome older than this is not trusted: the pass that wanted it never came. */
 const PREFETCH_FRESH_MS = 30_000;
+/**
+ * An image seen in the store this recently is not asked about again: the check is a CLI
+ * call (~80 ms with podman), where the kubelet's is a CRI call. Shorter than the image
+ * GC's default minimum age, and a run that then finds the image gone makes it forgotten.
+ */
+const PRESENT_FRESH_MS = 60_000;
 
 export class ImagePuller {
   private readonly inflight = new Map<string, Promise<{ pullMs: number; sizeBytes: Promise<number | undefined> }>>();
   private readonly lastFailure = new Map<string, { at: number; message: string }>();
   /** ensure() outcomes started ahead of time (while the sandbox is being made), by container key. */
   private readonly prefetched = new Map<string, { image: string; at: number; outcome: Promise<PullOutcome> }>();
+  /** When each image was last seen in the store. */
+  private readonly present = new Map<string, number>();
   /** Pulls the runtime has done, for tests and metrics. */
   pulls = 0;
 
@@ -79,8 +87,10 @@ export class ImagePuller {
     const image = c.image;
     const policy = effectivePullPolicy(c);
     if (policy !== 'Always') {
-      const present = await this.runtime.imageExists(image);
-      if (present) {
+      const seen = this.present.get(image);
+      const fresh = seen !== undefined && this.clock.now() - seen < PRESENT_FRESH_MS;
+      if (fresh || (await this.runtime.imageExists(image))) {
+        if (!fresh) this.present.set(image, this.clock.now());
         this.opts.onImageUsed?.(image);
         event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
         return { ok: true };
@@ -113,6 +123,7 @@ export class ImagePuller {
     }
     this.lastFailure.delete(key);
     this.backoff.reset(key);
+    this.present.set(image, this.clock.now());
     this.opts.onImageUsed?.(image);
     // the size takes one more runtime call: the container starts meanwhile, and the event
     // carries the time the pull ended
@@ -153,6 +164,16 @@ export class ImagePuller {
       this.inflight.set(key, p);
     }
     return p;
+  }
+
+  /** The runtime could not find `image` after all: ask again next time. */
+  forgetImage(image: string): void {
+    this.present.delete(image);
+  }
+
+  /** Images were removed from the store (by any of their names): ask again about every one. */
+  forgetImages(): void {
+    this.present.clear();
   }
 
   forgetPrefix(prefix: string): void {

@@ -135,6 +135,7 @@ export class PodActionExecutor {
       this.passStarted?.push(id);
     } catch (err) {
       this.passStarted = undefined;
+      if (err instanceof RuntimeError && (err.kind === 'ImageNeverPull' || err.kind === 'ImageNotFound')) this.deps.puller.forgetImage(c.image);
       const message = err instanceof RuntimeError ? (err.stderr || err.message) : errorText(err);
       this.waits.set(c.name, { reason: 'CreateContainerError', message });
       event('Warning', 'Failed', `Error: ${message}`);
