@@ -59,6 +59,8 @@ export interface AgentOptions {
   registries?: RegistrySettings;
   /** podman: a store of the agent's own instead of the host's default one. */
   podmanRoot?: string;
+  /** podman: pod sandboxes kept ready for new pods (0 or undefined = none). */
+  sandboxPool?: number;
   imageGc?: ImageGcOptions;
   diskEviction?: DiskEvictionOptions;
   log: Logger;
@@ -85,6 +87,8 @@ export class Agent {
   private lastReading?: NodeStatusReading;
   private stopped = false;
   private connecting?: Promise<void>;
+  /** The pod network spare sandboxes are kept on; null before the first. */
+  private sparesOn: string | undefined | null = null;
   readonly imageGc: ImageGc;
   readonly diskPressure: DiskPressure;
   private diskTimer?: NodeJS.Timeout;
@@ -97,12 +101,16 @@ export class Agent {
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
       ...(opts.registries ? { registries: opts.registries } : {}), ...(opts.podmanRoot ? { storageRoot: opts.podmanRoot } : {}),
+      ...(opts.sandboxPool ? { sandboxPool: { size: opts.sandboxPool, owner: opts.nodeName, dir: join(opts.dataDir, 'sandboxes') } } : {}),
     });
     const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => this.queueEvent({
       involvedObject: { kind: 'Node', name: opts.nodeName, uid: opts.nodeName }, type, reason, message, time: new Date().toISOString(),
     });
     const imageLog = opts.log.child({ component: 'images' });
-    this.imageGc = new ImageGc(this.runtime, opts.imageGc ?? DEFAULT_IMAGE_GC, { log: imageLog, event: nodeEvent, pinned: (img) => isPinnedImage(img, opts.pauseImage) });
+    this.imageGc = new ImageGc(this.runtime, opts.imageGc ?? DEFAULT_IMAGE_GC, {
+      log: imageLog, event: nodeEvent, pinned: (img) => isPinnedImage(img, opts.pauseImage),
+      onRemoved: () => this.pods.puller.forgetImages(),
+    });
     this.diskPressure = new DiskPressure(opts.diskEviction ?? DEFAULT_DISK_EVICTION, {
       nodefsPath: opts.dataDir, gc: this.imageGc, log: imageLog, event: nodeEvent,
       // the condition goes out at once, not after this round's reclaim and eviction
@@ -158,10 +166,20 @@ export class Agent {
     await this.networking.start(saved?.podCIDR);
     // Pods come back from the agent's own copy before anything touches the network.
     await this.pods.start();
+    // spares only once the saved pods are back: they would compete with them for the CPU
+    await this.keepSpares();
     await this.ingress?.start();
     this.connecting = this.connect();
     // Without a saved identity the agent cannot work at all: the first join must succeed.
     await this.connecting;
+  }
+
+  /** Spare sandboxes (when the runtime keeps any) follow the pod network. */
+  private async keepSpares(): Promise<void> {
+    const network = this.networking.network;
+    if (this.stopped || !this.runtime.keepSandboxesReady || network === this.sparesOn) return;
+    this.sparesOn = network;
+    await this.runtime.keepSandboxesReady(network).catch((err) => this.opts.log.warn({ err: String(err) }, 'cannot keep spare pod sandboxes'));
   }
 
   private async connect(): Promise<void> {
@@ -208,7 +226,7 @@ export class Agent {
         const desired = parseDesiredPods(buf);
         // the pod network for the node's range first: new pods are created on it
         void this.networking.setPodCIDR(desired.podCIDR)
-          .then(() => this.pods.setDesired(desired))
+          .then(() => { void this.keepSpares(); return this.pods.setDesired(desired); })
           .catch((err) => log.warn({ err: String(err) }, 'desired pod set refused'));
       } catch (err) {
         log.warn({ err: err instanceof PayloadError ? err.message : String(err) }, 'dropped a malformed desired pod set');
@@ -371,6 +389,7 @@ export class Agent {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.eventTimer) clearTimeout(this.eventTimer);
     await this.pods.stop();
+    await this.runtime.releaseSpareSandboxes?.().catch((err) => this.opts.log.warn({ err: String(err) }, 'cannot remove spare pod sandboxes'));
     await this.ingress?.stop();
     await this.networking.stop().catch((err) => this.opts.log.warn({ err: String(err) }, 'networking stop failed'));
     await this.link?.end().catch(() => undefined);

@@ -101,6 +101,14 @@ export abstract class CliRuntime implements ContainerRuntime {
     return false;
   }
 
+  /**
+   * The adaptations in force, as one comparable value: a failure of an attempt made before
+   * another call adapted the driver is worth a retry without adapting again.
+   */
+  protected adaptationState(): string {
+    return '';
+  }
+
   /** The `events` subcommand that prints one JSON record per line. */
   protected eventsArgv(): string[] {
     return ['events', '--format', 'json', '--filter', 'type=container'];
@@ -198,10 +206,11 @@ export abstract class CliRuntime implements ContainerRuntime {
     return this.runDetached(spec.name, () => this.runArgv(spec));
   }
 
-  runArgv(spec: ContainerSpec): string[] {
+  /** `sandboxArgs`: what the container needs of its sandbox beyond joining it (a claimed spare's hostname and files). */
+  runArgv(spec: ContainerSpec, sandboxArgs: string[] = []): string[] {
     // Never --restart (the agent owns restarts) and never --rm (nerdctl rejects it with -d).
     const argv = ['run', '-d', '--name', spec.name, '--pull', PULL_FLAG[spec.pullPolicy ?? 'IfNotPresent']];
-    argv.push(...this.networkArgs(spec));
+    argv.push(...this.networkArgs(spec), ...sandboxArgs);
     for (const [k, v] of Object.entries(spec.labels)) argv.push('--label', `${k}=${v}`);
     for (const [k, v] of Object.entries(spec.env)) argv.push('--env', `${k}=${v}`);
     if (spec.cpus !== undefined) argv.push('--cpus', String(spec.cpus));
@@ -225,6 +234,7 @@ export abstract class CliRuntime implements ContainerRuntime {
     let conflictRetried = false;
     for (let attempt = 0; ; attempt++) {
       // Rebuilt on every attempt: an adaptation (podman's ulimits) changes the flags.
+      const adapted = this.adaptationState();
       const r = await this.cli.run(buildArgv());
       if (r.exitCode === 0) {
         const id = r.stdout.trim().split('\n').pop()?.trim();
@@ -239,7 +249,7 @@ export abstract class CliRuntime implements ContainerRuntime {
       }
       // A run can fail after the container was created: the name stays taken until rm.
       if (!NOTHING_CREATED.has(err.kind)) await this.forceRemove(name);
-      if (attempt < 4 && (await this.adaptToFailure(err))) continue;
+      if (attempt < 4 && (this.adaptationState() !== adapted || (await this.adaptToFailure(err)))) continue;
       throw err;
     }
   }

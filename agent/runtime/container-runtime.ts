@@ -136,6 +136,14 @@ export interface ContainerRuntime {
   listSandboxes(labels: Record<string, string>): Promise<SandboxInfo[]>;
   removeSandbox(id: string): Promise<void>;
 
+  /**
+   * Keeps spare sandboxes ready on this pod network (undefined = the runtime's default),
+   * when the driver was asked to; spares of an earlier run are taken back. Optional.
+   */
+  keepSandboxesReady?(network: string | undefined): Promise<void>;
+  /** Removes the spare sandboxes nobody took (the agent is stopping). */
+  releaseSpareSandboxes?(): Promise<void>;
+
   /** Creates and starts a container, detached. Removes a stale container of the same name first. */
   run(spec: ContainerSpec): Promise<string>;
   /** Every container (any state) carrying all these labels; sandboxes excluded. */

@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   registries?: RegistrySettings;
   /** podman: a storage root of the agent's own instead of the shared default store. */
   storageRoot?: string;
+  /** podman: spare pod sandboxes kept ready (see PodmanOptions.sandboxPool). */
+  sandboxPool?: { size: number; owner: string; dir: string };
   log?: Logger;
 }
 
@@ -32,7 +34,10 @@ export function createRuntime(name: RuntimeName, opts: RuntimeOptions = {}): Con
     case 'nerdctl':
       return new NerdctlRuntime({ namespace: opts.namespace, network: opts.network, pauseImage: opts.pauseImage, registries: opts.registries, log });
     case 'podman':
-      return new PodmanRuntime({ network: opts.network, infraImage: opts.pauseImage, registries: opts.registries, storageRoot: opts.storageRoot, log });
+      return new PodmanRuntime({
+        network: opts.network, infraImage: opts.pauseImage, registries: opts.registries, storageRoot: opts.storageRoot, log,
+        ...(opts.sandboxPool ? { sandboxPool: opts.sandboxPool } : {}),
+      });
     case 'docker':
       if (opts.registries?.hasMirrors) log?.warn('docker: registry mirrors are the daemon\'s own setting (registry-mirrors in daemon.json); only credentials apply here');
       return new DockerRuntime({ network: opts.network, pauseImage: opts.pauseImage, registries: opts.registries, log });

@@ -4,7 +4,7 @@
 // remembered: hard rlimits below podman's defaults, and crun refusing hybrid cgroups.
 import { access, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CliRuntime, ipOf, sandboxNetworkArgs, stateOf, type CliRuntimeOptions } from './container-cli-runtime.js';
@@ -15,6 +15,8 @@ import { readHostLimits, type HostLimits } from './host-limits.js';
 import type { AuthDir } from './container-cli-images.js';
 import { parseImageRef } from '../../protocol/images/image-ref.js';
 import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './container-runtime.js';
+import { SandboxPool, type SpareSandbox } from './sandbox-pool.js';
+import { ClaimedSandboxes } from './claimed-sandboxes.js';
 
 export interface PodmanOptions extends CliRuntimeOptions {
   /** OCI runtime for `--runtime` (crun, runc); undefined = podman's configured default. */
@@ -27,7 +29,17 @@ export interface PodmanOptions extends CliRuntimeOptions {
   confDir?: string;
   /** A storage root of the agent's own (--root; run state beside it), instead of podman's default store. */
   storageRoot?: string;
+  /**
+   * Spare pods kept ready for new pods: `size` of them, marked as `owner`'s (the node: agents
+   * sharing a host keep apart), their claims kept under `dir`. Undefined = none.
+   */
+  sandboxPool?: { size: number; owner: string; dir: string };
 }
+
+/** Marks a spare pod, with the node that keeps it as value. */
+export const SPARE_OWNER_LABEL = 'pikube.io/spare-of';
+/** The pod network a spare was made on. */
+export const SPARE_NETWORK_LABEL = 'pikube.io/spare-network';
 
 /**
  * podman (containers/common) lowers its own RLIMIT_NPROC to 32768 when it starts, so no
@@ -68,6 +80,7 @@ export class PodmanRuntime extends CliRuntime {
   private readonly confDir: string;
   private infraConfPath: string | undefined;
   private readonly storageRoot: string | undefined;
+  private readonly spares: { pool: SandboxPool; owner: string; claims: ClaimedSandboxes } | undefined;
 
   constructor(opts: PodmanOptions = {}) {
     super('podman', opts);
@@ -76,6 +89,11 @@ export class PodmanRuntime extends CliRuntime {
     this.infraImage = opts.infraImage;
     this.confDir = opts.confDir ?? tmpdir();
     this.storageRoot = opts.storageRoot;
+    const p = opts.sandboxPool;
+    if (p && p.size > 0) {
+      const pool = new SandboxPool({ size: p.size, make: (net) => this.makeSpare(net, p.owner), discard: (id) => this.removePod(id), ...(opts.log ? { log: opts.log } : {}) });
+      this.spares = { pool, owner: p.owner, claims: new ClaimedSandboxes(p.dir) };
+    }
   }
 
   /** The adaptations in force, for logs and tests. */
@@ -127,6 +145,10 @@ export class PodmanRuntime extends CliRuntime {
     return result.exitCode === 125 && /^Error: /m.test(result.stderr);
   }
 
+  protected override adaptationState(): string {
+    return JSON.stringify([this.ociRuntime, this.ulimits]);
+  }
+
   protected override async adaptToFailure(err: RuntimeError): Promise<boolean> {
     const text = `${err.message}\n${err.stderr}`;
     if (RLIMIT_ERROR.test(text) && this.ulimits === undefined) {
@@ -164,20 +186,29 @@ export class PodmanRuntime extends CliRuntime {
   // ---- sandboxes are pods -------------------------------------------------------------
 
   override async createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
+    const spare = await this.takeSpare(spec);
+    if (spare) return spare;
+    const { id, infra } = await this.createPod(spec.name, spec.labels, sandboxNetworkArgs(spec, this.network));
+    return this.sandboxInfo({ id, name: spec.name, labels: { ...spec.labels } }, infra);
+  }
+
+  /** Creates and starts a pod; resolves with its id and its infra container's inspect record. */
+  private async createPod(name: string, labels: Record<string, string>, extra: string[]): Promise<{ id: string; infra: Record<string, unknown> }> {
     let conflictRetried = false;
     for (let attempt = 0; ; attempt++) {
       // a known infra name: the pod's address and state then come from one inspect
-      const infraName = `${spec.name}-infra`;
-      const argv = ['pod', 'create', '--name', spec.name, '--infra-name', infraName];
-      for (const [k, v] of Object.entries(spec.labels)) argv.push('--label', `${k}=${v}`);
+      const infraName = `${name}-infra`;
+      const adapted = this.adaptationState();
+      const argv = ['pod', 'create', '--name', name, '--infra-name', infraName];
+      for (const [k, v] of Object.entries(labels)) argv.push('--label', `${k}=${v}`);
       if (this.infraImage) argv.push('--infra-image', this.infraImage);
-      argv.push(...sandboxNetworkArgs(spec, this.network));
+      argv.push(...extra);
       const created = await this.cli.run(argv, { env: await this.infraEnv() });
       if (created.exitCode !== 0) {
-        const err = runtimeError(`pod create ${spec.name}`, created);
+        const err = runtimeError(`pod create ${name}`, created);
         if (err.kind === 'NameConflict' && !conflictRetried) {
           conflictRetried = true;
-          await this.cli.run(['pod', 'rm', '-f', '-t', '0', spec.name]);
+          await this.cli.run(['pod', 'rm', '-f', '-t', '0', name]);
           continue;
         }
         throw err;
@@ -186,15 +217,86 @@ export class PodmanRuntime extends CliRuntime {
       const started = await this.cli.run(['pod', 'start', id]);
       if (started.exitCode === 0) {
         const infra = (await this.inspectRaw([infraName]))[0];
-        if (!infra) throw new RuntimeError('CreateFailed', `pod ${spec.name} vanished right after creation`);
-        return this.sandboxInfo({ id, name: spec.name, labels: { ...spec.labels } }, infra);
+        if (!infra) throw new RuntimeError('CreateFailed', `pod ${name} vanished right after creation`);
+        return { id, infra };
       }
-      const err = runtimeError(`pod start ${spec.name}`, started);
+      const err = runtimeError(`pod start ${name}`, started);
       // The infra container's limits are fixed at creation: start over with a new pod.
       await this.cli.run(['pod', 'rm', '-f', '-t', '0', id]);
-      if (attempt < 4 && (await this.adaptToFailure(err))) continue;
+      if (attempt < 4 && (this.adaptationState() !== adapted || (await this.adaptToFailure(err)))) continue;
       throw err.kind === 'Unknown' ? new RuntimeError('CreateFailed', err.message, err.stderr) : err;
     }
+  }
+
+  // ---- spare pods (sandbox-pool.ts) ---------------------------------------------------
+
+  /**
+   * A spare pod without a UTS namespace of its own to share: each container of the pod
+   * that takes it gets the pod's hostname itself (claimed-sandboxes.ts).
+   */
+  private async makeSpare(network: string, owner: string): Promise<SpareSandbox> {
+    const name = `pikube-spare-${randomBytes(4).toString('hex')}`;
+    const labels = { [SPARE_OWNER_LABEL]: owner, [SPARE_NETWORK_LABEL]: network };
+    const { id, infra } = await this.createPod(name, labels, ['--share', 'ipc,net', ...(network ? ['--network', network] : [])]);
+    const ip = ipOf(infra);
+    return { id, name, ...(ip ? { ip } : {}) };
+  }
+
+  /** A spare for a pod that asks nothing a spare lacks: the pool's network, no host ports. */
+  private async takeSpare(spec: SandboxSpec): Promise<SandboxInfo | undefined> {
+    if (!this.spares || spec.hostNetwork || spec.ports.length > 0) return undefined;
+    const spare = await this.spares.pool.take(spec.network ?? this.network ?? '');
+    if (!spare) return undefined;
+    try {
+      await this.spares.claims.claim(spare.id, spec, spare.ip);
+    } catch (err) {
+      await this.removePod(spare.id).catch(() => undefined);
+      throw new RuntimeError('CreateFailed', `cannot give spare pod ${spare.name} to ${spec.name}: ${(err as Error).message}`);
+    }
+    this.log?.debug({ sandbox: spec.name, spare: spare.name }, 'pod sandbox from the spares');
+    return { id: spare.id, name: spec.name, labels: { ...spec.labels }, running: true, ...(spare.ip ? { ip: spare.ip } : {}) };
+  }
+
+  async keepSandboxesReady(network: string | undefined): Promise<void> {
+    if (!this.spares) return;
+    const { pool, owner, claims } = this.spares;
+    const net = network ?? this.network ?? '';
+    const r = await this.cli.run(['pod', 'ps', '--format', 'json', '--filter', `label=${SPARE_OWNER_LABEL}=${owner}`]);
+    if (r.exitCode !== 0) throw runtimeError('pod ps', r);
+    const pods = parseJsonRecords(r.stdout).filter((p) => labelsOf(p['Labels'])[SPARE_OWNER_LABEL] === owner && str(p['Id']));
+    const free: Record<string, unknown>[] = [];
+    for (const p of pods) {
+      const id = str(p['Id'])!;
+      if (await claims.get(id)) continue; // a pod's sandbox
+      const members = (Array.isArray(p['Containers']) ? p['Containers'] : []).filter((c) => str(rec(c)['Id']) !== str(p['InfraId']));
+      const usable = members.length === 0 && str(p['Status'])?.toLowerCase() === 'running' && labelsOf(p['Labels'])[SPARE_NETWORK_LABEL] === net;
+      if (usable) { free.push(p); continue; }
+      // containers in a spare without a claim: their pod's claim was lost, so is the pod's sandbox
+      if (members.length) this.log?.warn({ spare: str(p['Name']) }, 'spare pod has containers but no claim; removing it');
+      await this.removePod(id).catch(() => undefined);
+    }
+    const present = new Set(pods.map((p) => str(p['Id'])));
+    for (const id of await claims.ids()) if (!present.has(id) && !(await this.podExists(id))) await claims.release(id);
+    const infras = new Map((await this.inspectRaw(free.map((p) => str(p['InfraId']) ?? '').filter(Boolean))).map((raw) => [str(raw['Id']) ?? '', raw]));
+    const found: SpareSandbox[] = free.map((p) => {
+      const ip = ipOf(infras.get(str(p['InfraId']) ?? '') ?? {});
+      return { id: str(p['Id'])!, name: str(p['Name']) ?? '', ...(ip ? { ip } : {}) };
+    });
+    await pool.keep(net, found);
+  }
+
+  async releaseSpareSandboxes(): Promise<void> {
+    await this.spares?.pool.stop();
+  }
+
+  private async podExists(id: string): Promise<boolean> {
+    return (await this.cli.run(['pod', 'exists', id])).exitCode === 0;
+  }
+
+  override async run(spec: ContainerSpec): Promise<string> {
+    const claim = this.spares && spec.sandboxId ? await this.spares.claims.get(spec.sandboxId) : undefined;
+    const sandboxArgs = claim ? this.spares!.claims.runArgs(spec.sandboxId!, claim) : [];
+    return this.runDetached(spec.name, () => this.runArgv(spec, sandboxArgs));
   }
 
   /**
@@ -215,16 +317,33 @@ export class PodmanRuntime extends CliRuntime {
     return { CONTAINERS_CONF: this.infraConfPath };
   }
 
-  /** `pod ps` for the pods, then one inspect of all their infra containers: two calls, however many pods. */
+  /**
+   * `pod ps` for the pods, then one inspect of all their infra containers: two calls, however
+   * many pods. A spare given to a pod carries the pod's labels in its claim, not on itself.
+   */
   override async listSandboxes(labels: Record<string, string>): Promise<SandboxInfo[]> {
-    const r = await this.cli.run(['pod', 'ps', '--format', 'json', ...labelFilterArgs(labels)]);
+    const filters = this.spares ? [] : labelFilterArgs(labels);
+    const r = await this.cli.run(['pod', 'ps', '--format', 'json', ...filters]);
     if (r.exitCode !== 0) throw runtimeError('pod ps', r);
-    const pods = parseJsonRecords(r.stdout).filter((p) => hasLabels(labelsOf(p['Labels']), labels) && str(p['Id']));
-    const infraIds = pods.map((p) => str(p['InfraId']) ?? '').filter(Boolean);
+    const pods: { p: Record<string, unknown>; name: string; labels: Record<string, string> }[] = [];
+    for (const p of parseJsonRecords(r.stdout)) {
+      const id = str(p['Id']);
+      if (!id) continue;
+      let own = labelsOf(p['Labels']);
+      let name = str(p['Name']) ?? '';
+      if (this.spares && own[SPARE_OWNER_LABEL] === this.spares.owner) {
+        const claim = await this.spares.claims.get(id);
+        if (!claim) continue; // still a spare
+        own = claim.labels;
+        name = claim.name;
+      }
+      if (hasLabels(own, labels)) pods.push({ p, name, labels: own });
+    }
+    const infraIds = pods.map(({ p }) => str(p['InfraId']) ?? '').filter(Boolean);
     const infras = new Map<string, Record<string, unknown>>();
     for (const raw of await this.inspectRaw(infraIds)) infras.set(str(raw['Id']) ?? '', raw);
-    return pods.map((p) => this.sandboxInfo(
-      { id: str(p['Id'])!, name: str(p['Name']) ?? '', labels: labelsOf(p['Labels']) },
+    return pods.map(({ p, name, labels: own }) => this.sandboxInfo(
+      { id: str(p['Id'])!, name, labels: { ...own } },
       infras.get(str(p['InfraId']) ?? ''),
     ));
   }
@@ -237,6 +356,11 @@ export class PodmanRuntime extends CliRuntime {
   }
 
   override async removeSandbox(id: string): Promise<void> {
+    await this.removePod(id);
+    if (this.spares && (await this.spares.claims.get(id))) await this.spares.claims.release(id);
+  }
+
+  private async removePod(id: string): Promise<void> {
     const r = await this.cli.run(['pod', 'rm', '-f', '-t', '0', id]);
     if (r.exitCode === 0) return;
     const err = runtimeError(`pod rm ${id}`, r);

@@ -41,6 +41,9 @@ Runs a node agent: reports this board's resources and runs the pods the controll
   --registries-config FILE  registries.yaml (k3s format): mirrors, insecure registries, per-host
                             TLS and credentials for pulls
   --podman-root DIR         podman only: keep images and containers in a store of the agent's own
+  --sandbox-pool N          podman only: keep N pod sandboxes started ahead, so a new pod's first
+                            container starts at once (default 0; each spare is a pod with an
+                            infra container and an address on the pod network)
   --image-gc-high-threshold PCT  image store usage that starts image garbage collection (default 85)
   --image-gc-low-threshold PCT   usage image garbage collection frees down to (default 80)
   --image-minimum-gc-age DUR     unused images younger than this are kept (default 2m)
@@ -64,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       'proxy-mode': { type: 'string', default: 'auto' }, 'cluster-dns': { type: 'string' }, 'storage-dir': { type: 'string' },
       ingress: { type: 'string' }, 'ingress-http-port': { type: 'string', default: '80' }, 'ingress-https-port': { type: 'string', default: '443' },
       'ingress-address': { type: 'string', default: '0.0.0.0' },
-      'registries-config': { type: 'string' }, 'podman-root': { type: 'string' },
+      'registries-config': { type: 'string' }, 'podman-root': { type: 'string' }, 'sandbox-pool': { type: 'string' },
       'image-gc-high-threshold': { type: 'string', default: '85' }, 'image-gc-low-threshold': { type: 'string', default: '80' },
       'image-minimum-gc-age': { type: 'string', default: '2m' }, 'image-gc-period': { type: 'string', default: '5m' },
       'eviction-hard': { type: 'string', default: 'nodefs.available<10%,imagefs.available<15%' },
@@ -95,6 +98,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(nodeName) || nodeName.length > 253) {
     throw new UsageError(`--node-name "${nodeName}" is not a valid node name (lower case letters, digits, '-' and '.')`);
   }
+  const pool = values['sandbox-pool'];
+  if (pool !== undefined && (!/^\d+$/.test(pool) || Number(pool) > 16)) throw new UsageError(`--sandbox-pool must be a whole number from 0 to 16, got "${pool}"`);
+  if (pool !== undefined && Number(pool) > 0 && runtime !== 'podman') throw new UsageError('--sandbox-pool needs --runtime podman');
   const log = createLogger('pikube-agent').child({ node: nodeName });
   const opts: AgentOptions = {
     nodeName, mqttUrl: values['mqtt-url'], joinToken: values['join-token'],
@@ -106,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['mqtt-ca'] ? { ca: readFileSync(values['mqtt-ca'], 'utf8') } : {}),
     ...(values['mqtt-insecure'] ? { mqttInsecure: true } : {}),
     ...imageFlags(values),
+    ...(pool ? { sandboxPool: Number(pool) } : {}),
     log,
   };
   const agent = new Agent(opts);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Pod } from '../../protocol/kube/types.js';
 import type { Kubectl } from '../helpers/processes.js';
+import { SPARE_OWNER_LABEL } from '../../agent/runtime/podman.js';
 
 export const NODE_LABEL = 'pikube.io/node';
 export const POD_UID_LABEL = 'pikube.io/pod-uid';
@@ -32,11 +33,14 @@ export async function podmanContainerIds(label: string, opts: { running?: boolea
   return String(r.stdout).split('\n').map((s) => s.trim()).filter(Boolean).sort();
 }
 
-/** Removes every container and podman pod labelled with the node: what a test leaves behind. */
+/** Removes every container and podman pod labelled with the node, its spares too: what a test leaves behind. */
 export async function removeNodeContainers(node: string): Promise<void> {
   const ids = String((await execa('podman', ['ps', '-aq', '--filter', `label=${NODE_LABEL}=${node}`], { reject: false })).stdout).split('\n').filter(Boolean);
   if (ids.length) await execa('podman', ['rm', '-f', '-t', '0', ...ids], { reject: false });
-  const pods = String((await execa('podman', ['pod', 'ps', '-q', '--filter', `label=${NODE_LABEL}=${node}`], { reject: false })).stdout).split('\n').filter(Boolean);
+  const pods: string[] = [];
+  for (const label of [`${NODE_LABEL}=${node}`, `${SPARE_OWNER_LABEL}=${node}`]) {
+    pods.push(...String((await execa('podman', ['pod', 'ps', '-q', '--filter', `label=${label}`], { reject: false })).stdout).split('\n').filter(Boolean));
+  }
   if (pods.length) await execa('podman', ['pod', 'rm', '-f', '-t', '0', ...pods], { reject: false });
   // The node's pod network too: left behind, its range is "already used" for the next
   // agent given the same one, whose pods would then fall back to the default network.
