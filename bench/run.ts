@@ -25,6 +25,7 @@ import { failover, latency, rest, throughput } from './scheduling-bench.js';
 import { benchStatefulSet } from './statefulset-bench.js';
 import { benchPodStartBreakdown } from './pod-start-breakdown-bench.js';
 import type { Metric } from './metric.js';
+import { killDescendantsOnSignal } from './descendants.js';
 import { benchEtcdApi, benchEtcdFailover, benchEtcdStoreCreates } from './ha-etcd-bench.js';
 
 export type { Metric } from './metric.js';
@@ -85,6 +86,7 @@ function table(results: Metric[]): string {
 }
 
 async function main(): Promise<void> {
+  killDescendantsOnSignal();
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
   if (unknown.length) {
