@@ -7,6 +7,9 @@ import { isRoot, runCommand, type CommandRunner } from '../network/ip-command.js
 
 export const SERVICE_INTERFACE = 'pikube-svc';
 
+/** How long an address another owner put on `lo` is trusted before it is tried again. */
+const FOREIGN_RECHECK_MS = 5 * 60_000;
+
 export class ClusterIpInterface {
   private readonly run: CommandRunner;
   private present = new Set<string>();
@@ -14,9 +17,18 @@ export class ClusterIpInterface {
   /** Where the addresses live: our dummy link, or `lo` with our label. */
   private onLoopback = false;
   private warned = false;
+  /**
+   * Addresses `lo` already holds under another label (a second agent on the same host):
+   * not ours to serve or remove, and not worth an `ip` call every resync. When each was seen.
+   */
+  private readonly foreign = new Map<string, number>();
 
-  constructor(private readonly opts: { log: Logger; run?: CommandRunner; canChange?: boolean; name?: string }) {
+  constructor(private readonly opts: { log: Logger; run?: CommandRunner; canChange?: boolean; name?: string; now?: () => number }) {
     this.run = opts.run ?? runCommand;
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
   }
 
   private get name(): string {
@@ -45,6 +57,7 @@ export class ClusterIpInterface {
       this.present = await this.read();
     }
     const want = new Set(ips);
+    for (const ip of [...this.foreign.keys()]) if (!want.has(ip)) this.foreign.delete(ip);
     for (const ip of [...this.present]) {
       if (want.has(ip)) continue;
       const r = await this.run('ip', ['addr', 'del', `${ip}/32`, 'dev', this.device]);
@@ -52,10 +65,18 @@ export class ClusterIpInterface {
     }
     for (const ip of want) {
       if (this.present.has(ip)) continue;
+      const seen = this.foreign.get(ip);
+      if (seen !== undefined && this.now() - seen < FOREIGN_RECHECK_MS) continue;
       const r = await this.run('ip', ['addr', 'add', `${ip}/32`, 'dev', this.device, ...(this.onLoopback ? ['label', this.label] : [])]);
-      if (r.ok || /exists/i.test(r.stderr)) this.present.add(ip);
-      else log.warn({ ip, err: r.stderr.trim() }, 'cannot add a ClusterIP to the service interface');
+      if (r.ok || /exists/i.test(r.stderr)) { this.present.add(ip); this.foreign.delete(ip); continue; }
+      if (this.onLoopback && /already assigned/i.test(r.stderr)) {
+        if (seen === undefined) log.info({ ip }, 'ClusterIP already on lo under another label (another agent on this host): left to it');
+        this.foreign.set(ip, this.now());
+        continue;
+      }
+      log.warn({ ip, err: r.stderr.trim() }, 'cannot add a ClusterIP to the service interface');
     }
+    // foreign addresses stay out: their owner serves them (binding them here would clash)
     return new Set(this.present);
   }
 
@@ -90,5 +111,6 @@ export class ClusterIpInterface {
       await this.run('ip', ['link', 'del', this.name]);
     }
     this.present.clear();
+    this.foreign.clear();
   }
 }
