@@ -22,6 +22,7 @@ import { refusalFor } from './pods/request-refusal.js';
 import { IngressProxy } from './ingress/ingress-proxy.js';
 import { HOT_INGRESS, OptimizerSwitch } from './optimizer-switch.js';
 import { INGRESS_PROXY_LABEL } from '../protocol/mqtt/ingress-payload.js';
+import { LABEL } from './pods/container-labels.js';
 import type { RegistrySettings } from './images/registries-config.js';
 import { DEFAULT_IMAGE_GC, ImageGc, type ImageGcOptions } from './images/image-gc.js';
 import { DEFAULT_DISK_EVICTION, DiskPressure, type DiskEvictionOptions } from './images/disk-pressure.js';
@@ -101,7 +102,10 @@ export class Agent {
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
       ...(opts.registries ? { registries: opts.registries } : {}), ...(opts.podmanRoot ? { storageRoot: opts.podmanRoot } : {}),
-      ...(opts.sandboxPool ? { sandboxPool: { size: opts.sandboxPool, owner: opts.nodeName, dir: join(opts.dataDir, 'sandboxes') } } : {}),
+      // spares say whose sandboxes they are: a dead one's infra event then makes the pods look again
+      ...(opts.sandboxPool ? {
+        sandboxPool: { size: opts.sandboxPool, owner: opts.nodeName, dir: join(opts.dataDir, 'sandboxes'), labels: { [LABEL.node]: opts.nodeName, [LABEL.kind]: 'sandbox' } },
+      } : {}),
     });
     const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => this.queueEvent({
       involvedObject: { kind: 'Node', name: opts.nodeName, uid: opts.nodeName }, type, reason, message, time: new Date().toISOString(),

@@ -24,7 +24,7 @@ export interface RuntimeOptions {
   /** podman: a storage root of the agent's own instead of the shared default store. */
   storageRoot?: string;
   /** podman: spare pod sandboxes kept ready (see PodmanOptions.sandboxPool). */
-  sandboxPool?: { size: number; owner: string; dir: string };
+  sandboxPool?: { size: number; owner: string; dir: string; labels?: Record<string, string> };
   log?: Logger;
 }
 

@@ -31,9 +31,10 @@ export interface PodmanOptions extends CliRuntimeOptions {
   storageRoot?: string;
   /**
    * Spare pods kept ready for new pods: `size` of them, marked as `owner`'s (the node: agents
-   * sharing a host keep apart), their claims kept under `dir`. Undefined = none.
+   * sharing a host keep apart), their claims kept under `dir`; `labels` go on every spare
+   * (its infra container's events carry them). Undefined = none.
    */
-  sandboxPool?: { size: number; owner: string; dir: string };
+  sandboxPool?: { size: number; owner: string; dir: string; labels?: Record<string, string> };
 }
 
 /** Marks a spare pod, with the node that keeps it as value. */
@@ -80,7 +81,7 @@ export class PodmanRuntime extends CliRuntime {
   private readonly confDir: string;
   private infraConfPath: string | undefined;
   private readonly storageRoot: string | undefined;
-  private readonly spares: { pool: SandboxPool; owner: string; claims: ClaimedSandboxes } | undefined;
+  private readonly spares: { pool: SandboxPool; owner: string; claims: ClaimedSandboxes; labels: Record<string, string> } | undefined;
 
   constructor(opts: PodmanOptions = {}) {
     super('podman', opts);
@@ -92,7 +93,7 @@ export class PodmanRuntime extends CliRuntime {
     const p = opts.sandboxPool;
     if (p && p.size > 0) {
       const pool = new SandboxPool({ size: p.size, make: (net) => this.makeSpare(net, p.owner), discard: (id) => this.removePod(id), ...(opts.log ? { log: opts.log } : {}) });
-      this.spares = { pool, owner: p.owner, claims: new ClaimedSandboxes(p.dir) };
+      this.spares = { pool, owner: p.owner, claims: new ClaimedSandboxes(p.dir), labels: { ...p.labels } };
     }
   }
 
@@ -236,7 +237,7 @@ export class PodmanRuntime extends CliRuntime {
    */
   private async makeSpare(network: string, owner: string): Promise<SpareSandbox> {
     const name = `pikube-spare-${randomBytes(4).toString('hex')}`;
-    const labels = { [SPARE_OWNER_LABEL]: owner, [SPARE_NETWORK_LABEL]: network };
+    const labels = { ...this.spares?.labels, [SPARE_OWNER_LABEL]: owner, [SPARE_NETWORK_LABEL]: network };
     const { id, infra } = await this.createPod(name, labels, ['--share', 'ipc,net', ...(network ? ['--network', network] : [])]);
     const ip = ipOf(infra);
     return { id, name, ...(ip ? { ip } : {}) };

@@ -62,6 +62,21 @@ test.serial('a new pod runs in the spare with its own hostname, hosts file and c
   await waitFor('the next spare', async () => (await spares({ running: true })).length === 2, 60_000, 300);
 });
 
+test.serial('a pod whose spare dies gets a new sandbox at once, not at the next periodic relist', async (t) => {
+  const before = await getPod(k, 'db');
+  const sandbox = await podmanPodOf(before!.metadata!.uid!);
+  const infra = (await execa('podman', ['pod', 'inspect', sandbox, '--format', '{{.InfraContainerID}}'])).stdout.trim();
+  await execa('podman', ['kill', infra]);
+  const t0 = Date.now();
+  await waitFor('db in a new sandbox', async () => {
+    const now = await podmanPodOf(before!.metadata!.uid!);
+    return now !== sandbox && (await getPod(k, 'db'))?.status?.phase === 'Running' && (await execa('podman', ['ps', '-q', '--filter', `pod=${now}`, '--filter', `label=${POD_UID_LABEL}=${before!.metadata!.uid!}`])).stdout.trim() !== '';
+  }, 30_000, 300);
+  t.true(Date.now() - t0 < 30_000);
+  t.is((await k(['exec', 'db', '--', 'hostname'])).stdout.trim(), 'db');
+  await waitFor('db\'s sandbox and one free spare, nothing else', async () => (await spares()).length === 2 && (await spares({ running: true })).length === 2, 60_000, 300);
+});
+
 test.serial('a pod with a host port gets a podman pod of its own', async (t) => {
   const free = await spares();
   await k(['create', '-f', '-'], { input: sleeper('web', { ports: [{ containerPort: 8080, hostPort: 18000 + Math.floor(Math.random() * 2000) }] }) });
