@@ -102,10 +102,9 @@ export class Agent {
     this.runtime = createRuntime(opts.runtime, {
       namespace: opts.runtimeNamespace, network: opts.runtimeNetwork, pauseImage: opts.pauseImage, log: opts.log,
       ...(opts.registries ? { registries: opts.registries } : {}), ...(opts.podmanRoot ? { storageRoot: opts.podmanRoot } : {}),
-      // spares say whose sandboxes they are: a dead one's infra event then makes the pods look again
-      ...(opts.sandboxPool ? {
-        sandboxPool: { size: opts.sandboxPool, owner: opts.nodeName, dir: join(opts.dataDir, 'sandboxes'), labels: { [LABEL.node]: opts.nodeName, [LABEL.kind]: 'sandbox' } },
-      } : {}),
+      // spares say whose sandboxes they are: a dead one's infra event then makes the pods look
+      // again; without --sandbox-pool the claims of an earlier run's spares still hold
+      sandboxPool: { size: opts.sandboxPool ?? 0, owner: opts.nodeName, dir: join(opts.dataDir, 'sandboxes'), labels: { [LABEL.node]: opts.nodeName, [LABEL.kind]: 'sandbox' } },
     });
     const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string) => this.queueEvent({
       involvedObject: { kind: 'Node', name: opts.nodeName, uid: opts.nodeName }, type, reason, message, time: new Date().toISOString(),
@@ -178,10 +177,13 @@ export class Agent {
     await this.connecting;
   }
 
-  /** Spare sandboxes (when the runtime keeps any) follow the pod network. */
+  /**
+   * Spare sandboxes (when the runtime keeps any) follow the pod network, from the moment
+   * the node has its pod range: before that, pods would land on the runtime's default.
+   */
   private async keepSpares(): Promise<void> {
     const network = this.networking.network;
-    if (this.stopped || !this.runtime.keepSandboxesReady || network === this.sparesOn) return;
+    if (this.stopped || !this.runtime.keepSandboxesReady || this.networking.podRange === undefined || network === this.sparesOn) return;
     this.sparesOn = network;
     await this.runtime.keepSandboxesReady(network).catch((err) => this.opts.log.warn({ err: String(err) }, 'cannot keep spare pod sandboxes'));
   }

@@ -220,7 +220,8 @@ function median(xs: number[]): number {
   return percentile([...xs].sort((a, b) => a - b), 50);
 }
 
-const SPARE_PAUSE_MS = 2000;
+/** The pause between pods with a spare sandbox pool; BENCH_SPARE_PAUSE_MS=0 measures back-to-back starts. */
+const SPARE_PAUSE_MS = Number(process.env['BENCH_SPARE_PAUSE_MS'] ?? 2000);
 
 /** Pod start against bare podman, and create → desired set on MQTT. */
 export async function benchPodStart(o: { pods: number; deliveries: number }): Promise<Metric[]> {

@@ -70,6 +70,11 @@ export class ClusterNetworking {
     return this.podNetwork.current.network;
   }
 
+  /** The node's pod range, once the controller gave one (or the last run saved it). */
+  get podRange(): string | undefined {
+    return this.podCIDR;
+  }
+
   /** Nameserver settings for ClusterFirst pods, when cluster DNS can serve them. */
   podDns(): { clusterDomain: string; serverIP?: string } | undefined {
     const ip = this.dns?.serverIP;

@@ -49,8 +49,11 @@ function isClaim(v: Record<string, unknown>): boolean {
 }
 
 export class ClaimedSandboxes {
-  /** Claims read or made, by sandbox id; null = known to be no claim. */
-  private readonly known = new Map<string, Claim | null>();
+  /**
+   * Claims read or made, by sandbox id. Only claims: a sandbox without one costs a failed
+   * open when asked about, and nothing kept for every sandbox the node ever had.
+   */
+  private readonly known = new Map<string, Claim>();
 
   constructor(private readonly dir: string) {}
 
@@ -74,7 +77,7 @@ export class ClaimedSandboxes {
   /** The claim on sandbox `id`, from memory or its directory; undefined when it has none. */
   async get(id: string): Promise<Claim | undefined> {
     const cached = this.known.get(id);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached) return cached;
     let claim: Claim | undefined;
     try {
       const v = await readCheckedJson(join(this.dirOf(id), 'claim.json'));
@@ -82,7 +85,7 @@ export class ClaimedSandboxes {
     } catch {
       claim = undefined; // damaged (set aside) or not an id: no claim
     }
-    this.known.set(id, claim ?? null);
+    if (claim) this.known.set(id, claim);
     return claim;
   }
 
@@ -97,7 +100,7 @@ export class ClaimedSandboxes {
 
   /** Forgets sandbox `id` and removes its directory. */
   async release(id: string): Promise<void> {
-    this.known.set(id, null);
+    this.known.delete(id);
     await fs.rm(this.dirOf(id), { recursive: true, force: true });
   }
 

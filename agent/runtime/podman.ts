@@ -14,7 +14,7 @@ import { hasLabels, labelFilterArgs, labelsOf, parseJsonRecords, rec, str } from
 import { readHostLimits, type HostLimits } from './host-limits.js';
 import type { AuthDir } from './container-cli-images.js';
 import { parseImageRef } from '../../protocol/images/image-ref.js';
-import { RuntimeError, type ContainerSpec, type SandboxInfo, type SandboxSpec } from './container-runtime.js';
+import { RuntimeError, type ContainerSpec, type EventWatch, type RuntimeEvent, type SandboxInfo, type SandboxSpec } from './container-runtime.js';
 import { SandboxPool, type SpareSandbox } from './sandbox-pool.js';
 import { ClaimedSandboxes } from './claimed-sandboxes.js';
 
@@ -30,9 +30,10 @@ export interface PodmanOptions extends CliRuntimeOptions {
   /** A storage root of the agent's own (--root; run state beside it), instead of podman's default store. */
   storageRoot?: string;
   /**
-   * Spare pods kept ready for new pods: `size` of them, marked as `owner`'s (the node: agents
-   * sharing a host keep apart), their claims kept under `dir`; `labels` go on every spare
-   * (its infra container's events carry them). Undefined = none.
+   * Spare pods kept ready for new pods: `size` of them (0: none, but spares given to pods by
+   * an earlier run keep serving them), marked as `owner`'s (the node: agents sharing a host
+   * keep apart), their claims kept under `dir`; `labels` go on every spare (its infra
+   * container's events carry them). Undefined = no spares and no claims.
    */
   sandboxPool?: { size: number; owner: string; dir: string; labels?: Record<string, string> };
 }
@@ -91,7 +92,8 @@ export class PodmanRuntime extends CliRuntime {
     this.confDir = opts.confDir ?? tmpdir();
     this.storageRoot = opts.storageRoot;
     const p = opts.sandboxPool;
-    if (p && p.size > 0) {
+    // a pool of 0 still honours the claims of an earlier run's spares and removes free ones
+    if (p) {
       const pool = new SandboxPool({ size: p.size, make: (net) => this.makeSpare(net, p.owner), discard: (id) => this.removePod(id), ...(opts.log ? { log: opts.log } : {}) });
       this.spares = { pool, owner: p.owner, claims: new ClaimedSandboxes(p.dir), labels: { ...p.labels } };
     }
@@ -240,7 +242,8 @@ export class PodmanRuntime extends CliRuntime {
     const labels = { ...this.spares?.labels, [SPARE_OWNER_LABEL]: owner, [SPARE_NETWORK_LABEL]: network };
     const { id, infra } = await this.createPod(name, labels, ['--share', 'ipc,net', ...(network ? ['--network', network] : [])]);
     const ip = ipOf(infra);
-    return { id, name, ...(ip ? { ip } : {}) };
+    const infraId = str(infra['Id']);
+    return { id, name, ...(ip ? { ip } : {}), ...(infraId ? { infraId } : {}) };
   }
 
   /** A spare for a pod that asks nothing a spare lacks: the pool's network, no host ports. */
@@ -280,10 +283,19 @@ export class PodmanRuntime extends CliRuntime {
     for (const id of await claims.ids()) if (!present.has(id) && !(await this.podExists(id))) await claims.release(id);
     const infras = new Map((await this.inspectRaw(free.map((p) => str(p['InfraId']) ?? '').filter(Boolean))).map((raw) => [str(raw['Id']) ?? '', raw]));
     const found: SpareSandbox[] = free.map((p) => {
-      const ip = ipOf(infras.get(str(p['InfraId']) ?? '') ?? {});
-      return { id: str(p['Id'])!, name: str(p['Name']) ?? '', ...(ip ? { ip } : {}) };
+      const infraId = str(p['InfraId']);
+      const ip = ipOf(infras.get(infraId ?? '') ?? {});
+      return { id: str(p['Id'])!, name: str(p['Name']) ?? '', ...(ip ? { ip } : {}), ...(infraId ? { infraId } : {}) };
     });
     await pool.keep(net, found);
+  }
+
+  /** The event stream also tells the pool when a ready spare's infra container died. */
+  override watchEvents(onEvent: (e: RuntimeEvent) => void): EventWatch {
+    return super.watchEvents((e) => {
+      if (this.spares && e.type === 'container' && e.action !== 'oom') this.spares.pool.lost(e.id);
+      onEvent(e);
+    });
   }
 
   async releaseSpareSandboxes(): Promise<void> {

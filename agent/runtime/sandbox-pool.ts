@@ -4,7 +4,7 @@
 // while nobody asked for spares: the pool is empty until keep() names the pod network.
 import type { Logger } from 'pino';
 
-export interface SpareSandbox { id: string; name: string; ip?: string }
+export interface SpareSandbox { id: string; name: string; ip?: string; /** Its infra container, whose exit ends it. */ infraId?: string }
 
 export interface SandboxPoolOptions {
   /** How many spares to keep ready. */
@@ -58,6 +58,15 @@ export class SandboxPool {
     const spare = network === this.network ? this.ready.shift() : undefined;
     this.fill();
     return spare;
+  }
+
+  /** A ready spare whose infra container (`containerId`) exited or vanished is no spare: removed, and replaced. */
+  lost(containerId: string): void {
+    const i = this.ready.findIndex((s) => s.infraId === containerId);
+    if (i < 0) return;
+    const [dead] = this.ready.splice(i, 1);
+    this.opts.log?.info({ spare: dead!.name }, 'a spare pod sandbox died; replacing it');
+    void this.discard(dead!).then(() => this.fill());
   }
 
   /** Stops making spares and removes those ready. */

@@ -109,6 +109,28 @@ test.serial('a pod takes the spare: its containers get its hostname, hosts and D
   t.deepEqual(await spareIds(), []);
 });
 
+test.serial('with the pool turned off, a spare given to a pod keeps serving it and free spares are removed', async (t) => {
+  const on = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
+  await on.keepSandboxesReady(undefined);
+  await waitFor('one spare', async () => (await spareIds(true)).length === 1);
+  const labels = { ...LABELS, 'pikube.test/pod': 'kept' };
+  const sb = await on.createSandbox({ name: `pks-${RUN}-kept`, labels, hostname: 'kept-0', hostNetwork: false, ports: [] });
+  await waitFor('a free spare beside it', async () => (await spareIds(true)).length === 2);
+
+  const off = new PodmanRuntime({ sandboxPool: { size: 0, owner: OWNER, dir } }); // the agent restarted without --sandbox-pool
+  await off.keepSandboxesReady(undefined);
+  t.deepEqual(await spareIds(), [sb.id], 'the free spare is gone, the pod\'s stays');
+  t.deepEqual((await off.listSandboxes(labels)).map((s) => s.id), [sb.id]);
+  const c = await off.run(member('kept', sb.id, ['sleep', '3600']));
+  t.is((await execOut(off, c, ['hostname'])).trim(), 'kept-0');
+  const fresh = await off.createSandbox({ name: `pks-${RUN}-new`, labels: { ...LABELS, 'pikube.test/pod': 'new' }, hostNetwork: false, ports: [] });
+  t.false((await spareIds()).includes(fresh.id), 'no spare is made or taken');
+  await off.removeSandbox(fresh.id);
+  await off.removeSandbox(sb.id);
+  await on.releaseSpareSandboxes();
+  t.deepEqual(await spareIds(), []);
+});
+
 test.serial('a pod with host ports gets a sandbox of its own and leaves the spare', async (t) => {
   const rt = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
   await rt.keepSandboxesReady(undefined);
@@ -120,5 +142,29 @@ test.serial('a pod with host ports gets a sandbox of its own and leaves the spar
   t.deepEqual(await spareIds(), [spare], 'the spare is still there');
   await rt.removeSandbox(withPort.id);
   await rt.releaseSpareSandboxes();
+  t.deepEqual(await spareIds(), []);
+});
+
+test.serial('a spare whose infra container dies is replaced, through the runtime\'s event stream', async (t) => {
+  const rt = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
+  const watch = rt.watchEvents(() => undefined);
+  try {
+    await rt.keepSandboxesReady(undefined);
+    await waitFor('one spare', async () => (await spareIds(true)).length === 1);
+    const [spare] = await spareIds();
+    const infra = (await execa('podman', ['pod', 'inspect', spare!, '--format', '{{.InfraContainerID}}'])).stdout.trim();
+    await execa('podman', ['kill', infra]);
+    await waitFor('a new spare in its place', async () => {
+      const now = await spareIds(true);
+      return now.length === 1 && now[0] !== spare && !(await spareIds()).includes(spare!);
+    }, 30_000);
+    const sb = await rt.createSandbox({ name: `pks-${RUN}-after`, labels: { ...LABELS, 'pikube.test/pod': 'after' }, hostNetwork: false, ports: [] });
+    t.not(sb.id, spare, 'the dead spare is never handed out');
+    t.true(sb.running);
+    await rt.removeSandbox(sb.id);
+  } finally {
+    watch.stop();
+    await rt.releaseSpareSandboxes();
+  }
   t.deepEqual(await spareIds(), []);
 });

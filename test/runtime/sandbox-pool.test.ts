@@ -83,3 +83,16 @@ test('a failed make waits before the next try; stop removes what is ready', asyn
   t.deepEqual(r.discarded, ['net-0']);
   t.is(await pool.take('net'), undefined);
 });
+
+test('a ready spare whose infra container died is removed and replaced; others are not touched', async (t) => {
+  const r = recorder();
+  const pool = new SandboxPool({ size: 1, make: r.make, discard: r.discard });
+  await pool.keep('net', [{ id: 'pod-a', name: 'a', infraId: 'infra-a' }]);
+  pool.lost('some-other-container');
+  t.deepEqual(r.discarded, []);
+  pool.lost('infra-a');
+  t.deepEqual(pool.spares, []);
+  await r.finish();
+  t.deepEqual(r.discarded, ['pod-a']);
+  t.deepEqual(pool.spares.map((s) => s.id), ['net-0']);
+});
