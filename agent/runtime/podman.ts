@@ -273,8 +273,10 @@ export class PodmanRuntime extends CliRuntime {
       const id = str(p['Id'])!;
       if (await claims.get(id)) continue; // a pod's sandbox
       const members = (Array.isArray(p['Containers']) ? p['Containers'] : []).filter((c) => str(rec(c)['Id']) !== str(p['InfraId']));
-      const usable = members.length === 0 && str(p['Status'])?.toLowerCase() === 'running' && labelsOf(p['Labels'])[SPARE_NETWORK_LABEL] === net;
+      const status = str(p['Status'])?.toLowerCase();
+      const usable = members.length === 0 && status === 'running' && labelsOf(p['Labels'])[SPARE_NETWORK_LABEL] === net;
       if (usable) { free.push(p); continue; }
+      if (members.length === 0 && status === 'created' && pool.busy) continue; // the one being made
       // containers in a spare without a claim: their pod's claim was lost, so is the pod's sandbox
       if (members.length) this.log?.warn({ spare: str(p['Name']) }, 'spare pod has containers but no claim; removing it');
       await this.removePod(id).catch(() => undefined);

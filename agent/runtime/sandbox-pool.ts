@@ -24,8 +24,16 @@ export class SandboxPool {
   private making?: Promise<void>;
   private retry?: NodeJS.Timeout;
   private stopped = false;
+  /**
+   * The last spares handed out: one whose claim is still being written looks free to a
+   * listing made meanwhile, and must not come back into the pool.
+   */
+  private readonly handedOut: string[] = [];
 
   constructor(private readonly opts: SandboxPoolOptions) {}
+
+  /** True while a spare is being made (a listing may see it half made). */
+  get busy(): boolean { return this.making !== undefined; }
 
   get size(): number { return this.opts.size; }
 
@@ -41,7 +49,8 @@ export class SandboxPool {
     const stale = network === this.network ? [] : this.ready.splice(0);
     this.network = network;
     for (const s of found) {
-      if (this.ready.length < this.opts.size && !this.ready.some((r) => r.id === s.id)) this.ready.push(s);
+      if (this.ready.some((r) => r.id === s.id) || this.handedOut.includes(s.id)) continue;
+      if (this.ready.length < this.opts.size) this.ready.push(s);
       else stale.push(s);
     }
     for (const s of stale) await this.discard(s);
@@ -56,6 +65,10 @@ export class SandboxPool {
     if (this.stopped || this.opts.size === 0 || network !== this.network) return undefined;
     if (this.ready.length === 0 && this.making) await this.making;
     const spare = network === this.network ? this.ready.shift() : undefined;
+    if (spare) {
+      this.handedOut.push(spare.id);
+      if (this.handedOut.length > 64) this.handedOut.shift();
+    }
     this.fill();
     return spare;
   }

@@ -96,3 +96,20 @@ test('a ready spare whose infra container died is removed and replaced; others a
   t.deepEqual(r.discarded, ['pod-a']);
   t.deepEqual(pool.spares.map((s) => s.id), ['net-0']);
 });
+
+test('a spare handed out is never taken back by a listing made before its claim was written', async (t) => {
+  const r = recorder();
+  const pool = new SandboxPool({ size: 1, make: r.make, discard: r.discard });
+  await pool.keep('net');
+  await r.finish();
+  const given = await pool.take('net');
+  t.is(given?.id, 'net-0');
+  // a listing that still saw net-0 free, while its replacement is being made
+  await pool.keep('net', [{ id: 'net-0', name: 'spare-net-0' }]);
+  t.deepEqual(pool.spares, [], 'net-0 stays with its pod');
+  t.deepEqual(r.discarded, [], 'and is not removed either');
+  t.true(pool.busy);
+  await r.finish();
+  t.deepEqual(pool.spares.map((s) => s.id), ['net-1']);
+  t.false(pool.busy);
+});
