@@ -44,6 +44,9 @@ export function resolvConf(dns: NonNullable<SandboxSpec['dns']>): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A podman pod id, as the claim directories are named. */
+const SANDBOX_ID = /^[0-9a-f]{12,64}$/;
+
 function isClaim(v: Record<string, unknown>): boolean {
   return typeof v['name'] === 'string' && typeof v['labels'] === 'object' && v['labels'] !== null && typeof v['resolvConf'] === 'boolean';
 }
@@ -58,7 +61,7 @@ export class ClaimedSandboxes {
   constructor(private readonly dir: string) {}
 
   private dirOf(id: string): string {
-    if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`not a sandbox id: ${id}`);
+    if (!SANDBOX_ID.test(id)) throw new Error(`not a sandbox id: ${id}`);
     return join(this.dir, id);
   }
 
@@ -107,6 +110,6 @@ export class ClaimedSandboxes {
   /** Ids with a directory here, for removing those of sandboxes that are gone. */
   async ids(): Promise<string[]> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => /^[0-9a-f]{12,64}$/.test(n));
+    return names.filter((n) => SANDBOX_ID.test(n));
   }
 }

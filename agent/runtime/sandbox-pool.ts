@@ -35,8 +35,6 @@ export class SandboxPool {
   /** True while a spare is being made (a listing may see it half made). */
   get busy(): boolean { return this.making !== undefined; }
 
-  get size(): number { return this.opts.size; }
-
   /** The spares ready now (for tests and logs). */
   get spares(): readonly SpareSandbox[] { return this.ready; }
 

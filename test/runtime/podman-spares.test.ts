@@ -35,6 +35,15 @@ function member(name: string, sandboxId: string, command: string[]): ContainerSp
   return { name: `pks-${RUN}-${name}`, image: BUSYBOX_IMAGE, pullPolicy: 'Never', command, env: {}, labels: { ...LABELS }, mounts: [], sandboxId };
 }
 
+/** A driver keeping one spare for this test's owner, once that spare runs. */
+async function withOneSpare(): Promise<{ rt: PodmanRuntime; spare: string }> {
+  const rt = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
+  await rt.keepSandboxesReady(undefined);
+  await waitFor('one spare', async () => (await spareIds(true)).length === 1);
+  const [spare] = await spareIds();
+  return { rt, spare: spare! };
+}
+
 async function execOut(rt: PodmanRuntime, id: string, command: string[]): Promise<string> {
   const out: string[] = [];
   const code = await rt.exec(id, command, { tty: false }, (_s, c) => out.push(c.toString()));
@@ -56,10 +65,7 @@ test.after.always(async () => {
 });
 
 test.serial('a pod takes the spare: its containers get its hostname, hosts and DNS; a restart finds it again', async (t) => {
-  const rt = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
-  await rt.keepSandboxesReady(undefined);
-  await waitFor('one spare', async () => (await spareIds(true)).length === 1);
-  const [spare] = await spareIds();
+  const { rt, spare } = await withOneSpare();
   const spec: SandboxSpec = {
     name: `pks-${RUN}-db`, labels: LABELS, hostname: 'db-0', hostNetwork: false, ports: [],
     dns: { servers: ['10.43.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] },
@@ -110,9 +116,7 @@ test.serial('a pod takes the spare: its containers get its hostname, hosts and D
 });
 
 test.serial('with the pool turned off, a spare given to a pod keeps serving it and free spares are removed', async (t) => {
-  const on = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
-  await on.keepSandboxesReady(undefined);
-  await waitFor('one spare', async () => (await spareIds(true)).length === 1);
+  const { rt: on } = await withOneSpare();
   const labels = { ...LABELS, 'pikube.test/pod': 'kept' };
   const sb = await on.createSandbox({ name: `pks-${RUN}-kept`, labels, hostname: 'kept-0', hostNetwork: false, ports: [] });
   await waitFor('a free spare beside it', async () => (await spareIds(true)).length === 2);
@@ -132,10 +136,7 @@ test.serial('with the pool turned off, a spare given to a pod keeps serving it a
 });
 
 test.serial('a pod with host ports gets a sandbox of its own and leaves the spare', async (t) => {
-  const rt = new PodmanRuntime({ sandboxPool: { size: 1, owner: OWNER, dir } });
-  await rt.keepSandboxesReady(undefined);
-  await waitFor('one spare', async () => (await spareIds(true)).length === 1);
-  const [spare] = await spareIds();
+  const { rt, spare } = await withOneSpare();
   const port = 20000 + (parseInt(RUN, 16) % 20000);
   const withPort = await rt.createSandbox({ name: `pks-${RUN}-web`, labels: { ...LABELS, 'pikube.test/pod': 'web' }, hostname: 'web', hostNetwork: false, ports: [{ hostPort: port, containerPort: 80, protocol: 'tcp' }] });
   t.not(withPort.id, spare);
