@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { verifyMosquittoPassword } from '../../controller/broker/mosquitto-config.js';
-import { startMosquitto, MOSQUITTO_BINARY, type MosquittoHandle } from '../helpers/mosquitto.js';
+import { startMosquitto, subscribe, MOSQUITTO_BINARY, type MosquittoHandle } from '../helpers/mosquitto.js';
 import { CLI, freePort, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 
 if (!MOSQUITTO_BINARY && process.env.CI === 'true') throw new Error('mosquitto is required in CI (apt-get install -y mosquitto)');
@@ -38,10 +38,10 @@ async function canLogIn(user: string): Promise<boolean> {
 
 /** Sends one request as `user` and returns its answer. */
 async function ask(user: string, request: Record<string, unknown>): Promise<any> {
-  const sub = execa('mosquitto_sub', [...auth(user), '-t', `pikube/v1/api/response/${user}/${request.id}`, '-C', '1', '-W', '15', '-q', '1'], { reject: false });
-  await new Promise((r) => setTimeout(r, 700));
+  const sub = await subscribe([...auth(user), '-t', `pikube/v1/api/response/${user}/${request.id}`, '-C', '1', '-W', '15', '-q', '1']);
   await execa('mosquitto_pub', [...auth(user), '-t', `pikube/v1/api/request/${user}`, '-q', '1', '-m', JSON.stringify(request)]);
-  return JSON.parse(String((await sub).stdout).trim());
+  await sub.done;
+  return JSON.parse(sub.lines().join('\n'));
 }
 
 test.before(async () => {
@@ -99,17 +99,20 @@ test.serial('an edit user scales a Deployment through mosquitto and gets the Sca
 test.serial("under pikube/ a user sees only its own answers; it shares the home lab's topics", async (t) => {
   if (!MOSQUITTO_BINARY) return t.fail('mosquitto is not installed');
   // auto listens to everything it may: the cluster's retained state is there to be seen if allowed.
-  const everything = execa('mosquitto_sub', [...auth('auto'), '-t', '#', '-v', '-W', '4'], { reject: false });
-  const othersAnswers = execa('mosquitto_sub', [...auth('other'), '-t', 'pikube/v1/api/response/other/#', '-v', '-W', '4'], { reject: false });
-  await new Promise((r) => setTimeout(r, 800));
+  const [everything, othersAnswers] = await Promise.all([
+    subscribe([...auth('auto'), '-t', '#', '-v', '-W', '4']),
+    subscribe([...auth('other'), '-t', 'pikube/v1/api/response/other/#', '-v', '-W', '4']),
+  ]);
   await execa('mosquitto_pub', [...auth('other'), '-t', 'pikube/v1/api/request/other', '-q', '1', '-m', JSON.stringify({ id: 'o1', verb: 'get', version: 'v1', resource: 'nodes', name: NODE })]);
   // auto tries to speak for other: mosquitto drops it, so no answer reaches other.
   await execa('mosquitto_pub', [...auth('auto'), '-t', 'pikube/v1/api/request/other', '-q', '1', '-m', JSON.stringify({ id: 'forged', verb: 'get', version: 'v1', resource: 'nodes', name: NODE })], { reject: false });
   await execa('mosquitto_pub', [...auth('auto'), '-t', `home/${suffix}/lamp`, '-q', '1', '-r', '-m', 'on']);
-  const seen = String((await everything).stdout).split('\n').filter(Boolean);
+  await everything.done;
+  const seen = everything.lines();
   t.true(seen.some((l) => l === `home/${suffix}/lamp on`), seen.join('\n'));
   t.deepEqual(seen.filter((l) => l.startsWith('pikube/')), [], 'nothing of the cluster, nor other\'s answer');
-  const theirs = String((await othersAnswers).stdout).split('\n').filter(Boolean);
+  await othersAnswers.done;
+  const theirs = othersAnswers.lines();
   t.is(theirs.length, 1, theirs.join('\n'));
   t.true(theirs[0]!.startsWith('pikube/v1/api/response/other/o1 '));
   // The home lab's topic, published by auto, is other's to read too.
@@ -117,10 +120,10 @@ test.serial("under pikube/ a user sees only its own answers; it shares the home 
   t.is(String(lamp.stdout).trim(), 'on');
   // A node's desired state is not auto's to write either: the agent's view stays intact.
   await execa('mosquitto_pub', [...auth('auto'), '-t', `pikube/v1/nodes/${NODE}/status`, '-q', '1', '-m', '{"forged":true}'], { reject: false });
-  const controllerSees = execa('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-u', 'pikube-controller', '-P', readFileSync(join(dir, 'mqtt-controller-password'), 'utf8').trim(), '-t', `pikube/v1/nodes/${NODE}/status`, '-v', '-W', '3'], { reject: false });
-  await new Promise((r) => setTimeout(r, 800));
+  const controllerSees = await subscribe(['-h', '127.0.0.1', '-p', String(port), '-u', 'pikube-controller', '-P', readFileSync(join(dir, 'mqtt-controller-password'), 'utf8').trim(), '-t', `pikube/v1/nodes/${NODE}/status`, '-v', '-W', '3']);
   await execa('mosquitto_pub', [...auth('auto'), '-t', `pikube/v1/nodes/${NODE}/status`, '-q', '1', '-m', '{"forged":true}'], { reject: false });
-  t.false(String((await controllerSees).stdout).includes('forged'));
+  await controllerSees.done;
+  t.false(controllerSees.lines().some((l) => l.includes('forged')));
 });
 
 test.serial('a retained request runs once, live; after a controller restart its stored copy is dropped and cleared', async (t) => {
@@ -139,8 +142,7 @@ test.serial('a retained request runs once, live; after a controller restart its 
 
 test.serial('after pikube user revoke the login fails and the open connection is dropped', async (t) => {
   if (!MOSQUITTO_BINARY) return t.fail('mosquitto is not installed');
-  const live = execa('mosquitto_sub', [...auth('auto'), '-i', `auto-dashboard-${suffix}`, '-t', `home/${suffix}/#`, '-W', '60'], { reject: false });
-  await new Promise((r) => setTimeout(r, 800));
+  const live = (await subscribe([...auth('auto'), '-i', `auto-dashboard-${suffix}`, '-t', `home/${suffix}/#`, '-W', '60'])).done;
   const revokedAt = Date.now();
   await execa(process.execPath, [CLI, 'user', 'revoke', 'auto', '--data-dir', dir]);
   await waitFor('auto refused', async () => !(await canLogIn('auto')), 10_000, 200);

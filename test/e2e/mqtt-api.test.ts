@@ -5,6 +5,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
+import { subscribe } from '../helpers/mosquitto.js';
 import { CLI, kubectl, removeDir, startAgent, startController, waitFor, type AgentHandle, type ControllerHandle, type Kubectl } from '../helpers/processes.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -18,6 +19,8 @@ async function addUser(name: string): Promise<string> {
   const r = await execa(process.execPath, [CLI, 'user', 'add', name, '--mqtt', '--data-dir', ctrl.dir]);
   const password = r.stdout.trim().split('\n').at(-1)!;
   passwords.set(name, password);
+  // The broker takes the new login on its next read of the users: wait for it.
+  await waitFor(`${name} to log in`, async () => (await execa('mosquitto_pub', [...auth(name), '-t', `home/${suffix}/probe`, '-m', 'x'], { reject: false })).exitCode === 0, 10_000);
   return password;
 }
 
@@ -25,11 +28,10 @@ const auth = (user: string) => ['-h', '127.0.0.1', '-p', String(ctrl.mqttPort), 
 
 /** Sends one request as `user` and returns the answers on its response topic (count of them). */
 async function ask(user: string, request: Record<string, unknown>, count = 1): Promise<any[]> {
-  const sub = execa('mosquitto_sub', [...auth(user), '-t', `pikube/v1/api/response/${user}/${request.id}`, '-C', String(count), '-W', '15', '-q', '1'], { reject: false });
-  await new Promise((r) => setTimeout(r, 700));
+  const sub = await subscribe([...auth(user), '-t', `pikube/v1/api/response/${user}/${request.id}`, '-C', String(count), '-W', '15', '-q', '1']);
   await execa('mosquitto_pub', [...auth(user), '-t', `pikube/v1/api/request/${user}`, '-q', '1', '-m', JSON.stringify(request)]);
-  const out = await sub;
-  return String(out.stdout).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  await sub.done;
+  return sub.lines().map((l) => JSON.parse(l));
 }
 
 test.before(async () => {
@@ -75,24 +77,25 @@ test.serial('a malformed request is a 400 naming the field', async (t) => {
 });
 
 test.serial("another user's answers cannot be read", async (t) => {
-  const snoop = execa('mosquitto_sub', [...auth('auto'), '-t', 'pikube/v1/api/response/other/#', '-C', '1', '-W', '5'], { reject: false });
-  await new Promise((r) => setTimeout(r, 700));
+  const snoop = await subscribe([...auth('auto'), '-t', 'pikube/v1/api/response/other/#', '-C', '1', '-W', '5']);
   await execa('mosquitto_pub', [...auth('other'), '-t', 'pikube/v1/api/request/other', '-q', '1', '-m', JSON.stringify({ id: 'o1', verb: 'get', version: 'v1', resource: 'nodes', name: NODE })]);
-  t.is(String((await snoop).stdout), '');
+  await snoop.done;
+  t.deepEqual(snoop.lines(), []);
   // and nobody may speak for another user
   const forged = await execa('mosquitto_pub', [...auth('auto'), '-t', 'pikube/v1/api/request/other', '-q', '1', '-m', '{}'], { reject: false });
   t.not(forged.exitCode, 0);
 });
 
 test.serial('a watch over MQTT streams the changes until cancelled', async (t) => {
-  const sub = execa('mosquitto_sub', [...auth('auto'), '-t', 'pikube/v1/api/response/auto/w1', '-C', '3', '-W', '20'], { reject: false });
-  await new Promise((r) => setTimeout(r, 700));
-  await execa('mosquitto_pub', [...auth('auto'), '-t', 'pikube/v1/api/request/auto', '-q', '1', '-m', JSON.stringify({ id: 'w1', verb: 'watch', version: 'v1', resource: 'configmaps', namespace: 'default', name: 'watched' })]);
-  await new Promise((r) => setTimeout(r, 700));
+  // A watch from now on first lists what exists: its ADDED says the watch is open.
   await k(['create', 'configmap', 'watched', '--from-literal=a=1']);
+  const sub = await subscribe([...auth('auto'), '-t', 'pikube/v1/api/response/auto/w1', '-C', '3', '-W', '20']);
+  await execa('mosquitto_pub', [...auth('auto'), '-t', 'pikube/v1/api/request/auto', '-q', '1', '-m', JSON.stringify({ id: 'w1', verb: 'watch', version: 'v1', resource: 'configmaps', namespace: 'default', name: 'watched' })]);
+  await waitFor('the watch to be open', () => sub.lines().length > 0, 10_000);
   await k(['patch', 'configmap', 'watched', '-p', '{"data":{"a":"2"}}']);
   await k(['delete', 'configmap', 'watched']);
-  const events = String((await sub).stdout).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  await sub.done;
+  const events = sub.lines().map((l) => JSON.parse(l));
   t.deepEqual(events.map((e) => e.event?.type), ['ADDED', 'MODIFIED', 'DELETED']);
   const [cancelled] = await ask('auto', { id: 'w1', verb: 'cancel' });
   t.like(cancelled, { code: 200, done: true });
@@ -102,17 +105,14 @@ test.serial('a revoked user is cut off at once: its live connection is dropped a
   await addUser('leaver');
   await k(['create', 'rolebinding', 'leaver-view', '--clusterrole=view', '--user=leaver', '-n', 'default']);
   // A dashboard's open watch, on a connection that stays up.
-  const sub = execa('mosquitto_sub', [...auth('leaver'), '-i', 'leaver-dashboard', '-t', 'pikube/v1/api/response/leaver/#', '-q', '1', '-W', '60'], { reject: false });
-  await new Promise((r) => setTimeout(r, 700));
-  let seen = '';
-  sub.stdout!.on('data', (d) => { seen += d; });
+  const sub = await subscribe([...auth('leaver'), '-i', 'leaver-dashboard', '-t', 'pikube/v1/api/response/leaver/#', '-q', '1', '-W', '60']);
   await k(['create', 'configmap', 'present', '--from-literal=a=1']);
   await execa('mosquitto_pub', [...auth('leaver'), '-t', 'pikube/v1/api/request/leaver', '-q', '1', '-m', JSON.stringify({ id: 'lw', verb: 'watch', version: 'v1', resource: 'configmaps', namespace: 'default' })]);
-  await waitFor('the watch streams', () => seen.includes('"present"'), 10_000);
+  await waitFor('the watch streams', () => sub.lines().some((l) => l.includes('"present"')), 10_000);
 
   const revokedAt = Date.now();
   await execa(process.execPath, [CLI, 'user', 'revoke', 'leaver', '--data-dir', ctrl.dir]);
-  const ended = await sub;
+  const ended = await sub.done;
   const after = Date.now() - revokedAt;
   t.true(after < 5_000, `the connection was dropped ${after} ms after the revocation`);
   t.not(ended.exitCode, 0, 'mosquitto_sub lost its connection before its -W time-out');

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { execa } from 'execa';
 import { waitFor } from './wait.js';
 
 export const MOSQUITTO_BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(existsSync);
@@ -31,5 +32,33 @@ export async function startMosquitto(conf: string, port: number): Promise<Mosqui
       child.kill('SIGKILL');
       await exited;
     },
+  };
+}
+
+export interface Subscription {
+  /** The finished mosquitto_sub (exit code, stderr); its stdout still carries the debug lines. */
+  done: Promise<{ exitCode?: number; stderr: string }>;
+  /** What it printed so far, without its debug lines: one message (or `topic payload`) a line. */
+  lines(): string[];
+}
+
+/**
+ * Debian's mosquitto_sub, resolved once the broker has answered its SUBSCRIBE (granted or
+ * refused): anything published after this reaches it, however loaded the machine. The
+ * SUBACK is read from `-d`'s debug lines, which `lines()` leaves out.
+ */
+export async function subscribe(args: readonly string[]): Promise<Subscription> {
+  // Line-buffered: mosquitto_sub flushes its messages but not its debug lines.
+  const child = execa('stdbuf', ['-oL', 'mosquitto_sub', '-d', ...args], { reject: false });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  // A refused subscription ends mosquitto_sub right after its SUBACK: that is an answer too.
+  const ended = child.then(() => { if (!out.includes('received SUBACK')) throw new Error(`mosquitto_sub ended before it subscribed: ${out}`); });
+  await Promise.race([ended, waitFor('mosquitto_sub to be subscribed', () => out.includes('received SUBACK'), 15_000, 20)]);
+  ended.catch(() => {});
+  const isDebug = (l: string) => /^Client \S+ (sending|received) [A-Z]+/.test(l) || /^Subscribed \(mid: /.test(l) || l === 'All subscription requests were denied.';
+  return {
+    done: child.then((r) => ({ exitCode: r.exitCode, stderr: String(r.stderr) })),
+    lines: () => out.split('\n').filter((l) => l !== '' && !isDebug(l)),
   };
 }
