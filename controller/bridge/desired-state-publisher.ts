@@ -79,6 +79,16 @@ export function podReferences(pod: Pod): { configMaps: Set<string>; secrets: Set
   return { configMaps, secrets };
 }
 
+const COMMA = Buffer.from(',');
+
+/** `{"generation":G,"pods":[…]…}` copied together from the pods' encoded JSON: one allocation. */
+function setPayload(generation: number, parts: readonly Buffer[], tail: string): Buffer {
+  const chunks: Buffer[] = [Buffer.from(`{"generation":${generation},"pods":[`)];
+  parts.forEach((part, i) => { if (i) chunks.push(COMMA); chunks.push(part); });
+  chunks.push(Buffer.from(`]${tail}}`));
+  return Buffer.concat(chunks);
+}
+
 /** How often pod tokens are looked at for renewal (they are renewed at 80 % of an hour or more). */
 const TOKEN_CHECK_MS = 60_000;
 
@@ -87,8 +97,11 @@ export class DesiredStatePublisher {
   private readonly byNode = new Map<string, Map<string, Pod>>();
   private readonly podNode = new Map<string, string>();
   private readonly knownNodes = new Set<string>();
-  /** JSON of each pod's DesiredPod, reused while the pod and what it reads are unchanged. */
-  private readonly podJson = new Map<string, { pod: Pod; refs: number; key: string; json: string; serial: number }>();
+  /**
+   * JSON of each pod's DesiredPod, UTF-8 encoded once and reused while the pod and what it
+   * reads are unchanged: a node's set is then copied together from these, not rebuilt.
+   */
+  private readonly podJson = new Map<string, { pod: Pod; refs: number; key: string; json: Buffer; serial: number }>();
   /** Numbers each new JSON of a pod: a node's set is named by its pods' uids and serials. */
   private serial = 0;
   /**
@@ -205,14 +218,14 @@ export class DesiredStatePublisher {
 
   /** The node's set as retained content: the generation is left out of what counts as a change. */
   private retained(node: string): Retained<Buffer> {
-    const { body, tail, identity } = this.serialized(node);
-    return { identity, payload: () => Buffer.from(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`) };
+    const { parts, tail, identity } = this.serialized(node);
+    return { identity, payload: () => setPayload(this.opts.revision(), parts, tail) };
   }
 
-  /** The node's pods as a JSON array, built from per-pod JSON kept between publications. */
-  private serialized(node: string): { body: string; tail: string; identity: string } {
+  /** The node's pods' JSON, in uid order, kept between publications, and what follows the array. */
+  private serialized(node: string): { parts: Buffer[]; tail: string; identity: string } {
     const pods = [...(this.byNode.get(node)?.values() ?? [])].sort((a, b) => (a.metadata.uid! < b.metadata.uid! ? -1 : 1));
-    const parts: string[] = [];
+    const parts: Buffer[] = [];
     // What the set is made of, short: the same uids and serials mean the same JSON.
     const names: string[] = [];
     for (const pod of pods) {
@@ -222,8 +235,8 @@ export class DesiredStatePublisher {
       if (!cached || cached.pod !== pod || cached.refs !== this.refs) {
         const key = this.cacheKey(pod);
         if (!cached || cached.key !== key) {
-          const json = JSON.stringify(this.desiredPod(pod));
-          cached = { pod, refs: this.refs, key, json, serial: cached?.json === json ? cached.serial : ++this.serial };
+          const json = Buffer.from(JSON.stringify(this.desiredPod(pod)));
+          cached = { pod, refs: this.refs, key, json, serial: cached?.json.equals(json) ? cached.serial : ++this.serial };
         } else {
           cached = { ...cached, pod, refs: this.refs };
         }
@@ -234,7 +247,7 @@ export class DesiredStatePublisher {
     }
     const podCIDR = this.opts.podCidrFor?.(node);
     const tail = `${podCIDR ? `,"podCIDR":${JSON.stringify(podCIDR)}` : ''}${this.opts.dns ? `,"dns":${JSON.stringify(this.opts.dns)}` : ''}`;
-    return { body: `[${parts.join(',')}]`, tail, identity: `${names.join(',')}${tail}` };
+    return { parts, tail, identity: `${names.join(',')}${tail}` };
   }
 
   /** Changes whenever the pod or a ConfigMap or Secret it reads changes. */
@@ -251,12 +264,6 @@ export class DesiredStatePublisher {
     const token = this.opts.serviceAccount?.(pod)?.token;
     if (token) key += `|t${token.slice(-12)}`;
     return key + claimVolumesKey(c, pod);
-  }
-
-  /** The node's whole desired set, as published. */
-  payloadFor(node: string): DesiredPodsPayload {
-    const { body, tail } = this.serialized(node);
-    return JSON.parse(`{"generation":${this.opts.revision()},"pods":${body}${tail}}`) as DesiredPodsPayload;
   }
 
   private desiredPod(pod: Pod): DesiredPod {
