@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { CliExec, type CliResult } from './container-cli-exec.js';
+import type { LineWatch } from './child-process.js';
 import { runtimeError } from './container-cli-errors.js';
 import { CgroupUsage } from './cgroup-usage.js';
 import { parseRuntimeEvent } from './container-cli-events.js';
@@ -112,6 +113,11 @@ export abstract class CliRuntime implements ContainerRuntime {
   /** The `events` subcommand that prints one JSON record per line. */
   protected eventsArgv(): string[] {
     return ['events', '--format', 'json', '--filter', 'type=container'];
+  }
+
+  /** Where event lines come from: the CLI's `events` process, read line by line. */
+  protected eventStream(onLine: (line: string) => void): LineWatch {
+    return this.cli.watch(this.eventsArgv(), onLine);
   }
 
   /** Events of other containerd namespaces are dropped (nerdctl prints them all). */
@@ -385,7 +391,7 @@ export abstract class CliRuntime implements ContainerRuntime {
   watchEvents(onEvent: (e: RuntimeEvent) => void): EventWatch {
     const namespace = this.eventNamespace();
     return followEvents({
-      start: (onLine) => this.cli.watch(this.eventsArgv(), onLine),
+      start: (onLine) => this.eventStream(onLine),
       parse: (line) => parseRuntimeEvent(line, namespace !== undefined ? { namespace } : {}),
       onEvent,
       ...(this.log ? { log: this.log } : {}),

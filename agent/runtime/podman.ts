@@ -17,6 +17,8 @@ import { parseImageRef } from '../../protocol/images/image-ref.js';
 import { RuntimeError, type ContainerSpec, type EventWatch, type RuntimeEvent, type SandboxInfo, type SandboxSpec } from './container-runtime.js';
 import { SandboxPool, type SpareSandbox } from './sandbox-pool.js';
 import { ClaimedSandboxes } from './claimed-sandboxes.js';
+import type { LineWatch } from './child-process.js';
+import { deferredLineWatch, eventFileFromDebugLog, followFile } from './podman-event-file.js';
 
 export interface PodmanOptions extends CliRuntimeOptions {
   /** OCI runtime for `--runtime` (crun, runc); undefined = podman's configured default. */
@@ -290,6 +292,21 @@ export class PodmanRuntime extends CliRuntime {
       return { id: str(p['Id'])!, name: str(p['Name']) ?? '', ...(ip ? { ip } : {}), ...(infraId ? { infraId } : {}) };
     });
     await pool.keep(net, found);
+  }
+
+  /**
+   * With podman's `file` event logger, its events file read directly (podman-event-file.ts)
+   * instead of a `podman events` that polls it; any other logger, or a file podman does
+   * not name, keeps the CLI. Decided again at each (re)start of the stream.
+   */
+  protected override eventStream(onLine: (line: string) => void): LineWatch {
+    return deferredLineWatch(async () => {
+      const probe = await this.cli.run(['--log-level=debug', 'events', '--stream=false', '--since', '1s', '--filter', 'type=container']);
+      const file = probe.exitCode === 0 ? eventFileFromDebugLog(probe.stderr) : undefined;
+      if (!file) return super.eventStream(onLine);
+      this.log?.debug({ file }, 'following podman events in its event file');
+      return followFile(file, onLine);
+    });
   }
 
   /** The event stream also tells the pool when a ready spare's infra container died. */

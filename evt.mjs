@@ -1,0 +1,16 @@
+import { PodmanRuntime } from './dist/agent/runtime/podman.js';
+import { execSync } from 'node:child_process';
+import pino from 'pino';
+const rt = new PodmanRuntime({ log: pino({ level: 'debug' }) });
+const seen = [];
+const w = rt.watchEvents((e) => seen.push(e));
+await new Promise((r) => setTimeout(r, 1500));
+console.log('children:', execSync(`ps --ppid ${process.pid} -o comm= || true`).toString().trim() || '(none)');
+const id = await rt.run({ name: 'evt-test-' + Date.now(), image: 'localhost/busybox:latest', pullPolicy: 'Never', env: {}, labels: { a: 'b' }, mounts: [], command: ['sh', '-c', 'exit 3'] });
+const t0 = Date.now();
+while (!seen.some((e) => e.id === id && e.action === 'exited') && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 20));
+console.log('exit seen after', Date.now() - t0, 'ms', JSON.stringify(seen.find((e) => e.id === id)));
+await rt.remove(id);
+await new Promise((r) => setTimeout(r, 500));
+console.log(seen.map((e) => e.action + ':' + (e.id === id)).join(' '));
+w.stop();
