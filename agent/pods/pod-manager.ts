@@ -48,7 +48,7 @@ export interface PodManagerOptions {
   /** Without an event stream from the runtime, it is relisted this often to notice exits (default 2 s). */
   relistMs?: number;
   /**
-   * With an event stream, the relist runs on events and this often for safety (default 120 s).
+   * With an event stream, the relist runs on events and this often for safety (default 300 s).
    * A relist this old (or older) also re-reads every pod's sandbox.
    */
   safetyRelistMs?: number;

@@ -13,6 +13,9 @@ import type { PodWorker, Snapshot } from './pod-worker.js';
 /** One relist of the node: containers by pod uid and, from the last full relist, every sandbox. */
 export interface Relist { takenAt: number; byPod: Map<string, RuntimeContainer[]>; sandboxes?: SandboxInfo[] }
 
+/** The safety relist beside an event stream: each costs a few runtime CLI calls (a second of CPU on a Pi). */
+const SAFETY_RELIST_MS = 300_000;
+
 export interface PodRelisterOptions {
   nodeName: string;
   runtime: ContainerRuntime;
@@ -20,7 +23,11 @@ export interface PodRelisterOptions {
   log: pino.Logger;
   /** Without an event stream, the period of the relist (default 2 s). */
   relistMs?: number;
-  /** With an event stream, the period of the safety relist, and the age after which a relist re-reads sandboxes (default 120 s). */
+  /**
+   * With an event stream, the period of the safety relist, and the age after which a relist
+   * re-reads sandboxes (default 300 s, upstream's generic PLEG period beside the evented
+   * one: eventedPlegRelistPeriod in pkg/kubelet/kubelet.go).
+   */
   safetyRelistMs?: number;
   /** The pod workers, by pod uid. */
   workers: ReadonlyMap<string, PodWorker>;
@@ -71,7 +78,7 @@ export class PodRelister {
 
   /** How often the runtime is relisted when nothing asks for it. */
   period(): number {
-    return this.events ? (this.opts.safetyRelistMs ?? 120_000) : (this.opts.relistMs ?? 2000);
+    return this.events ? (this.opts.safetyRelistMs ?? SAFETY_RELIST_MS) : (this.opts.relistMs ?? 2000);
   }
 
   /** A pod's containers as the last relist (or its worker's own newer list) saw them. */
@@ -124,7 +131,7 @@ export class PodRelister {
     this.relistTimer = setTimeout(() => {
       const wanted = this.relistWanted;
       this.relistWanted = undefined;
-      const full = (wanted?.full ?? false) || this.opts.clock.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? 120_000);
+      const full = (wanted?.full ?? false) || this.opts.clock.now() - this.lastFullRelistAt >= (this.opts.safetyRelistMs ?? SAFETY_RELIST_MS);
       this.relisting = this.relist(full)
         .catch((err) => this.opts.log.warn({ err }, 'runtime relist failed'))
         .finally(() => {
