@@ -13,7 +13,7 @@ import type { PodWorker, Snapshot } from './pod-worker.js';
 /** One relist of the node: containers by pod uid and, from the last full relist, every sandbox. */
 export interface Relist { takenAt: number; byPod: Map<string, RuntimeContainer[]>; sandboxes?: SandboxInfo[] }
 
-/** The safety relist beside an event stream: each costs a few runtime CLI calls (a second of CPU on a Pi). */
+/** The safety relist beside an event stream: each costs a few runtime CLI calls (about a second of podman CPU on the 2-core test machine). */
 const SAFETY_RELIST_MS = 300_000;
 
 export interface PodRelisterOptions {

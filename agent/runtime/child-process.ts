@@ -97,20 +97,28 @@ export interface LineWatch {
   stop(): void;
 }
 
+/** Text in chunks → each whole, non-blank line (trimmed); a partial last line waits for the next chunk. */
+export function lineSplitter(onLine: (line: string) => void): { push(text: string): void; reset(): void } {
+  let rest = '';
+  return {
+    push(text) {
+      rest += text;
+      for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+        const line = rest.slice(0, nl).trim();
+        rest = rest.slice(nl + 1);
+        if (line) onLine(line);
+      }
+    },
+    reset() { rest = ''; },
+  };
+}
+
 /** A long-lived process whose stdout is read line by line (event streams). */
 export function watchLines(cmd: string, args: string[], onLine: (line: string) => void, onStderr?: (text: string) => void): LineWatch {
   const child: ResultPromise = execa(cmd, args, { reject: false, buffer: false, stdin: 'ignore' });
-  let rest = '';
+  const lines = lineSplitter(onLine);
   child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    rest += chunk;
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
-      const line = rest.slice(0, nl).trim();
-      rest = rest.slice(nl + 1);
-      if (line) onLine(line);
-    }
-  });
+  child.stdout?.on('data', (chunk: string) => lines.push(chunk));
   child.stderr?.on('data', (c: Buffer) => onStderr?.(c.toString('utf8')));
   const done = child.then((r) => {
     const o = r as unknown as ExecaOutcome;

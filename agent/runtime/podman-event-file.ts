@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import type { LineWatch } from './child-process.js';
+import { lineSplitter, type LineWatch } from './child-process.js';
 
 /**
  * The events file podman names in its debug log (`podman --log-level=debug events`):
@@ -33,7 +33,7 @@ export function followFile(path: string, onLine: (line: string) => void): LineWa
   let watcher: FSWatcher | undefined;
   let offset = 0;
   let decoder = new StringDecoder('utf8');
-  let rest = '';
+  const lines = lineSplitter(onLine);
   let reading: Promise<void> | undefined;
   let again = false;
   let ended = false;
@@ -46,14 +46,6 @@ export function followFile(path: string, onLine: (line: string) => void): LineWa
     void fh?.close().catch(() => undefined);
     resolveDone(code);
   };
-  const emit = (text: string) => {
-    rest += text;
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      const line = rest.slice(0, nl).trim();
-      rest = rest.slice(nl + 1);
-      if (line) onLine(line);
-    }
-  };
   // One reader at a time; a wake-up during a read makes it look once more, and waits for it.
   const drain = (): Promise<void> => {
     if (reading) { again = true; return reading; }
@@ -65,12 +57,12 @@ export function followFile(path: string, onLine: (line: string) => void): LineWa
       do {
         again = false;
         const { size } = await fh!.stat();
-        if (size < offset) { offset = 0; rest = ''; decoder = new StringDecoder('utf8'); }
+        if (size < offset) { offset = 0; lines.reset(); decoder = new StringDecoder('utf8'); }
         while (offset < size && !ended) {
           const { bytesRead } = await fh!.read(buf, 0, Math.min(buf.length, size - offset), offset);
           if (bytesRead === 0) break;
           offset += bytesRead;
-          emit(decoder.write(buf.subarray(0, bytesRead)));
+          lines.push(decoder.write(buf.subarray(0, bytesRead)));
         }
       } while (again && !ended);
     } catch {
